@@ -1,0 +1,109 @@
+/**
+ * One Options type with documented defaults, validated once. Precedence everywhere:
+ * defaults < environment (DELAYD_DB, DELAYD_LOG_LEVEL) < explicit options (and CLI flags).
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { systemClock, type Clock } from './clock.js';
+import { DelaydError, describe } from './errors.js';
+import { createLogger, type Logger } from './logger.js';
+import type { Store } from './store/types.js';
+
+export interface SchedulerOptions {
+  /** Path of the SQLite database file. @default process.env.DELAYD_DB ?? './delayd.db' */
+  db?: string;
+  /** An already-open store to use instead of opening `db`; the scheduler will not close it. */
+  store?: Store;
+  /** Source of time and timers. @default the system clock */
+  clock?: Clock;
+  /** A pino logger. @default pino at DELAYD_LOG_LEVEL or 'info', JSON on stdout */
+  logger?: Logger;
+  /** Handlers running at once. @default 10 */
+  concurrency?: number;
+  /** Claimed tasks waiting in memory; the rest wait in the database. @default 1000 */
+  queueSize?: number;
+  /** How long before each second its tasks are claimed. @default 20 */
+  lookaheadMs?: number;
+  /** How often the live scheduler renews its lease and looks for dead owners. @default 5000 */
+  heartbeatMs?: number;
+  /** After this long without a heartbeat, an owner's running tasks are put back. @default 30000 */
+  leaseMs?: number;
+  /** How long stop() waits for running handlers before putting them back. @default 10000 */
+  drainMs?: number;
+  /** Largest JSON size of one task's args, in bytes. @default 65536 */
+  maxArgsBytes?: number;
+  /** SQLite synchronous mode: 'normal' survives a process crash, 'full' also a power cut. @default 'normal' */
+  synchronous?: 'normal' | 'full';
+  /** An id for this scheduler in the owner column of running tasks. @default host:pid:random */
+  owner?: string;
+}
+
+export interface ResolvedOptions {
+  db: string;
+  store: Store | undefined;
+  clock: Clock;
+  logger: Logger;
+  concurrency: number;
+  queueSize: number;
+  lookaheadMs: number;
+  heartbeatMs: number;
+  leaseMs: number;
+  drainMs: number;
+  maxArgsBytes: number;
+  synchronous: 'normal' | 'full';
+  owner: string;
+}
+
+export const DEFAULTS = {
+  concurrency: 10,
+  queueSize: 1000,
+  lookaheadMs: 20,
+  heartbeatMs: 5000,
+  leaseMs: 30_000,
+  drainMs: 10_000,
+  maxArgsBytes: 65_536,
+} as const;
+
+const KNOWN = new Set([
+  'db', 'store', 'clock', 'logger', 'synchronous', 'owner', ...Object.keys(DEFAULTS),
+]);
+
+export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.DELAYD_DB && env.DELAYD_DB !== '' ? env.DELAYD_DB : './delayd.db';
+}
+
+export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions {
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) {
+      throw new DelaydError('E_UNKNOWN_OPTION', `Unknown scheduler option \`${key}\`; expected one of ${[...KNOWN].join(', ')}`);
+    }
+  }
+  const numbers = Object.fromEntries(
+    Object.entries(DEFAULTS).map(([key, fallback]) => {
+      const value = (options as Record<string, unknown>)[key] ?? fallback;
+      return [key, checkInteger(key, value, key === 'lookaheadMs' ? 0 : 1)];
+    }),
+  ) as Record<keyof typeof DEFAULTS, number>;
+  if (options.synchronous !== undefined && options.synchronous !== 'normal' && options.synchronous !== 'full') {
+    throw new DelaydError('E_BAD_OPTION', `Expected \`synchronous\` to be 'normal' or 'full', got ${describe(options.synchronous)}`);
+  }
+  if (numbers.lookaheadMs >= 1000) {
+    throw new DelaydError('E_BAD_OPTION', `Expected \`lookaheadMs\` to be below 1000, got ${describe(numbers.lookaheadMs)}`);
+  }
+  return {
+    ...numbers,
+    db: options.db ?? defaultDbPath(),
+    store: options.store,
+    clock: options.clock ?? systemClock,
+    logger: options.logger ?? createLogger(),
+    synchronous: options.synchronous ?? 'normal',
+    owner: options.owner ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+  };
+}
+
+function checkInteger(name: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new DelaydError('E_BAD_OPTION', `Expected \`${name}\` to be an integer >= ${min}, got ${describe(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,58 @@
+/**
+ * Every error delayd raises on purpose is a DelaydError with a stable `code`, so callers branch
+ * on codes rather than on message text. Messages say what was expected and what came.
+ */
+export type DelaydErrorCode =
+  | 'E_BAD_ARGS'
+  | 'E_ARGS_TOO_LARGE'
+  | 'E_BAD_COUNTDOWN'
+  | 'E_BAD_ETA'
+  | 'E_BAD_OPTION'
+  | 'E_UNKNOWN_OPTION'
+  | 'E_BAD_NAME'
+  | 'E_DUPLICATE_TASK'
+  | 'E_UNKNOWN_TASK'
+  | 'E_NOT_FOUND'
+  | 'E_BAD_STATE'
+  | 'E_TIMEOUT'
+  | 'E_STOPPED'
+  | 'E_DB'
+  | 'E_DB_LOCKED'
+  | 'E_DB_MISSING'
+  | 'E_DB_NOT_SQLITE'
+  | 'E_DB_NEWER_SCHEMA'
+  | 'E_DB_READONLY'
+  | 'E_DB_FULL'
+  | 'E_DB_CORRUPT';
+
+export class DelaydError extends Error {
+  readonly code: DelaydErrorCode;
+
+  constructor(code: DelaydErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DelaydError';
+    this.code = code;
+  }
+}
+
+/** Thrown by the handler's context when it asks to run again later (see TaskContext.retry). */
+export class RetryLater extends Error {
+  readonly delayMs: number;
+
+  constructor(delayMs: number, reason?: string) {
+    super(reason ?? `retry requested in ${delayMs} ms`);
+    this.name = 'RetryLater';
+    this.delayMs = delayMs;
+  }
+}
+
+/** Describes a value for error messages: "`-1` (number)". */
+export function describe(value: unknown): string {
+  if (value === null) return '`null`';
+  if (Array.isArray(value)) return 'an array';
+  const type = typeof value;
+  if (type === 'function') return 'a function';
+  if (type === 'object') return value instanceof Date ? `a Date (${String(value)})` : 'an object';
+  if (type === 'string') return `\`${JSON.stringify(value)}\` (string)`;
+  return `\`${String(value)}\` (${type})`;
+}

@@ -1,0 +1,58 @@
+/**
+ * Group commit for the state changes of running attempts. Outcomes pushed during one turn of
+ * the event loop are written in one transaction, which is what lets thousands of tasks a
+ * second each have a durable start and finish. A failed write (locked past the busy timeout,
+ * disk full) is logged and kept for the next try: an outcome is never dropped. Until it is
+ * written the task stays `running` under its owner, so a crash in between runs it again.
+ */
+import type { Clock } from './clock.js';
+import type { Logger } from './logger.js';
+import type { Outcome, Store } from './store/types.js';
+
+const RETRY_MS = 1000;
+
+export class Journal {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  #pending: Outcome[] = [];
+  #timer: unknown = undefined;
+
+  constructor(options: { store: Store; clock: Clock; logger: Logger }) {
+    this.#store = options.store;
+    this.#clock = options.clock;
+    this.#logger = options.logger;
+  }
+
+  get pending(): number {
+    return this.#pending.length;
+  }
+
+  push(outcome: Outcome): void {
+    this.#pending.push(outcome);
+    if (this.#timer === undefined) this.#timer = this.#clock.setTimeout(() => this.#flushLater(), 0);
+  }
+
+  /** Writes everything pending now; false (and kept for later) when the write failed. */
+  flush(): boolean {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#pending.length === 0) return true;
+    const batch = this.#pending;
+    this.#pending = [];
+    try {
+      this.#store.record(batch);
+      return true;
+    } catch (error) {
+      this.#pending = batch.concat(this.#pending);
+      this.#logger.error({ err: error, pending: this.#pending.length }, 'could not record task outcomes; will retry');
+      this.#timer = this.#clock.setTimeout(() => this.#flushLater(), RETRY_MS);
+      return false;
+    }
+  }
+
+  #flushLater(): void {
+    this.#timer = undefined;
+    this.flush();
+  }
+}

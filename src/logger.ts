@@ -1,0 +1,14 @@
+/** The pino factory. Libraries log JSON; the CLI makes it pretty on a terminal. */
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export function createLogger(options: { level?: LogLevel; pretty?: boolean } = {}): Logger {
+  const level = options.level ?? (process.env.DELAYD_LOG_LEVEL as LogLevel | undefined) ?? 'info';
+  if (options.pretty) {
+    return pino({ level, name: 'delayd', transport: { target: 'pino-pretty', options: { colorize: true } } });
+  }
+  return pino({ level, name: 'delayd' });
+}

@@ -1,0 +1,120 @@
+/**
+ * Runs one attempt of one claimed task and decides what it means: succeeded, retry at a later
+ * time (when retries are left), or failed. A handler's throw, rejection or timeout is contained
+ * here and becomes data; nothing a handler does can reach the ticker.
+ */
+import type { Clock } from './clock.js';
+import { DelaydError, RetryLater } from './errors.js';
+import type { ClaimedTask } from './store/types.js';
+
+/** What a handler sees as `this` (Celery's bound task). */
+export interface TaskContext {
+  readonly id: number;
+  readonly name: string;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** When the task was due. */
+  readonly eta: Date;
+  /** Aborted when the attempt times out or the scheduler stops. */
+  readonly signal: AbortSignal;
+  /** Ends this attempt and asks for another in `seconds` (counts against `retries`). */
+  retry(seconds: number, reason?: string): never;
+}
+
+export type Handler = (this: TaskContext, ...args: never[]) => unknown;
+
+export type AttemptResult =
+  | { kind: 'succeeded'; result: string | null; durationMs: number }
+  | { kind: 'retry'; error: string; durationMs: number; dueMs: number }
+  | { kind: 'failed'; error: string; durationMs: number };
+
+export interface AttemptInput {
+  task: ClaimedTask;
+  handler: Handler | undefined;
+  clock: Clock;
+  /** Aborts every running attempt when the scheduler stops. */
+  stopSignal: AbortSignal;
+  random?: () => number;
+}
+
+export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
+  const { task, clock } = input;
+  const startedMs = clock.now();
+  const controller = new AbortController();
+  const onStop = () => controller.abort(input.stopSignal.reason);
+  input.stopSignal.addEventListener('abort', onStop, { once: true });
+  let timer: unknown;
+  try {
+    if (!input.handler) {
+      throw new DelaydError('E_UNKNOWN_TASK', `No handler is registered for task "${task.name}"`);
+    }
+    const context = makeContext(task, controller.signal);
+    const run = Promise.resolve().then(() => input.handler!.apply(context, JSON.parse(task.args) as never[]));
+    const result = await (task.timeoutMs === null ? run : Promise.race([run, timeout(task, clock, controller, (t) => (timer = t))]));
+    return { kind: 'succeeded', result: toResultJson(result), durationMs: clock.now() - startedMs };
+  } catch (error) {
+    return decide(input, error, clock.now() - startedMs);
+  } finally {
+    if (timer !== undefined) clock.clearTimeout(timer);
+    input.stopSignal.removeEventListener('abort', onStop);
+  }
+}
+
+function makeContext(task: ClaimedTask, signal: AbortSignal): TaskContext {
+  return {
+    id: task.id,
+    name: task.name,
+    attempt: task.attempts + 1,
+    eta: new Date(task.dueMs),
+    signal,
+    retry(seconds: number, reason?: string): never {
+      if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+        throw new DelaydError('E_BAD_OPTION', `Expected retry seconds to be a finite number >= 0, got ${String(seconds)}`);
+      }
+      throw new RetryLater(Math.round(seconds * 1000), reason);
+    },
+  };
+}
+
+function timeout(task: ClaimedTask, clock: Clock, controller: AbortController, keep: (t: unknown) => void): Promise<never> {
+  return new Promise((_, reject) => {
+    keep(
+      clock.setTimeout(() => {
+        const error = new DelaydError('E_TIMEOUT', `Task ${task.id} (${task.name}) timed out after ${task.timeoutMs} ms`);
+        controller.abort(error);
+        reject(error);
+      }, task.timeoutMs as number),
+    );
+  });
+}
+
+function decide(input: AttemptInput, error: unknown, durationMs: number): AttemptResult {
+  const { task, clock } = input;
+  const attempt = task.attempts + 1;
+  const text = errorText(error);
+  const retriesLeft = attempt <= task.retries;
+  if (error instanceof DelaydError && error.code === 'E_UNKNOWN_TASK') return { kind: 'failed', error: text, durationMs };
+  if (!retriesLeft) return { kind: 'failed', error: text, durationMs };
+  const delayMs = error instanceof RetryLater ? error.delayMs : backoffMs(task.backoffMs, attempt, input.random ?? Math.random);
+  return { kind: 'retry', error: text, durationMs, dueMs: clock.now() + delayMs };
+}
+
+/** `base` before the first retry, doubling for each next one, scaled by a jitter in [0.8, 1.2). */
+export function backoffMs(baseMs: number, attempt: number, random: () => number): number {
+  const exponential = baseMs * 2 ** Math.min(attempt - 1, 30);
+  return Math.round(exponential * (0.8 + 0.4 * random()));
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+  return `Non-error thrown: ${String(error)}`;
+}
+
+function toResultJson(result: unknown): string | null {
+  if (result === undefined) return null;
+  try {
+    return JSON.stringify(result) ?? null;
+  } catch {
+    return JSON.stringify({ unserialisable: String(result) });
+  }
+}

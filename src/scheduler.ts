@@ -1,0 +1,275 @@
+/**
+ * The scheduler: wiring of the store, the wheel, the ticker, the worker pool, the journal and
+ * the heartbeat. It holds no schedule of its own: everything pending lives in the store, and
+ * memory holds only the claimed tasks (at most queueSize waiting plus concurrency running).
+ *
+ * Events (listeners' throws are logged, never propagated): 'received', 'accepted',
+ * 'succeeded', 'retrying', 'failed', each with { taskId, name, ... }.
+ */
+import { EventEmitter } from 'node:events';
+import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './config.js';
+import { DelaydError } from './errors.js';
+import { Journal } from './journal.js';
+import { Liveness } from './liveness.js';
+import { runAttempt, type AttemptResult } from './runner.js';
+import { secondOf } from './slot.js';
+import { SqliteStore } from './store/sqlite.js';
+import type { ClaimedTask, ListFilter, NewTask, Stats, Store, TaskRow } from './store/types.js';
+import { Registry, taskFactory, type DelayItem, type Enqueuer, type Scheduled } from './task.js';
+import { Ticker } from './ticker.js';
+import { buildNewTask, dueMsOf, checkDelayOptions, type TaskOptions } from './validate.js';
+import { Wheel } from './wheel.js';
+import { WorkerPool, type PoolItem } from './worker-pool.js';
+
+export interface FullSchedulerOptions extends SchedulerOptions {
+  /** Where task() registers handlers. @default a registry of this scheduler's own */
+  registry?: Registry;
+}
+
+type RunState = 'idle' | 'running' | 'stopping';
+
+export class Scheduler extends EventEmitter implements Enqueuer {
+  readonly registry: Registry;
+  /** `app.task(name?, options?)(fn)`: registers a handler with this scheduler. */
+  readonly task: ReturnType<typeof taskFactory>;
+  readonly #o: ResolvedOptions;
+  readonly #store: Store;
+  readonly #wheel: Wheel;
+  readonly #ticker: Ticker;
+  readonly #pool: WorkerPool;
+  readonly #journal: Journal;
+  readonly #liveness: Liveness;
+  #state: RunState = 'idle';
+  #stopController = new AbortController();
+  #backlog = false;
+  #wakeTimer: unknown = undefined;
+  #closed = false;
+
+  constructor(options: FullSchedulerOptions = {}) {
+    super();
+    const { registry, ...rest } = options;
+    this.#o = resolveOptions(rest);
+    this.registry = registry ?? new Registry();
+    this.task = taskFactory(this.registry, () => this);
+    const { clock, logger, owner } = this.#o;
+    this.#store = this.#o.store ?? new SqliteStore({ path: this.#o.db, synchronous: this.#o.synchronous });
+    this.#wheel = new Wheel({ store: this.#store, owner });
+    this.#ticker = new Ticker({ clock, lookaheadMs: this.#o.lookaheadMs, onTick: (s) => this.#claim(s) });
+    this.#pool = new WorkerPool({
+      clock,
+      concurrency: this.#o.concurrency,
+      queueSize: this.#o.queueSize,
+      onRoom: () => this.#backlog && this.#wakeSoon(),
+    });
+    this.#journal = new Journal({ store: this.#store, clock, logger });
+    this.#liveness = new Liveness({
+      store: this.#store,
+      clock,
+      owner,
+      logger,
+      names: () => this.registry.names(),
+      heartbeatMs: this.#o.heartbeatMs,
+      leaseMs: this.#o.leaseMs,
+      startedMs: clock.now(),
+    });
+  }
+
+  /** The id written in the owner column of the tasks this scheduler runs. */
+  get owner(): string {
+    return this.#o.owner;
+  }
+
+  get running(): boolean {
+    return this.#state === 'running';
+  }
+
+  /** Validates every item first, then writes all of them in one transaction. */
+  enqueue(name: string, items: readonly DelayItem<unknown>[], defaults: TaskOptions = {}): Scheduled[] {
+    this.#assertOpen();
+    const nowMs = this.#o.clock.now();
+    const rows: NewTask[] = items.map((item) =>
+      buildNewTask({ name, args: item.args, when: item.when, defaults, nowMs, maxArgsBytes: this.#o.maxArgsBytes }),
+    );
+    const inserted = this.#store.insert(rows);
+    const scheduled = inserted.map((row) => ({ id: row.id, eta: new Date(row.dueMs), created: row.created }));
+    for (const row of inserted) {
+      this.#o.logger.debug({ taskId: row.id, name, eta: new Date(row.dueMs), created: row.created }, 'received');
+      this.#emit('received', { taskId: row.id, name, dueMs: row.dueMs, created: row.created });
+    }
+    this.#pokeIfBehind(inserted.map((row) => row.dueMs));
+    return scheduled;
+  }
+
+  /** Starts the heartbeat and the ticker; the first tick runs at once and catches up. */
+  start(): void {
+    this.#assertOpen();
+    if (this.#state !== 'idle') return;
+    this.#state = 'running';
+    this.#stopController = new AbortController();
+    this.#liveness.start();
+    this.#ticker.start();
+    this.#o.logger.info({ owner: this.owner, tasks: this.registry.names() }, 'scheduler started');
+  }
+
+  /**
+   * Stops taking work, lets running handlers finish for up to `drainMs`, records their
+   * outcomes, and puts every task it could not finish back to `scheduled` for a later run.
+   */
+  async stop(options: { drainMs?: number } = {}): Promise<void> {
+    if (this.#state !== 'running') return;
+    this.#state = 'stopping';
+    this.#ticker.stop();
+    this.#cancelWake();
+    this.#pool.takeWaiting();
+    const drained = await this.#drain(options.drainMs ?? this.#o.drainMs);
+    if (!drained) this.#stopController.abort(new DelaydError('E_STOPPED', 'the scheduler stopped'));
+    this.#journal.flush();
+    const released = this.#store.release(this.owner);
+    this.#liveness.stop();
+    this.#store.forgetWorker(this.owner);
+    this.#state = 'idle';
+    this.#o.logger.info({ released, drained }, 'scheduler stopped');
+  }
+
+  /** Stops, then closes the database (unless the store was handed in). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.stop();
+    this.#closed = true;
+    if (!this.#o.store) this.#store.close();
+  }
+
+  /** Claims and hands out what is due up to `second`; what the ticker calls every second. */
+  tick(second: number): void {
+    this.#claim(second);
+  }
+
+  get(id: number): TaskRow | undefined {
+    return this.#store.get(id);
+  }
+
+  list(filter: ListFilter = {}): TaskRow[] {
+    return this.#store.list(filter);
+  }
+
+  stats(): Stats {
+    return this.#store.stats();
+  }
+
+  cancel(id: number): TaskRow {
+    return this.#store.cancel(id, this.#o.clock.now());
+  }
+
+  /** Moves a scheduled task to a new time: a countdown in seconds or { countdown | eta }. */
+  reschedule(id: number, when: number | { countdown?: number; eta?: Date | number | string }): TaskRow {
+    const dueMs = dueMsOf(checkDelayOptions(when), this.#o.clock.now());
+    const row = this.#store.reschedule(id, dueMs);
+    this.#pokeIfBehind([dueMs]);
+    return row;
+  }
+
+  /** Sends a failed task back to `scheduled`, due now, with one more attempt. */
+  retry(id: number): TaskRow {
+    const row = this.#store.retry(id, this.#o.clock.now());
+    this.#pokeIfBehind([row.dueMs]);
+    return row;
+  }
+
+  #claim(second: number): void {
+    if (this.#state !== 'running') return;
+    const room = this.#pool.room;
+    if (room === 0) {
+      this.#backlog = true;
+      return;
+    }
+    try {
+      const advance = this.#wheel.advanceTo(second, room);
+      this.#backlog = advance.backlog;
+      if (advance.tasks.length > 0) this.#pool.push(advance.tasks.map((task) => this.#item(task)));
+    } catch (error) {
+      this.#o.logger.error({ err: error, second }, 'claim failed; the next tick tries again');
+    }
+  }
+
+  #item(task: ClaimedTask): PoolItem {
+    return { dueMs: task.dueMs, start: () => this.#execute(task) };
+  }
+
+  async #execute(task: ClaimedTask): Promise<void> {
+    const { clock, logger } = this.#o;
+    const startedMs = clock.now();
+    const fields = { taskId: task.id, name: task.name, attempt: task.attempts + 1 };
+    this.#journal.push({ kind: 'started', id: task.id, owner: this.owner, atMs: startedMs });
+    logger.info({ ...fields, lateMs: startedMs - task.dueMs }, 'accepted');
+    this.#emit('accepted', { ...fields, dueMs: task.dueMs, startedMs, lateMs: startedMs - task.dueMs });
+    const result = await runAttempt({
+      task,
+      handler: this.registry.get(task.name)?.handler,
+      clock,
+      stopSignal: this.#stopController.signal,
+    });
+    this.#finish(task, result, fields);
+  }
+
+  #finish(task: ClaimedTask, result: AttemptResult, fields: { taskId: number; name: string; attempt: number }): void {
+    const { logger } = this.#o;
+    const base = { id: task.id, owner: this.owner, atMs: this.#o.clock.now() };
+    switch (result.kind) {
+      case 'succeeded':
+        this.#journal.push({ kind: 'succeeded', ...base, result: result.result });
+        logger.info({ ...fields, durationMs: result.durationMs }, 'succeeded');
+        return this.#emit('succeeded', { ...fields, durationMs: result.durationMs, result: result.result });
+      case 'retry':
+        this.#journal.push({ kind: 'retry', ...base, error: result.error, dueMs: result.dueMs });
+        logger.warn({ ...fields, error: result.error, retryAt: new Date(result.dueMs) }, 'failed; will retry');
+        this.#pokeIfBehind([result.dueMs]);
+        return this.#emit('retrying', { ...fields, error: result.error, dueMs: result.dueMs });
+      case 'failed':
+        this.#journal.push({ kind: 'failed', ...base, error: result.error });
+        logger.error({ ...fields, error: result.error }, 'failed');
+        return this.#emit('failed', { ...fields, error: result.error });
+    }
+  }
+
+  /** A task due at or behind the cursor would otherwise wait for the next tick. */
+  #pokeIfBehind(dueMs: readonly number[]): void {
+    const cursor = this.#wheel.cursor;
+    if (this.#state !== 'running' || cursor === null) return;
+    if (dueMs.some((ms) => secondOf(ms) <= cursor)) this.#wakeSoon();
+  }
+
+  #wakeSoon(): void {
+    if (this.#wakeTimer !== undefined || this.#state !== 'running') return;
+    this.#wakeTimer = this.#o.clock.setTimeout(() => {
+      this.#wakeTimer = undefined;
+      this.#claim(this.#ticker.secondAt(this.#o.clock.now()));
+    }, 0);
+  }
+
+  #cancelWake(): void {
+    if (this.#wakeTimer !== undefined) this.#o.clock.clearTimeout(this.#wakeTimer);
+    this.#wakeTimer = undefined;
+  }
+
+  async #drain(drainMs: number): Promise<boolean> {
+    let timer: unknown;
+    const timeout = new Promise<false>((resolve) => {
+      timer = this.#o.clock.setTimeout(() => resolve(false), drainMs);
+    });
+    const drained = await Promise.race([this.#pool.whenIdle().then(() => true as const), timeout]);
+    this.#o.clock.clearTimeout(timer);
+    return drained;
+  }
+
+  #emit(event: string, payload: Record<string, unknown>): void {
+    try {
+      this.emit(event, payload);
+    } catch (error) {
+      this.#o.logger.error({ err: error, event }, 'an event listener threw');
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new DelaydError('E_STOPPED', 'This scheduler has been closed');
+  }
+}

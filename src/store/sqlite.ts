@@ -1,0 +1,302 @@
+/**
+ * The SQLite store: the only module that imports better-sqlite3 and the only one that speaks
+ * SQL. Synchronous like better-sqlite3 itself: each method is one transaction, with no await
+ * inside it, so a claim's select-and-mark cannot interleave with another process's writes.
+ */
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { DelaydError } from '../errors.js';
+import { positionOf, positionOfMs, secondOf } from '../slot.js';
+import { toDelaydError } from './errors.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { StatementSet } from './statements.js';
+import {
+  TASK_STATES,
+  type ClaimRequest,
+  type ClaimResult,
+  type ClaimedTask,
+  type Inserted,
+  type ListFilter,
+  type NewTask,
+  type Outcome,
+  type Stats,
+  type Store,
+  type TaskRow,
+  type TaskState,
+  type WorkerRow,
+} from './types.js';
+
+export interface SqliteStoreOptions {
+  /** Path of the database file, or ':memory:'. */
+  path: string;
+  /** Refuse to create the file when it does not exist. @default false */
+  mustExist?: boolean;
+  /** Milliseconds to wait for another process's lock before failing. @default 5000 */
+  busyTimeoutMs?: number;
+  /**
+   * SQLite's synchronous pragma. NORMAL (with WAL) survives a process crash; FULL also
+   * survives a power cut, at some cost in speed. @default 'normal'
+   */
+  synchronous?: 'normal' | 'full';
+}
+
+export class SqliteStore implements Store {
+  readonly path: string;
+  readonly #db: Database.Database;
+  readonly #sql: StatementSet;
+  readonly #insertAll: Database.Transaction<(tasks: readonly NewTask[]) => Inserted[]>;
+  readonly #claimTx: Database.Transaction<(request: ClaimRequest) => ClaimResult>;
+  readonly #recordAll: Database.Transaction<(outcomes: readonly Outcome[]) => number>;
+
+  constructor(options: SqliteStoreOptions) {
+    this.path = options.path;
+    if (options.mustExist && options.path !== ':memory:' && !existsSync(options.path)) {
+      throw new DelaydError('E_DB_MISSING', `${options.path}: no such database file`);
+    }
+    try {
+      this.#db = new Database(options.path, { fileMustExist: options.mustExist ?? false });
+    } catch (error) {
+      throw toDelaydError(error, options.path);
+    }
+    try {
+      this.#db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      this.#migrate();
+      this.#sql = new StatementSet(this.#db);
+    } catch (error) {
+      this.#db.close();
+      throw toDelaydError(error, options.path);
+    }
+    this.#insertAll = this.#db.transaction((tasks) => tasks.map((task) => this.#insertOne(task)));
+    this.#claimTx = this.#db.transaction((request) => this.#claimOne(request));
+    this.#recordAll = this.#db.transaction((outcomes) => {
+      let applied = 0;
+      for (const outcome of outcomes) applied += this.#recordOne(outcome);
+      return applied;
+    });
+  }
+
+  insert(tasks: readonly NewTask[]): Inserted[] {
+    return this.#guard(() => this.#insertAll.immediate(tasks));
+  }
+
+  claim(request: ClaimRequest): ClaimResult {
+    return this.#guard(() => this.#claimTx.immediate(request));
+  }
+
+  record(outcomes: readonly Outcome[]): number {
+    if (outcomes.length === 0) return 0;
+    return this.#guard(() => this.#recordAll.immediate(outcomes));
+  }
+
+  release(owner: string): number {
+    return this.#guard(() => this.#sql.release.run({ owner }).changes);
+  }
+
+  heartbeat(worker: Omit<WorkerRow, 'beat' | 'seenMs'>, atMs: number): void {
+    this.#guard(() =>
+      this.#sql.heartbeat.run({
+        owner: worker.owner,
+        host: worker.host,
+        pid: worker.pid,
+        names: JSON.stringify(worker.names),
+        startedMs: worker.startedMs,
+        atMs,
+      }),
+    );
+  }
+
+  workers(): WorkerRow[] {
+    return this.#guard(() => this.#sql.workers.all()).map((row) => ({
+      owner: row.owner,
+      host: row.host,
+      pid: row.pid,
+      names: JSON.parse(row.names) as string[],
+      startedMs: row.started_ms,
+      beat: row.beat,
+      seenMs: row.seen_ms,
+    }));
+  }
+
+  forgetWorker(owner: string): void {
+    this.#guard(() => this.#sql.forgetWorker.run({ owner }));
+  }
+
+  orphanOwners(): string[] {
+    return this.#guard(() => this.#sql.orphanOwners.pluck().all() as string[]);
+  }
+
+  get(id: number): TaskRow | undefined {
+    const row = this.#guard(() => this.#sql.get.get({ id }));
+    return row && toTaskRow(row);
+  }
+
+  list(filter: ListFilter): TaskRow[] {
+    const params = { state: filter.state ?? null, name: filter.name ?? null, limit: filter.limit ?? 100 };
+    return this.#guard(() => this.#sql.list.all(params)).map(toTaskRow);
+  }
+
+  stats(): Stats {
+    return this.#guard(() => this.#statsTx());
+  }
+
+  cancel(id: number, atMs: number): TaskRow {
+    return this.#changeState(id, 'scheduled', () => this.#sql.cancel.run({ id, atMs }), 'cancel');
+  }
+
+  reschedule(id: number, dueMs: number): TaskRow {
+    const params = { id, dueMs, ...positionOfMs(dueMs) };
+    return this.#changeState(id, 'scheduled', () => this.#sql.reschedule.run(params), 'reschedule');
+  }
+
+  retry(id: number, dueMs: number): TaskRow {
+    const params = { id, dueMs, ...positionOfMs(dueMs) };
+    return this.#changeState(id, 'failed', () => this.#sql.retryFailed.run(params), 'retry');
+  }
+
+  purge(finishedBeforeMs: number): number {
+    return this.#guard(() => this.#sql.purge.run({ before: finishedBeforeMs }).changes);
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+
+  #migrate(): void {
+    const version = this.#db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new DelaydError(
+        'E_DB_NEWER_SCHEMA',
+        `${this.path}: the database has schema version ${version}, newer than this delayd's ${SCHEMA_VERSION}; upgrade delayd`,
+      );
+    }
+    if (version === SCHEMA_VERSION) return;
+    this.#db.transaction(() => {
+      for (let v = version; v < SCHEMA_VERSION; v++) this.#db.exec(MIGRATIONS[v] as string);
+      this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    }).immediate();
+  }
+
+  #guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      throw toDelaydError(error, this.path);
+    }
+  }
+
+  #insertOne(task: NewTask): Inserted {
+    if (task.key !== null) {
+      const existing = this.#sql.findKey.get({ key: task.key });
+      if (existing) return { id: existing.id, dueMs: existing.due_ms, created: false };
+    }
+    const { slot, cycle } = positionOfMs(task.dueMs);
+    const id = Number(this.#sql.insert.run({ ...task, slot, cycle }).lastInsertRowid);
+    return { id, dueMs: task.dueMs, created: true };
+  }
+
+  #claimOne(request: ClaimRequest): ClaimResult {
+    const { slot, cycle } = positionOf(request.uptoSecond);
+    const rows = this.#sql.claim.all({ owner: request.owner, slot, cycle, limit: request.limit });
+    const tasks = rows.map(toClaimed).sort((a, b) => a.dueMs - b.dueMs);
+    // A full claim may have left tasks of its last second behind: the cursor stops short of it.
+    const last = tasks[tasks.length - 1];
+    const reached = tasks.length < request.limit || !last ? request.uptoSecond : secondOf(last.dueMs) - 1;
+    const cursor = this.#sql.advanceCursor.pluck().get({ second: reached }) as number;
+    return { tasks, cursor };
+  }
+
+  #recordOne(outcome: Outcome): number {
+    switch (outcome.kind) {
+      case 'started':
+        return this.#sql.started.run(outcome).changes;
+      case 'succeeded':
+        return this.#sql.succeeded.run(outcome).changes;
+      case 'failed':
+        return this.#sql.failed.run(outcome).changes;
+      case 'retry':
+        return this.#sql.retry.run({ ...outcome, ...positionOfMs(outcome.dueMs) }).changes;
+    }
+  }
+
+  #statsTx(): Stats {
+    const counts = Object.fromEntries(TASK_STATES.map((s) => [s, 0])) as Record<TaskState, number>;
+    for (const row of this.#sql.countByState.all()) counts[row.state] = row.n;
+    const next = this.#sql.nextDue.get();
+    const cursor = this.#sql.cursor.pluck().get() as number | undefined;
+    const busiestSlots = this.#sql.busiestSlots.all().map((r) => ({ slot: r.slot, count: r.n }));
+    return { counts, cursor: cursor ?? null, nextDueMs: next ? next.due_ms : null, busiestSlots };
+  }
+
+  #changeState(id: number, from: TaskState, change: () => { changes: number }, verb: string): TaskRow {
+    return this.#guard(() =>
+      this.#db.transaction(() => {
+        const before = this.#sql.get.get({ id });
+        if (!before) throw new DelaydError('E_NOT_FOUND', `No task with id ${id}`);
+        if (before.state !== from || change().changes !== 1) {
+          throw new DelaydError(
+            'E_BAD_STATE',
+            `Cannot ${verb} task ${id}: expected it to be ${from}, but it is ${before.state}`,
+          );
+        }
+        return toTaskRow(this.#sql.get.get({ id })!);
+      }).immediate(),
+    );
+  }
+}
+
+export interface RawTask {
+  id: number;
+  name: string;
+  args: string;
+  state: TaskState;
+  due_ms: number;
+  slot: number;
+  cycle: number;
+  attempts: number;
+  retries: number;
+  backoff_ms: number;
+  timeout_ms: number | null;
+  key: string | null;
+  owner: string | null;
+  created_ms: number;
+  started_ms: number | null;
+  finished_ms: number | null;
+  last_error: string | null;
+  result: string | null;
+}
+
+export type ClaimedRaw = Pick<
+  RawTask,
+  'id' | 'name' | 'args' | 'due_ms' | 'attempts' | 'retries' | 'backoff_ms' | 'timeout_ms'
+>;
+
+function toClaimed(row: ClaimedRaw): ClaimedTask {
+  return {
+    id: row.id,
+    name: row.name,
+    args: row.args,
+    dueMs: row.due_ms,
+    attempts: row.attempts,
+    retries: row.retries,
+    backoffMs: row.backoff_ms,
+    timeoutMs: row.timeout_ms,
+  };
+}
+
+function toTaskRow(row: RawTask): TaskRow {
+  return {
+    ...toClaimed(row),
+    state: row.state,
+    slot: row.slot,
+    cycle: row.cycle,
+    key: row.key,
+    owner: row.owner,
+    createdMs: row.created_ms,
+    startedMs: row.started_ms,
+    finishedMs: row.finished_ms,
+    lastError: row.last_error,
+    result: row.result,
+  };
+}

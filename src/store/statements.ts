@@ -1,0 +1,114 @@
+/** Every SQL statement the SQLite store runs, prepared once when the store opens. */
+import type Database from 'better-sqlite3';
+import type { ClaimedRaw, RawTask } from './sqlite.js';
+import type { TaskState } from './types.js';
+
+type Params = Record<string, unknown>;
+type Stmt<R> = Database.Statement<Params, R>;
+type Stmt0<R> = Database.Statement<[], R>;
+interface WorkerRaw {
+  owner: string;
+  host: string;
+  pid: number;
+  names: string;
+  started_ms: number;
+  beat: number;
+  seen_ms: number;
+}
+
+const CLAIMED_COLUMNS = 'id, name, args, due_ms, attempts, retries, backoff_ms, timeout_ms';
+const OWNED = `id = @id AND owner = @owner AND state = 'running'`;
+
+export class StatementSet {
+  readonly insert: Stmt<unknown>;
+  readonly findKey: Stmt<{ id: number; due_ms: number }>;
+  readonly claim: Stmt<ClaimedRaw>;
+  readonly advanceCursor: Stmt<unknown>;
+  readonly cursor: Stmt0<unknown>;
+  readonly started: Stmt<unknown>;
+  readonly succeeded: Stmt<unknown>;
+  readonly failed: Stmt<unknown>;
+  readonly retry: Stmt<unknown>;
+  readonly release: Stmt<unknown>;
+  readonly heartbeat: Stmt<unknown>;
+  readonly workers: Stmt0<WorkerRaw>;
+  readonly forgetWorker: Stmt<unknown>;
+  readonly orphanOwners: Stmt0<unknown>;
+  readonly get: Stmt<RawTask>;
+  readonly list: Stmt<RawTask>;
+  readonly countByState: Stmt0<{ state: TaskState; n: number }>;
+  readonly nextDue: Stmt0<{ due_ms: number }>;
+  readonly busiestSlots: Stmt0<{ slot: number; n: number }>;
+  readonly cancel: Stmt<unknown>;
+  readonly reschedule: Stmt<unknown>;
+  readonly retryFailed: Stmt<unknown>;
+  readonly purge: Stmt<unknown>;
+
+  constructor(db: Database.Database) {
+    const prepare = <R = unknown>(sql: string) => db.prepare<Params, R>(sql);
+    const prepare0 = <R = unknown>(sql: string) => db.prepare<[], R>(sql);
+    this.insert = prepare(`
+      INSERT INTO tasks (name, args, state, due_ms, slot, cycle, retries, backoff_ms, timeout_ms, key, created_ms)
+      VALUES (@name, @args, 'scheduled', @dueMs, @slot, @cycle, @retries, @backoffMs, @timeoutMs, @key, @createdMs)`);
+    this.findKey = prepare<{ id: number; due_ms: number }>(`
+      SELECT id, due_ms FROM tasks WHERE key = @key AND state IN ('scheduled', 'running')`);
+    // Row-value comparison on the wheel index: every scheduled task at or before (cycle, slot),
+    // which includes ones inserted late behind the cursor, in due order.
+    this.claim = prepare<ClaimedRaw>(`
+      UPDATE tasks SET state = 'running', owner = @owner
+      WHERE id IN (
+        SELECT id FROM tasks INDEXED BY tasks_wheel
+        WHERE state = 'scheduled' AND (cycle, slot) <= (@cycle, @slot)
+        ORDER BY cycle, slot, due_ms LIMIT @limit)
+      RETURNING ${CLAIMED_COLUMNS}`);
+    this.advanceCursor = prepare(`
+      INSERT INTO meta (k, v) VALUES ('cursor', @second)
+      ON CONFLICT (k) DO UPDATE SET v = max(v, excluded.v)
+      RETURNING v`);
+    this.cursor = prepare0(`SELECT v FROM meta WHERE k = 'cursor'`);
+    this.started = prepare(`
+      UPDATE tasks SET attempts = attempts + 1, started_ms = @atMs WHERE ${OWNED}`);
+    this.succeeded = prepare(`
+      UPDATE tasks SET state = 'succeeded', finished_ms = @atMs, result = @result WHERE ${OWNED}`);
+    this.failed = prepare(`
+      UPDATE tasks SET state = 'failed', finished_ms = @atMs, last_error = @error WHERE ${OWNED}`);
+    this.retry = prepare(`
+      UPDATE tasks SET state = 'scheduled', owner = NULL, due_ms = @dueMs, slot = @slot, cycle = @cycle,
+        last_error = @error
+      WHERE ${OWNED}`);
+    this.release = prepare(`
+      UPDATE tasks SET state = 'scheduled', owner = NULL WHERE owner = @owner AND state = 'running'`);
+    this.heartbeat = prepare(`
+      INSERT INTO workers (owner, host, pid, names, started_ms, beat, seen_ms)
+      VALUES (@owner, @host, @pid, @names, @startedMs, 1, @atMs)
+      ON CONFLICT (owner) DO UPDATE SET beat = beat + 1, seen_ms = @atMs, names = @names`);
+    this.workers = prepare0<WorkerRaw>(`SELECT owner, host, pid, names, started_ms, beat, seen_ms FROM workers ORDER BY started_ms`);
+    this.forgetWorker = prepare(`DELETE FROM workers WHERE owner = @owner`);
+    this.orphanOwners = prepare0(`
+      SELECT DISTINCT owner FROM tasks INDEXED BY tasks_running
+      WHERE state = 'running' AND owner NOT IN (SELECT owner FROM workers)`);
+    this.get = prepare<RawTask>(`SELECT * FROM tasks WHERE id = @id`);
+    this.list = prepare<RawTask>(`
+      SELECT * FROM tasks
+      WHERE (@state IS NULL OR state = @state) AND (@name IS NULL OR name = @name)
+      ORDER BY id DESC LIMIT @limit`);
+    this.countByState = prepare0<{ state: TaskState; n: number }>(
+      `SELECT state, count(*) AS n FROM tasks GROUP BY state`);
+    this.nextDue = prepare0<{ due_ms: number }>(`
+      SELECT due_ms FROM tasks INDEXED BY tasks_wheel WHERE state = 'scheduled'
+      ORDER BY cycle, slot, due_ms LIMIT 1`);
+    this.busiestSlots = prepare0<{ slot: number; n: number }>(`
+      SELECT slot, count(*) AS n FROM tasks INDEXED BY tasks_wheel WHERE state = 'scheduled'
+      GROUP BY slot ORDER BY n DESC, slot LIMIT 5`);
+    this.cancel = prepare(`
+      UPDATE tasks SET state = 'cancelled', finished_ms = @atMs WHERE id = @id AND state = 'scheduled'`);
+    this.reschedule = prepare(`
+      UPDATE tasks SET due_ms = @dueMs, slot = @slot, cycle = @cycle WHERE id = @id AND state = 'scheduled'`);
+    this.retryFailed = prepare(`
+      UPDATE tasks SET state = 'scheduled', owner = NULL, due_ms = @dueMs, slot = @slot, cycle = @cycle,
+        finished_ms = NULL, retries = attempts
+      WHERE id = @id AND state = 'failed'`);
+    this.purge = prepare(`
+      DELETE FROM tasks WHERE state IN ('succeeded', 'failed', 'cancelled') AND finished_ms < @before`);
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The narrow, synchronous interface every backend implements. SQLite is the one there is; a
+ * shared backend (PostgreSQL, Redis) would stand beside it behind this same interface.
+ *
+ * A task moves through these states:
+ *   scheduled --claim--> running --succeeded--> succeeded
+ *                           |----failed, retries left--> scheduled (later due time)
+ *                           |----failed, none left-----> failed --retry()--> scheduled
+ *                           '----owner released or dead--> scheduled (same due time)
+ *   scheduled --cancel()--> cancelled
+ * `running` means claimed by an owner (a live scheduler): waiting in its memory or executing.
+ */
+export const TASK_STATES = ['scheduled', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+export interface NewTask {
+  name: string;
+  /** JSON array text. */
+  args: string;
+  dueMs: number;
+  createdMs: number;
+  key: string | null;
+  retries: number;
+  backoffMs: number;
+  timeoutMs: number | null;
+}
+
+export interface Inserted {
+  id: number;
+  dueMs: number;
+  /** False when an unfinished task with the same key already existed and is returned instead. */
+  created: boolean;
+}
+
+/** What a claim hands to the runner: enough to run one attempt. */
+export interface ClaimedTask {
+  id: number;
+  name: string;
+  args: string;
+  dueMs: number;
+  /** Attempts made before this one. */
+  attempts: number;
+  retries: number;
+  backoffMs: number;
+  timeoutMs: number | null;
+}
+
+export interface TaskRow extends ClaimedTask {
+  state: TaskState;
+  slot: number;
+  cycle: number;
+  key: string | null;
+  owner: string | null;
+  createdMs: number;
+  startedMs: number | null;
+  finishedMs: number | null;
+  lastError: string | null;
+  /** JSON text of the handler's return value. */
+  result: string | null;
+}
+
+export interface ClaimRequest {
+  owner: string;
+  /** Claim tasks due at or before this unix second. */
+  uptoSecond: number;
+  limit: number;
+}
+
+export interface ClaimResult {
+  tasks: ClaimedTask[];
+  /** The persisted cursor after the claim: every task due at or before it has been claimed. */
+  cursor: number;
+}
+
+/** One state change of a running attempt; applied in batches (group commit). */
+export type Outcome =
+  | { kind: 'started'; id: number; owner: string; atMs: number }
+  | { kind: 'succeeded'; id: number; owner: string; atMs: number; result: string | null }
+  | { kind: 'failed'; id: number; owner: string; atMs: number; error: string }
+  | { kind: 'retry'; id: number; owner: string; atMs: number; error: string; dueMs: number };
+
+export interface ListFilter {
+  state?: TaskState;
+  name?: string;
+  limit?: number;
+}
+
+export interface Stats {
+  counts: Record<TaskState, number>;
+  cursor: number | null;
+  nextDueMs: number | null;
+  /** The busiest slots by number of scheduled tasks. */
+  busiestSlots: { slot: number; count: number }[];
+}
+
+export interface WorkerRow {
+  owner: string;
+  host: string;
+  pid: number;
+  names: string[];
+  startedMs: number;
+  beat: number;
+  seenMs: number;
+}
+
+export interface Store {
+  insert(tasks: readonly NewTask[]): Inserted[];
+  claim(request: ClaimRequest): ClaimResult;
+  /** Applies outcomes in one transaction; returns how many still belonged to their owner. */
+  record(outcomes: readonly Outcome[]): number;
+  /** Puts an owner's running tasks back to scheduled; returns how many. */
+  release(owner: string): number;
+
+  heartbeat(worker: Omit<WorkerRow, 'beat' | 'seenMs'>, atMs: number): void;
+  workers(): WorkerRow[];
+  forgetWorker(owner: string): void;
+  /** Owners that hold running tasks but have no worker row. */
+  orphanOwners(): string[];
+
+  get(id: number): TaskRow | undefined;
+  list(filter: ListFilter): TaskRow[];
+  stats(): Stats;
+  cancel(id: number, atMs: number): TaskRow;
+  reschedule(id: number, dueMs: number): TaskRow;
+  retry(id: number, dueMs: number): TaskRow;
+  purge(finishedBeforeMs: number): number;
+
+  close(): void;
+}

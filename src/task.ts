@@ -1,0 +1,97 @@
+/**
+ * The registry of handlers and the decorator that fills it: `task()(fn)` gives back a function
+ * that still runs `fn` directly, plus `.delay(args, countdown | options)` as in Celery. The
+ * same decorator works on class methods (TypeScript 5 standard decorators).
+ */
+import { DelaydError } from './errors.js';
+import type { Handler, TaskContext } from './runner.js';
+import { checkName, checkTaskOptions, type DelayOptions, type TaskOptions } from './validate.js';
+
+export type AnyFunction = (this: TaskContext, ...args: never[]) => unknown;
+/** A handler's parameters, without its `this: TaskContext`. */
+export type ArgsOf<F> = F extends (...args: infer A) => unknown ? A : never;
+
+export interface Scheduled {
+  id: number;
+  eta: Date;
+  /** False when `key` matched an unfinished task, which is returned instead. */
+  created: boolean;
+}
+
+export interface DelayItem<A> {
+  args: A;
+  when?: number | DelayOptions;
+}
+
+export interface TaskMethods<A extends unknown[]> {
+  readonly taskName: string;
+  /** Schedules one run; resolves once it is committed to the database. */
+  delay(args: A, when?: number | DelayOptions): Promise<Scheduled>;
+  /** Schedules many runs in one transaction: all are written, or none. */
+  delayMany(items: readonly (A | DelayItem<A>)[], when?: number | DelayOptions): Promise<Scheduled[]>;
+}
+
+export type Delayable<F extends AnyFunction> = F & TaskMethods<ArgsOf<F>>;
+
+/** What a task needs from the scheduler it belongs to. */
+export interface Enqueuer {
+  enqueue(name: string, items: readonly DelayItem<unknown>[], defaults: TaskOptions): Scheduled[];
+}
+
+export interface TaskDefinition {
+  name: string;
+  handler: Handler;
+  options: TaskOptions;
+}
+
+export class Registry {
+  readonly #tasks = new Map<string, TaskDefinition>();
+
+  register(definition: TaskDefinition): void {
+    const existing = this.#tasks.get(definition.name);
+    if (existing && existing.handler !== definition.handler) {
+      throw new DelaydError('E_DUPLICATE_TASK', `A different handler is already registered as "${definition.name}"`);
+    }
+    this.#tasks.set(definition.name, definition);
+  }
+
+  get(name: string): TaskDefinition | undefined {
+    return this.#tasks.get(name);
+  }
+
+  names(): string[] {
+    return [...this.#tasks.keys()].sort();
+  }
+}
+
+export type TaskDecorator = <F extends AnyFunction>(fn: F, context?: ClassMethodDecoratorContext) => Delayable<F>;
+
+/** Builds `task(name?, options?)` for one registry and the scheduler that enqueues its tasks. */
+export function taskFactory(registry: Registry, enqueuer: () => Enqueuer) {
+  return function task(nameOrOptions?: string | TaskOptions, maybeOptions?: TaskOptions): TaskDecorator {
+    const explicitName = typeof nameOrOptions === 'string' ? checkName(nameOrOptions) : undefined;
+    const options = checkTaskOptions(typeof nameOrOptions === 'object' ? nameOrOptions : maybeOptions);
+    return <F extends AnyFunction>(fn: F, context?: ClassMethodDecoratorContext): Delayable<F> => {
+      if (typeof fn !== 'function') {
+        throw new DelaydError('E_BAD_ARGS', `Expected task() to decorate a function, got ${typeof fn}`);
+      }
+      const name = explicitName ?? checkName(context ? String(context.name) : fn.name);
+      registry.register({ name, handler: fn as Handler, options });
+      return decorate(fn, name, options, enqueuer);
+    };
+  };
+}
+
+function decorate<F extends AnyFunction>(fn: F, name: string, options: TaskOptions, enqueuer: () => Enqueuer): Delayable<F> {
+  const wrapper = function (this: TaskContext, ...args: never[]) {
+    return fn.apply(this, args);
+  } as F;
+  Object.defineProperty(wrapper, 'name', { value: fn.name });
+  const methods: TaskMethods<unknown[]> = {
+    taskName: name,
+    delay: async (args, when) => enqueuer().enqueue(name, [{ args, when }], options)[0] as Scheduled,
+    delayMany: async (items, when) =>
+      enqueuer().enqueue(name, items.map((item) => (Array.isArray(item) ? { args: item, when } : { when, ...item })), options),
+  };
+  return Object.assign(wrapper, methods) as Delayable<F>;
+}

@@ -1,0 +1,59 @@
+/**
+ * A drift-free one-second loop over a Clock. Each wake-up is aimed at an absolute boundary,
+ * `lookaheadMs` before the start of the next second, and calls `onTick(second)` with the second
+ * about to begin, so its tasks can be claimed ahead of time and started at their own
+ * millisecond. A late wake-up (a busy loop, a suspended laptop) reports the latest second only:
+ * the wheel's claim covers every second up to it, so nothing is skipped.
+ */
+import type { Clock } from './clock.js';
+
+export interface TickerOptions {
+  clock: Clock;
+  lookaheadMs: number;
+  onTick: (second: number) => void;
+}
+
+export class Ticker {
+  readonly #clock: Clock;
+  readonly #lookaheadMs: number;
+  readonly #onTick: (second: number) => void;
+  #timer: unknown = undefined;
+  #running = false;
+
+  constructor(options: TickerOptions) {
+    this.#clock = options.clock;
+    this.#lookaheadMs = options.lookaheadMs;
+    this.#onTick = options.onTick;
+  }
+
+  /** Ticks at once (to catch up), then on every boundary. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#fire();
+  }
+
+  stop(): void {
+    this.#running = false;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** The second whose tasks a tick at `nowMs` claims. */
+  secondAt(nowMs: number): number {
+    return Math.floor((nowMs + this.#lookaheadMs) / 1000);
+  }
+
+  #fire(): void {
+    this.#timer = undefined;
+    if (!this.#running) return;
+    this.#onTick(this.secondAt(this.#clock.now()));
+    if (this.#running) this.#aim();
+  }
+
+  #aim(): void {
+    const now = this.#clock.now();
+    const nextBoundary = (this.secondAt(now) + 1) * 1000 - this.#lookaheadMs;
+    this.#timer = this.#clock.setTimeout(() => this.#fire(), Math.max(1, nextBoundary - now));
+  }
+}

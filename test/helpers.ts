@@ -1,0 +1,14 @@
+/** Shared set-up for scenario tests: a fresh scheduler on a fake clock at a fixed time. */
+import { createTestScheduler, type TestSchedulerOptions } from '../src/testing.js';
+
+export const T0 = Date.parse('2030-01-01T09:00:00.000Z');
+
+export function fixture(options: TestSchedulerOptions = {}) {
+  const t = createTestScheduler({ now: T0, asDefault: false, ...options });
+  const events: { event: string; at: number; payload: Record<string, unknown> }[] = [];
+  for (const event of ['received', 'accepted', 'succeeded', 'retrying', 'failed']) {
+    t.scheduler.on(event, (payload: Record<string, unknown>) => events.push({ event, at: t.clock.now, payload }));
+  }
+  const of = (event: string) => events.filter((e) => e.event === event);
+  return { ...t, events, of };
+}

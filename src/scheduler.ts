@@ -139,6 +139,11 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     if (!this.#o.store) this.#store.close();
   }
 
+  /** Writes the buffered outcomes of finished attempts now (they are group-committed). */
+  flush(): boolean {
+    return this.#journal.flush();
+  }
+
   /** Claims and hands out what is due up to `second`; what the ticker calls every second. */
   tick(second: number): void {
     this.#claim(second);

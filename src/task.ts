@@ -7,7 +7,9 @@ import { DelaydError } from './errors.js';
 import type { Handler, TaskContext } from './runner.js';
 import { checkName, checkTaskOptions, type DelayOptions, type TaskOptions } from './validate.js';
 
-export type AnyFunction = (this: TaskContext, ...args: never[]) => unknown;
+// No `this` in the constraint: a handler that wants its context declares `this: TaskContext`,
+// and one that does not stays callable directly.
+export type AnyFunction = (...args: never[]) => unknown;
 /** A handler's parameters, without its `this: TaskContext`. */
 export type ArgsOf<F> = F extends (...args: infer A) => unknown ? A : never;
 
@@ -94,4 +96,17 @@ function decorate<F extends AnyFunction>(fn: F, name: string, options: TaskOptio
       enqueuer().enqueue(name, items.map((item) => (Array.isArray(item) ? { args: item, when } : { when, ...item })), options),
   };
   return Object.assign(wrapper, methods) as Delayable<F>;
+}
+
+/**
+ * TypeScript does not let a decorator change a method's declared type, so a method decorated
+ * with `@task()` is typed as the plain method. `asTask(Class.method)` gives it back with its
+ * `.delay()` typed; it throws if the method was not decorated.
+ */
+export function asTask<F extends AnyFunction>(fn: F): Delayable<F> {
+  const candidate = fn as Partial<TaskMethods<unknown[]>>;
+  if (typeof candidate.delay !== 'function' || typeof candidate.taskName !== 'string') {
+    throw new DelaydError('E_BAD_ARGS', `Expected a function decorated with task(), got ${fn?.name || 'an anonymous function'}`);
+  }
+  return fn as Delayable<F>;
 }

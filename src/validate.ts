@@ -158,7 +158,7 @@ function checkRecord(value: unknown, what: string, allowed: Set<string>): Record
     if (!allowed.has(key)) {
       throw new DelaydError(
         'E_UNKNOWN_OPTION',
-        `Unknown ${what} option \`${key}\`; expected one of ${[...allowed].join(', ')}`,
+        `Unknown option \`${key}\` in ${what}; expected one of ${[...allowed].join(', ')}`,
       );
     }
   }

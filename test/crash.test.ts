@@ -1,0 +1,112 @@
+/**
+ * Crash and multi-process tests: real schedulers in child processes (test/procs/worker.mjs,
+ * built from dist/) on one temporary database file.
+ */
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../src/store/sqlite.js';
+import { exited, readExecutions, runProducer, startWorker, waitFor } from './procs/harness.js';
+import { tempDb } from './tmpdb.js';
+import type { ChildProcess } from 'node:child_process';
+
+const children: ChildProcess[] = [];
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+  for (const fn of cleanups.splice(0)) fn();
+});
+
+function enqueue(db: string, count: number, now: number) {
+  const store = new SqliteStore({ path: db });
+  // Some due now, some over the next 3 s; handlers take 0-60 ms.
+  store.insert(
+    Array.from({ length: count }, (_, n) => ({
+      name: 'work',
+      args: JSON.stringify([n, (n * 7) % 61]),
+      dueMs: now + (n % 4 === 0 ? 0 : (n * 13) % 3_000),
+      createdMs: now,
+      key: null,
+      retries: 0,
+      backoffMs: 1000,
+      timeoutMs: null,
+    })),
+  );
+  store.close();
+}
+
+const allSucceeded = (count: number) => (store: SqliteStore) => store.stats().counts.succeeded === count;
+
+describe('SIGKILL at random moments under load', () => {
+  it('loses nothing, and only tasks in flight at a kill run more than once', async () => {
+    const db = tempDb();
+    cleanups.push(db.remove);
+    const log = join(db.path, '..', 'runs.log');
+    const COUNT = 3_000;
+    enqueue(db.path, COUNT, Date.now());
+    const kills: { pid: number; atMs: number }[] = [];
+    for (const pauseMs of [700, 400, 900, 550]) {
+      const worker = await startWorker(db.path, log);
+      children.push(worker);
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      kills.push({ pid: worker.pid!, atMs: Date.now() });
+      worker.kill('SIGKILL');
+      await exited(worker);
+    }
+    const last = await startWorker(db.path, log);
+    children.push(last);
+    expect(await waitFor(db.path, allSucceeded(COUNT), 40_000)).toBe(true);
+    last.kill('SIGTERM');
+    await exited(last);
+
+    const executions = readExecutions(log);
+    expect(executions.size).toBe(COUNT);
+    const killedAt = new Map(kills.map((k) => [k.pid, k.atMs]));
+    let repeated = 0;
+    for (const runs of executions.values()) {
+      if (runs.length === 1) continue;
+      repeated++;
+      // Every run but the last was cut off by a kill: it never ended, or ended so shortly
+      // before the kill that its outcome was still in the group-commit buffer.
+      for (const run of runs.slice(0, -1)) {
+        const kill = killedAt.get(run.pid);
+        expect(kill, `task ${run.id} ran twice outside a killed process`).toBeDefined();
+        if (run.endMs !== undefined) expect(kill! - run.endMs).toBeLessThan(250);
+      }
+    }
+    expect(kills).toHaveLength(4);
+    // The kills landed under load: at least some task was in flight at one of them.
+    expect(repeated).toBeGreaterThan(0);
+  }, 90_000);
+});
+
+describe('many processes on one database', () => {
+  it('producers in other processes race two schedulers; every task runs exactly once', async () => {
+    const db = tempDb();
+    cleanups.push(db.remove);
+    const log = join(db.path, '..', 'runs.log');
+    new SqliteStore({ path: db.path }).close();
+    const workers = [await startWorker(db.path, log), await startWorker(db.path, log)];
+    children.push(...workers);
+    await Promise.all([runProducer(db.path, 0, 400), runProducer(db.path, 400, 400)]);
+    expect(await waitFor(db.path, allSucceeded(800), 30_000)).toBe(true);
+    const executions = readExecutions(log);
+    expect(executions.size).toBe(800);
+    expect([...executions.values()].filter((runs) => runs.length !== 1)).toEqual([]);
+    const pids = new Set([...executions.values()].map((runs) => runs[0]!.pid));
+    expect(pids.size).toBe(2); // both schedulers took work
+  }, 60_000);
+
+  it('when one of two schedulers dies, the other takes over its running tasks', async () => {
+    const db = tempDb();
+    cleanups.push(db.remove);
+    const log = join(db.path, '..', 'runs.log');
+    enqueue(db.path, 200, Date.now());
+    const [a, b] = [await startWorker(db.path, log), await startWorker(db.path, log)];
+    children.push(a, b);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    a.kill('SIGKILL');
+    expect(await waitFor(db.path, allSucceeded(200), 30_000)).toBe(true);
+    const lastRuns = [...readExecutions(log).values()].map((runs) => runs[runs.length - 1]!);
+    expect(lastRuns.every((run) => run.pid === a.pid || run.pid === b.pid)).toBe(true);
+  }, 60_000);
+});

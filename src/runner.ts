@@ -106,6 +106,7 @@ export function backoffMs(baseMs: number, attempt: number, random: () => number)
 }
 
 function errorText(error: unknown): string {
+  if (error instanceof RetryLater) return `RetryLater: ${error.message}`;
   if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
   return `Non-error thrown: ${String(error)}`;
 }

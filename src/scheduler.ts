@@ -14,7 +14,7 @@ import { Liveness } from './liveness.js';
 import { runAttempt, type AttemptResult } from './runner.js';
 import { secondOf } from './slot.js';
 import { SqliteStore } from './store/sqlite.js';
-import type { ClaimedTask, ListFilter, NewTask, Stats, Store, TaskRow } from './store/types.js';
+import type { ClaimedTask, Inserted, ListFilter, NewTask, Stats, Store, TaskRow } from './store/types.js';
 import { Registry, taskFactory, type DelayItem, type Enqueuer, type Scheduled } from './task.js';
 import { Ticker } from './ticker.js';
 import { buildNewTask, dueMsOf, checkDelayOptions, type TaskOptions } from './validate.js';
@@ -92,10 +92,8 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     );
     const inserted = this.#store.insert(rows);
     const scheduled = inserted.map((row) => ({ id: row.id, eta: new Date(row.dueMs), created: row.created }));
-    for (const row of inserted) {
-      this.#o.logger.debug({ taskId: row.id, name, eta: new Date(row.dueMs), created: row.created }, 'received');
-      this.#emit('received', { taskId: row.id, name, dueMs: row.dueMs, created: row.created });
-    }
+    this.#logReceived(name, inserted);
+    for (const row of inserted) this.#emit('received', { taskId: row.id, name, dueMs: row.dueMs, created: row.created });
     this.#pokeIfBehind(inserted.map((row) => row.dueMs));
     return scheduled;
   }
@@ -233,6 +231,17 @@ export class Scheduler extends EventEmitter implements Enqueuer {
         this.#journal.push({ kind: 'failed', ...base, error: result.error });
         logger.error({ ...fields, error: result.error }, 'failed');
         return this.#emit('failed', { ...fields, error: result.error });
+    }
+  }
+
+  /** One line per task, or one per batch so a bulk enqueue does not flood the log. */
+  #logReceived(name: string, inserted: readonly Inserted[]): void {
+    const [first, last] = [inserted[0], inserted[inserted.length - 1]];
+    if (!first || !last) return;
+    if (inserted.length === 1) {
+      this.#o.logger.info({ taskId: first.id, name, eta: new Date(first.dueMs), created: first.created }, 'received');
+    } else {
+      this.#o.logger.info({ name, count: inserted.length, firstId: first.id, lastId: last.id }, 'received');
     }
   }
 

@@ -79,7 +79,7 @@ describe('timeouts', () => {
         const timer = f.clock.setTimeout(() => resolve('late'), 60_000);
         this.signal.addEventListener('abort', () => {
           abortedWith = this.signal.reason;
-          f.clock.clearTimeout(timer);
+          f.clock.clearTimeout(timer as never);
         });
       });
     });

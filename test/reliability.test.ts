@@ -147,6 +147,20 @@ describe('leases: two schedulers on one database', () => {
     expect(alpha.stats().counts.succeeded).toBe(20);
   });
 
+  it('a long countdown never causes a second run', async () => {
+    const db = tempDb();
+    cleanups.push(db.remove);
+    const { f, alpha, beta } = pair(db.path);
+    const runs: string[] = [];
+    for (const app of [alpha, beta]) app.task('later')(() => void runs.push(app.owner));
+    alpha.start();
+    beta.start();
+    alpha.enqueue('later', [{ args: [], when: 2 * 3_600 }, { args: [], when: 3 * 3_600 }]);
+    await f.advance(3 * 3_600_000 + 1_000);
+    expect(runs).toHaveLength(2);
+    expect(alpha.stats().counts.succeeded).toBe(2);
+  });
+
   it('takes over the running tasks of an owner whose heartbeat stopped', async () => {
     const db = tempDb();
     cleanups.push(db.remove);

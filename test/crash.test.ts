@@ -3,18 +3,15 @@
  * built from dist/) on one temporary database file.
  */
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { exited, readExecutions, runProducer, startWorker, waitFor } from './procs/harness.js';
+import { scenarios } from './helpers.js';
 import { tempDb } from './tmpdb.js';
 import type { ChildProcess } from 'node:child_process';
 
-const children: ChildProcess[] = [];
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
-  for (const fn of cleanups.splice(0)) fn();
-});
+const { defer } = scenarios();
+const killAfter = (...children: ChildProcess[]) => defer(() => children.forEach((child) => child.kill('SIGKILL')));
 
 function enqueue(db: string, count: number, now: number) {
   const store = new SqliteStore({ path: db });
@@ -39,21 +36,21 @@ const allSucceeded = (count: number) => (store: SqliteStore) => store.stats().co
 describe('SIGKILL at random moments under load', () => {
   it('loses nothing, and only tasks in flight at a kill run more than once', async () => {
     const db = tempDb();
-    cleanups.push(db.remove);
+    defer(db.remove);
     const log = join(db.path, '..', 'runs.log');
     const COUNT = 3_000;
     enqueue(db.path, COUNT, Date.now());
     const kills: { pid: number; atMs: number }[] = [];
     for (const pauseMs of [700, 400, 900, 550]) {
       const worker = await startWorker(db.path, log);
-      children.push(worker);
+      killAfter(worker);
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
       kills.push({ pid: worker.pid!, atMs: Date.now() });
       worker.kill('SIGKILL');
       await exited(worker);
     }
     const last = await startWorker(db.path, log);
-    children.push(last);
+    killAfter(last);
     expect(await waitFor(db.path, allSucceeded(COUNT), 40_000)).toBe(true);
     last.kill('SIGTERM');
     await exited(last);
@@ -82,11 +79,11 @@ describe('SIGKILL at random moments under load', () => {
 describe('many processes on one database', () => {
   it('producers in other processes race two schedulers; every task runs exactly once', async () => {
     const db = tempDb();
-    cleanups.push(db.remove);
+    defer(db.remove);
     const log = join(db.path, '..', 'runs.log');
     new SqliteStore({ path: db.path }).close();
     const workers = [await startWorker(db.path, log), await startWorker(db.path, log)];
-    children.push(...workers);
+    killAfter(...workers);
     await Promise.all([runProducer(db.path, 0, 400), runProducer(db.path, 400, 400)]);
     expect(await waitFor(db.path, allSucceeded(800), 30_000)).toBe(true);
     const executions = readExecutions(log);
@@ -98,11 +95,11 @@ describe('many processes on one database', () => {
 
   it('when one of two schedulers dies, the other takes over its running tasks', async () => {
     const db = tempDb();
-    cleanups.push(db.remove);
+    defer(db.remove);
     const log = join(db.path, '..', 'runs.log');
     enqueue(db.path, 200, Date.now());
     const [a, b] = [await startWorker(db.path, log), await startWorker(db.path, log)];
-    children.push(a, b);
+    killAfter(a, b);
     await new Promise((resolve) => setTimeout(resolve, 500));
     a.kill('SIGKILL');
     expect(await waitFor(db.path, allSucceeded(200), 30_000)).toBe(true);

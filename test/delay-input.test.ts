@@ -1,15 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DelaydError } from '../src/index.js';
-import { fixture } from './helpers.js';
+import { scenarios } from './helpers.js';
 
-let cleanup: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await cleanup?.();
-});
+const scenario = scenarios();
 
 function setup() {
-  const f = fixture({ maxArgsBytes: 1024 });
-  cleanup = f.close;
+  const f = scenario.setup({ maxArgsBytes: 1024 });
   const job = f.scheduler.task('job')((..._args: unknown[]) => undefined);
   const rows = () => f.scheduler.stats().counts.scheduled;
   return { f, job, rows };

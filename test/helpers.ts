@@ -1,4 +1,5 @@
 /** Shared set-up for scenario tests: a fresh scheduler on a fake clock at a fixed time. */
+import { afterEach } from 'vitest';
 import { createTestScheduler, type TestSchedulerOptions } from '../src/testing.js';
 
 export const T0 = Date.parse('2030-01-01T09:00:00.000Z');
@@ -11,4 +12,22 @@ export function fixture(options: TestSchedulerOptions = {}) {
   }
   const of = (event: string) => events.filter((e) => e.event === event);
   return { ...t, events, of };
+}
+
+/**
+ * Registers an afterEach that undoes what a test set up, last first, and returns `setup()`
+ * (a fixture closed after the test) and `defer(fn)` for anything else to clean.
+ */
+export function scenarios() {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanups.splice(0).reverse()) await fn();
+  });
+  const defer = (fn: () => unknown) => void cleanups.push(fn);
+  const setup = (options: TestSchedulerOptions = {}) => {
+    const f = fixture(options);
+    defer(f.close);
+    return f;
+  };
+  return { setup, defer };
 }

@@ -1,12 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite.js';
-import { fixture, T0 } from './helpers.js';
+import { scenarios, T0 } from './helpers.js';
 import { tempDb } from './tmpdb.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+const { setup, defer } = scenarios();
 
 /** A deterministic pseudo-random sequence, so a failure can be replayed. */
 function lcg(seed: number) {
@@ -17,11 +14,10 @@ function lcg(seed: number) {
 describe('inserts racing the ticks', () => {
   it('a task written by another connection at any moment, due at any time around the cursor, runs by the next tick and never early', async () => {
     const db = tempDb();
-    cleanups.push(db.remove);
-    const f = fixture({ db: db.path });
-    cleanups.push(f.close);
+    defer(db.remove);
+    const f = setup({ db: db.path });
     const other = new SqliteStore({ path: db.path });
-    cleanups.push(() => other.close());
+    defer(() => other.close());
     const started = new Map<number, number>();
     f.scheduler.task('job')(function (this: { id: number }) {
       started.set(this.id, f.clock.now);
@@ -51,8 +47,7 @@ describe('inserts racing the ticks', () => {
   });
 
   it('delay() in the same process, due behind the cursor, runs at once instead of at the next tick', async () => {
-    const f = fixture();
-    cleanups.push(f.close);
+    const f = setup();
     const at: number[] = [];
     const job = f.scheduler.task('job')(() => void at.push(f.clock.now));
     f.scheduler.start();
@@ -66,13 +61,12 @@ describe('inserts racing the ticks', () => {
 describe('durability of delay()', () => {
   it('resolves only once the task is committed: another connection sees it at once', async () => {
     const db = tempDb();
-    cleanups.push(db.remove);
-    const f = fixture({ db: db.path });
-    cleanups.push(f.close);
+    defer(db.remove);
+    const f = setup({ db: db.path });
     const job = f.scheduler.task('job')((n: number) => n);
     const { id } = await job.delay([7], 60);
     const other = new SqliteStore({ path: db.path });
-    cleanups.push(() => other.close());
+    defer(() => other.close());
     expect(other.get(id)).toMatchObject({ state: 'scheduled', args: '[7]', dueMs: T0 + 60_000, name: 'job' });
   });
 });

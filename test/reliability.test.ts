@@ -1,23 +1,14 @@
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DelaydError, fromFakeClock, Scheduler } from '../src/index.js';
 import { createLogger } from '../src/logger.js';
 import { toDelaydError } from '../src/store/errors.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import type { Outcome, Store } from '../src/store/types.js';
-import { fixture, T0 } from './helpers.js';
+import { scenarios, T0 } from './helpers.js';
 import { tempDb } from './tmpdb.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
-
-function setup(options: Parameters<typeof fixture>[0] = {}) {
-  const f = fixture(options);
-  cleanups.push(f.close);
-  return f;
-}
+const { setup, defer } = scenarios();
 
 describe('idempotency keys', () => {
   it('a key used by an unfinished task returns that task instead of adding a second one', async () => {
@@ -123,13 +114,13 @@ describe('leases: two schedulers on one database', () => {
       leaseMs,
       owner: 'beta',
     });
-    cleanups.push(() => beta.close());
+    defer(() => beta.close());
     return { f, alpha: f.scheduler, beta };
   }
 
   it('never run one attempt twice while both live, even when a handler outlasts the lease', async () => {
     const db = tempDb();
-    cleanups.push(db.remove);
+    defer(db.remove);
     const { f, alpha, beta } = pair(db.path);
     const runs: string[] = [];
     for (const app of [alpha, beta]) {
@@ -149,7 +140,7 @@ describe('leases: two schedulers on one database', () => {
 
   it('a long countdown never causes a second run', async () => {
     const db = tempDb();
-    cleanups.push(db.remove);
+    defer(db.remove);
     const { f, alpha, beta } = pair(db.path);
     const runs: string[] = [];
     for (const app of [alpha, beta]) app.task('later')(() => void runs.push(app.owner));
@@ -163,11 +154,11 @@ describe('leases: two schedulers on one database', () => {
 
   it('takes over the running tasks of an owner whose heartbeat stopped', async () => {
     const db = tempDb();
-    cleanups.push(db.remove);
+    defer(db.remove);
     const { f, alpha } = pair(db.path);
     // A "ghost" owner claimed three tasks and then went silent (killed, frozen, machine gone).
     const ghost = new SqliteStore({ path: db.path });
-    cleanups.push(() => ghost.close());
+    defer(() => ghost.close());
     const ran: number[] = [];
     const job = alpha.task('job')((n: number) => void ran.push(n));
     await job.delayMany([[1], [2], [3]], 0);
@@ -186,10 +177,10 @@ describe('leases: two schedulers on one database', () => {
 describe('database failures are errors, never silent losses', () => {
   it('delay() on a database locked past the busy timeout rejects with E_DB_LOCKED and writes nothing', async () => {
     const db = tempDb();
-    cleanups.push(db.remove);
+    defer(db.remove);
     const store = new SqliteStore({ path: db.path, busyTimeoutMs: 50 });
     const f = setup({ store });
-    cleanups.push(() => store.close());
+    defer(() => store.close());
     const job = f.scheduler.task('job')(() => 1);
     const locker = new Database(db.path);
     locker.exec('BEGIN EXCLUSIVE');
@@ -219,7 +210,7 @@ describe('database failures are errors, never silent losses', () => {
 
   it('an outcome that cannot be written is kept and retried, and the task is not reported done meanwhile', async () => {
     const real = new SqliteStore({ path: ':memory:' });
-    cleanups.push(() => real.close());
+    defer(() => real.close());
     let failures = 2;
     const record = (outcomes: readonly Outcome[]) => {
       if (failures > 0) {

@@ -1,18 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DelaydError, type TaskContext } from '../src/index.js';
-import { fixture, T0 } from './helpers.js';
+import { scenarios, T0 } from './helpers.js';
 
-let cleanup: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await cleanup?.();
-  cleanup = undefined;
-});
-
-function setup(options: Parameters<typeof fixture>[0] = {}) {
-  const f = fixture(options);
-  cleanup = f.close;
-  return f;
-}
+const { setup } = scenarios();
 
 describe('retries with backoff', () => {
   it('retries after `backoff` seconds, doubling each time with jitter, then stays failed', async () => {

@@ -1,17 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { fixture, T0 } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { scenarios, T0 } from './helpers.js';
 
-let cleanup: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await cleanup?.();
-  cleanup = undefined;
-});
-
-function setup(options: Parameters<typeof fixture>[0] = {}) {
-  const f = fixture(options);
-  cleanup = f.close;
-  return f;
-}
+const { setup } = scenarios();
 
 describe('a task delayed by a countdown', () => {
   it('runs at its due millisecond, never before', async () => {

@@ -1,20 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import { asTask, task, type TaskContext } from '../src/index.js';
 import { createTestScheduler } from '../src/testing.js';
-import { fixture, T0 } from './helpers.js';
+import { scenarios, T0 } from './helpers.js';
 
-let cleanup: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await cleanup?.();
-  cleanup = undefined;
-});
+const { setup, defer } = scenarios();
 
 describe('the decorator on class methods (TypeScript 5 standard decorators)', () => {
   it('registers a static method under its name and schedules it', async () => {
-    const f = fixture();
-    cleanup = f.close;
+    const f = setup();
     const sent: string[] = [];
     class Mailer {
       @f.scheduler.task()
@@ -40,7 +35,7 @@ describe('the decorator on class methods (TypeScript 5 standard decorators)', ()
 describe('bare task() and the testing helper', () => {
   it('enqueues into the default scheduler, which createTestScheduler replaces', async () => {
     const t = createTestScheduler({ now: T0 });
-    cleanup = t.close;
+    defer(t.close);
     const seen: number[] = [];
     const remind = task('remind_default')(async function (this: TaskContext, n: number) {
       seen.push(n, this.attempt);
@@ -62,8 +57,7 @@ describe('logs', () => {
         done();
       },
     });
-    const f = fixture({ logger: pino({ level: 'debug' }, sink) });
-    cleanup = f.close;
+    const f = setup({ logger: pino({ level: 'debug' }, sink) });
     const ok = f.scheduler.task('ok')(() => 1);
     const bad = f.scheduler.task('bad')(() => {
       throw new Error('bad luck');

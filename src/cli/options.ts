@@ -1,0 +1,233 @@
+/**
+ * The pure mapping from parsed argv (yargs keeps every value a string) to the options that
+ * the daemon and the store commands take. Precedence: defaults < environment < flags.
+ * The CLI only checks here that a flag is a number at all; ranges are checked once, by the
+ * core's own validation (validate.ts, config.ts), so messages stay the same everywhere.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { defaultDbPath } from '../config.js';
+import { DelaydError, describe } from '../errors.js';
+import type { LogLevel } from '../logger.js';
+import type { ListFilter, TaskState } from '../store/types.js';
+import type { DelayOptions } from '../validate.js';
+import { parseDuration } from './duration.js';
+
+export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+export interface CommonArgv {
+  db?: string;
+  busyTimeout?: string;
+  json?: boolean;
+}
+
+/** Where a command finds its database, and how long it waits for another process's lock. */
+export interface StoreTarget {
+  db: string;
+  busyTimeoutMs: number;
+}
+
+export function toStoreTarget(argv: CommonArgv, env: NodeJS.ProcessEnv): StoreTarget {
+  const raw = argv.busyTimeout ?? env.DELAYD_BUSY_TIMEOUT;
+  const seconds = raw === undefined || raw === '' ? undefined : numberFlag('--busy-timeout', raw);
+  if (seconds !== undefined && seconds < 0) throw notA('--busy-timeout', 'a number of seconds >= 0', raw);
+  return {
+    db: argv.db !== undefined && argv.db !== '' ? argv.db : defaultDbPath(env),
+    busyTimeoutMs: seconds === undefined ? DEFAULT_BUSY_TIMEOUT_MS : Math.round(seconds * 1000),
+  };
+}
+
+export interface DaemonArgv extends CommonArgv {
+  handlers?: string[];
+  concurrency?: string;
+  queueSize?: string;
+  drainTimeout?: string;
+  lease?: string;
+  heartbeat?: string;
+  logLevel?: string;
+}
+
+export interface DaemonOptions extends StoreTarget {
+  /** file: URLs of the handler modules, in the order given. */
+  handlers: string[];
+  concurrency?: number;
+  queueSize?: number;
+  drainMs?: number;
+  leaseMs?: number;
+  heartbeatMs?: number;
+  logLevel: LogLevel;
+  /** Human-readable logs (pino-pretty) rather than JSON lines. */
+  pretty: boolean;
+}
+
+export function toDaemonOptions(
+  argv: DaemonArgv,
+  context: { env: NodeJS.ProcessEnv; cwd: string; stdoutIsTTY: boolean },
+): DaemonOptions {
+  const level = argv.logLevel ?? context.env.DELAYD_LOG_LEVEL ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new DelaydError('E_BAD_OPTION', `Expected \`--log-level\` to be one of ${LOG_LEVELS.join(', ')}, got ${describe(level)}`);
+  }
+  const handlers = argv.handlers ?? [];
+  if (handlers.length === 0) {
+    throw new DelaydError('E_BAD_OPTION', 'Expected at least one `--handlers MODULE`, got none');
+  }
+  return {
+    ...toStoreTarget(argv, context.env),
+    handlers: handlers.map((spec) => moduleUrl(spec, context.cwd)),
+    concurrency: integerFlag('--concurrency', argv.concurrency),
+    queueSize: integerFlag('--queue-size', argv.queueSize),
+    drainMs: millisFlag('--drain-timeout', argv.drainTimeout, 0),
+    leaseMs: millisFlag('--lease', argv.lease, 1),
+    heartbeatMs: millisFlag('--heartbeat', argv.heartbeat, 1),
+    logLevel: level as LogLevel,
+    pretty: context.stdoutIsTTY,
+  };
+}
+
+/** A handler module path, relative to the working directory, as a URL import() accepts. */
+export function moduleUrl(spec: string, cwd: string): string {
+  if (spec.startsWith('file:')) return spec;
+  return pathToFileURL(isAbsolute(spec) ? spec : resolve(cwd, spec)).href;
+}
+
+export interface EnqueueArgv extends CommonArgv {
+  name?: string;
+  args?: string;
+  countdown?: string;
+  eta?: string;
+  key?: string;
+  retries?: string;
+  backoff?: string;
+  timeout?: string;
+  file?: string;
+}
+
+export interface EnqueueOne {
+  name: string;
+  /** Parsed from --args; validate.ts checks that it is an array of JSON values. */
+  args: unknown;
+  when: DelayOptions;
+}
+
+export type EnqueueRequest = { kind: 'one'; task: EnqueueOne } | { kind: 'file'; file: string };
+
+const PER_TASK_FLAGS = ['args', 'countdown', 'eta', 'key', 'retries', 'backoff', 'timeout'] as const;
+
+/**
+ * The shape of an enqueue command line, checked by the parser (so a wrong shape is a usage
+ * error): a NAME with per-task flags, or `--file` alone. Returns the problem, or undefined.
+ */
+export function enqueueShapeProblem(argv: EnqueueArgv): string | undefined {
+  if (argv.file === undefined) return argv.name === undefined ? 'Give a task NAME, or --file FILE' : undefined;
+  const clash = [
+    ...(argv.name !== undefined ? ['NAME'] : []),
+    ...PER_TASK_FLAGS.filter((flag) => argv[flag] !== undefined).map((flag) => `--${flag}`),
+  ];
+  if (clash.length === 0) return undefined;
+  return `--file takes no ${clash.join(', ')}: each line carries its own name and options`;
+}
+
+export function toEnqueueRequest(argv: EnqueueArgv): EnqueueRequest {
+  const problem = enqueueShapeProblem(argv);
+  if (problem) throw new DelaydError('E_BAD_OPTION', problem);
+  if (argv.file !== undefined) return { kind: 'file', file: argv.file };
+  if (argv.name === undefined) throw new DelaydError('E_BAD_NAME', 'Expected a task NAME, got none');
+  const when: DelayOptions = {};
+  if (argv.countdown !== undefined) when.countdown = numberFlag('--countdown', argv.countdown);
+  if (argv.eta !== undefined) when.eta = argv.eta;
+  if (argv.key !== undefined) when.key = argv.key;
+  if (argv.retries !== undefined) when.retries = numberFlag('--retries', argv.retries);
+  if (argv.backoff !== undefined) when.backoff = numberFlag('--backoff', argv.backoff);
+  if (argv.timeout !== undefined) when.timeout = numberFlag('--timeout', argv.timeout);
+  return { kind: 'one', task: { name: argv.name, args: parseArgsJson(argv.args), when } };
+}
+
+/** `--args '[1, "a"]'`; absent means no arguments. */
+export function parseArgsJson(raw: string | undefined): unknown {
+  if (raw === undefined) return [];
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch (error) {
+    throw new DelaydError(
+      'E_BAD_ARGS',
+      `Expected \`--args\` to be a JSON array such as '[1, "a"]', got ${describe(raw)}, which is not JSON (${(error as Error).message})`,
+    );
+  }
+}
+
+export interface ListArgv extends CommonArgv {
+  state?: string;
+  name?: string;
+  limit?: string;
+}
+
+export function toListFilter(argv: ListArgv): ListFilter {
+  const filter: ListFilter = {};
+  if (argv.state !== undefined) filter.state = argv.state as TaskState;
+  if (argv.name !== undefined) filter.name = argv.name;
+  if (argv.limit !== undefined) {
+    const limit = integerFlag('--limit', argv.limit) as number;
+    if (limit < 1) throw notA('--limit', 'an integer >= 1', argv.limit);
+    filter.limit = limit;
+  }
+  return filter;
+}
+
+export function toTaskId(raw: unknown): number {
+  const text = typeof raw === 'number' ? String(raw) : raw;
+  if (typeof text !== 'string' || !/^\s*\d+\s*$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    throw new DelaydError('E_BAD_OPTION', `Expected a task ID (a positive integer), got ${describe(raw)}`);
+  }
+  return Number(text);
+}
+
+export interface RescheduleArgv extends CommonArgv {
+  id?: string;
+  countdown?: string;
+  eta?: string;
+}
+
+/** Checked by the parser: exactly one of --countdown and --eta. */
+export function rescheduleShapeProblem(argv: RescheduleArgv): string | undefined {
+  return argv.countdown === undefined && argv.eta === undefined ? 'Give --countdown SECONDS or --eta ISO_TIME' : undefined;
+}
+
+export function toReschedule(argv: RescheduleArgv): { id: number; when: DelayOptions } {
+  const id = toTaskId(argv.id);
+  const problem = rescheduleShapeProblem(argv);
+  if (problem) throw new DelaydError('E_BAD_OPTION', problem);
+  if (argv.countdown !== undefined) return { id, when: { countdown: numberFlag('--countdown', argv.countdown) } };
+  return { id, when: { eta: argv.eta } };
+}
+
+/** `--older-than 7d`: milliseconds of age. */
+export function toPurgeAgeMs(argv: { olderThan?: string }): number {
+  return parseDuration(argv.olderThan, '--older-than');
+}
+
+function numberFlag(flag: string, raw: string): number {
+  const value = raw.trim() === '' ? Number.NaN : Number(raw);
+  if (!Number.isFinite(value)) throw notA(flag, 'a number', raw);
+  return value;
+}
+
+function integerFlag(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = numberFlag(flag, raw);
+  if (!Number.isInteger(value)) throw notA(flag, 'an integer', raw);
+  return value;
+}
+
+/** A flag in seconds (fractions allowed) as whole milliseconds, at least `minMs`. */
+function millisFlag(flag: string, raw: string | undefined, minMs: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const ms = Math.round(numberFlag(flag, raw) * 1000);
+  if (ms < minMs) throw notA(flag, minMs === 0 ? 'a number of seconds >= 0' : 'a number of seconds >= 0.001', raw);
+  return ms;
+}
+
+function notA(flag: string, what: string, raw: unknown): DelaydError {
+  return new DelaydError('E_BAD_OPTION', `Expected \`${flag}\` to be ${what}, got ${describe(raw)}`);
+}

@@ -1,0 +1,52 @@
+/**
+ * Which task names some live daemon serves, from the workers table its heartbeat fills. A row
+ * can outlive its daemon after a crash, so a daemon counts as live when its pid still runs
+ * (same host) or, on another host, when it was seen recently by its own clock.
+ */
+import { hostname } from 'node:os';
+import type { WorkerRow } from '../store/types.js';
+
+/** How recently a daemon on another host must have beaten to count as live. */
+export const REMOTE_STALE_MS = 120_000;
+
+export interface LiveContext {
+  nowMs: number;
+  host: string;
+  isAlive: (pid: number) => boolean;
+}
+
+export function liveWorkers(workers: readonly WorkerRow[], context: LiveContext): WorkerRow[] {
+  return workers.filter((w) =>
+    w.host === context.host ? context.isAlive(w.pid) : context.nowMs - w.seenMs <= REMOTE_STALE_MS,
+  );
+}
+
+/** The names among `names` that no live daemon serves, in the order given. */
+export function unservedNames(names: Iterable<string>, workers: readonly WorkerRow[], context: LiveContext): string[] {
+  const served = new Set(liveWorkers(workers, context).flatMap((w) => w.names));
+  return [...new Set(names)].filter((name) => !served.has(name));
+}
+
+/** The warning line for names nobody serves, or undefined when every name is served. */
+export function unservedWarning(names: Iterable<string>, workers: readonly WorkerRow[], context: LiveContext): string | undefined {
+  const missing = unservedNames(names, workers, context);
+  if (missing.length === 0) return undefined;
+  const live = liveWorkers(workers, context);
+  const known = [...new Set(live.flatMap((w) => w.names))].sort();
+  const quoted = missing.slice(0, 5).map((n) => `"${n}"`).join(', ') + (missing.length > 5 ? ` and ${missing.length - 5} more` : '');
+  const why = live.length === 0 ? 'no daemon is running on this database' : `live daemons serve ${known.join(', ') || 'nothing'}`;
+  return `no live daemon serves ${quoted} (${why}); enqueued anyway, it waits until a daemon with that handler runs`;
+}
+
+export function processLiveContext(nowMs: number): LiveContext {
+  return { nowMs, host: hostname(), isAlive: pidAlive };
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * `enqueue --file` without a process: every line of a batch is checked before the batch is
+ * written in one insert; a bad line stops everything from its batch on and says which lines
+ * were committed. Also: which task names no live daemon serves.
+ */
+import { describe, expect, it } from 'vitest';
+import { enqueueLines, parseLine } from '../src/cli/enqueue-lines.js';
+import { unservedNames, unservedWarning } from '../src/cli/serving.js';
+import { DelaydError } from '../src/errors.js';
+import type { Inserted, NewTask, WorkerRow } from '../src/store/types.js';
+
+const NOW = Date.parse('2030-01-01T09:00:00.000Z');
+
+async function* linesOf(lines: readonly string[]) {
+  for (const line of lines) yield line;
+}
+
+function fakeStore() {
+  const batches: NewTask[][] = [];
+  const keys = new Set<string>();
+  let id = 0;
+  const insert = (rows: readonly NewTask[]): Inserted[] => {
+    batches.push([...rows]);
+    return rows.map((row) => {
+      const created = row.key === null || !keys.has(row.key);
+      if (row.key !== null) keys.add(row.key);
+      return { id: ++id, dueMs: row.dueMs, created };
+    });
+  };
+  return { batches, insert };
+}
+
+describe('parseLine', () => {
+  it('reads name, args and delay options, like delay()', () => {
+    expect(parseLine('{"name": "send", "args": ["a"], "countdown": 5, "key": "k", "retries": 2}', NOW)).toEqual({
+      name: 'send',
+      args: '["a"]',
+      dueMs: NOW + 5000,
+      createdMs: NOW,
+      key: 'k',
+      retries: 2,
+      backoffMs: 1000,
+      timeoutMs: null,
+    });
+  });
+  it('defaults args to []', () => {
+    expect(parseLine('{"name": "tick"}', NOW).args).toBe('[]');
+  });
+  it.each([
+    ['not JSON', '{"name": ', /got invalid JSON/],
+    ['not an object', '[1, 2]', /Expected a JSON object .*got an array/],
+    ['no name', '{"args": []}', /task name/],
+    ['args not an array', '{"name": "x", "args": 1}', /Expected `args` to be an array, got `1` \(number\)/],
+    ['a negative countdown', '{"name": "x", "countdown": -1}', /countdown/],
+    ['a bad eta', '{"name": "x", "eta": "soon"}', /eta/],
+    ['an unknown field', '{"name": "x", "when": 5}', /when/],
+  ])('refuses %s', (_, line, message) => {
+    expect(() => parseLine(line, NOW)).toThrow(message);
+  });
+});
+
+describe('enqueueLines', () => {
+  it('writes in batches of batchSize, one insert each, skipping blank lines', async () => {
+    const store = fakeStore();
+    const lines = Array.from({ length: 7 }, (_, i) => JSON.stringify({ name: i % 2 ? 'a' : 'b', args: [i] }));
+    lines.splice(3, 0, '', '   ');
+    const result = await enqueueLines({ lines: linesOf(lines), insert: store.insert, now: () => NOW, batchSize: 3 });
+    expect(store.batches.map((b) => b.length)).toEqual([3, 3, 1]);
+    expect(result).toMatchObject({ lines: 9, enqueued: 7, deduplicated: 0, batches: 3 });
+    expect([...result.names].sort()).toEqual(['a', 'b']);
+  });
+
+  it('counts lines whose key matched an unfinished task as deduplicated', async () => {
+    const store = fakeStore();
+    const line = '{"name": "x", "key": "same"}';
+    const result = await enqueueLines({ lines: linesOf([line, line, line]), insert: store.insert, now: () => NOW });
+    expect(result).toMatchObject({ enqueued: 1, deduplicated: 2, batches: 1 });
+  });
+
+  it('writes nothing when a line of the first batch is bad', async () => {
+    const store = fakeStore();
+    const lines = ['{"name": "x"}', '{"name": "x"}', '{"name": "x", "countdown": -1}', '{"name": "x"}'];
+    const error = await enqueueLines({ lines: linesOf(lines), insert: store.insert, now: () => NOW }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DelaydError);
+    expect((error as DelaydError).code).toBe('E_BAD_COUNTDOWN');
+    expect((error as Error).message).toMatch(/^line 3: Expected `countdown` to be a finite number of seconds >= 0, got `-1` \(number\); nothing was written$/);
+    expect(store.batches).toEqual([]);
+  });
+
+  it('keeps the batches before a bad line and says so', async () => {
+    const store = fakeStore();
+    const lines = [...Array.from({ length: 5 }, () => '{"name": "x"}'), 'oops'];
+    const error = await enqueueLines({ lines: linesOf(lines), insert: store.insert, now: () => NOW, batchSize: 2 }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/^line 6: .*; the 4 tasks of lines 1-4 were committed; nothing from line 5 on was written$/);
+    expect(store.batches.map((b) => b.length)).toEqual([2, 2]);
+  });
+});
+
+describe('which names no live daemon serves', () => {
+  const worker = (over: Partial<WorkerRow>): WorkerRow => ({
+    owner: 'o', host: 'here', pid: 1, names: [], startedMs: NOW, beat: 1, seenMs: NOW, ...over,
+  });
+  const context = { nowMs: NOW, host: 'here', isAlive: (pid: number) => pid === 1 || pid === 2 };
+
+  it('counts a daemon on this host while its pid runs', () => {
+    const workers = [worker({ pid: 1, names: ['a'] }), worker({ pid: 3, names: ['b'] })];
+    expect(unservedNames(['a', 'b'], workers, context)).toEqual(['b']);
+  });
+  it('counts a daemon on another host while it was seen within two minutes', () => {
+    const workers = [worker({ host: 'there', pid: 9, names: ['a'], seenMs: NOW - 60_000 }), worker({ host: 'far', names: ['b'], seenMs: NOW - 600_000 })];
+    expect(unservedNames(['a', 'b'], workers, context)).toEqual(['b']);
+  });
+  it('words the warning by whether any daemon is live', () => {
+    expect(unservedWarning(['a'], [], context)).toMatch(/no live daemon serves "a" \(no daemon is running on this database\)/);
+    expect(unservedWarning(['a'], [worker({ names: ['b', 'c'] })], context)).toMatch(/\(live daemons serve b, c\)/);
+    expect(unservedWarning(['b'], [worker({ names: ['b'] })], context)).toBeUndefined();
+  });
+});

@@ -9,14 +9,28 @@
  * stay `running` under a dead pid, and the next daemon's heartbeat puts them back.
  */
 import { DEFAULTS } from './config.js';
-import { Scheduler } from './scheduler.js';
 import { defaultRegistry, setDefaultScheduler } from './default.js';
 import { DelaydError } from './errors.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, type Logger, type LogLevel } from './logger.js';
+import { Scheduler } from './scheduler.js';
 import { SqliteStore } from './store/sqlite.js';
-import type { DaemonOptions } from './cli/options.js';
 
-export type { DaemonOptions } from './cli/options.js';
+export interface DaemonOptions {
+  /** Path of the SQLite database file; created when missing. */
+  db: string;
+  /** How long to wait for another process's lock. */
+  busyTimeoutMs: number;
+  /** file: URLs of the handler modules, in the order given. */
+  handlers: string[];
+  concurrency?: number;
+  queueSize?: number;
+  drainMs?: number;
+  leaseMs?: number;
+  heartbeatMs?: number;
+  logLevel: LogLevel;
+  /** Human-readable logs (pino-pretty) rather than JSON lines. */
+  pretty: boolean;
+}
 
 /** The process around the daemon; tests may hand in their own. */
 export interface DaemonHost {

@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { defaultDbPath } from '../config.js';
 import { DelaydError, describe } from '../errors.js';
+import type { DaemonOptions } from '../daemon.js';
 import type { LogLevel } from '../logger.js';
 import type { ListFilter, TaskState } from '../store/types.js';
 import type { DelayOptions } from '../validate.js';
@@ -48,18 +49,6 @@ export interface DaemonArgv extends CommonArgv {
   logLevel?: string;
 }
 
-export interface DaemonOptions extends StoreTarget {
-  /** file: URLs of the handler modules, in the order given. */
-  handlers: string[];
-  concurrency?: number;
-  queueSize?: number;
-  drainMs?: number;
-  leaseMs?: number;
-  heartbeatMs?: number;
-  logLevel: LogLevel;
-  /** Human-readable logs (pino-pretty) rather than JSON lines. */
-  pretty: boolean;
-}
 
 export function toDaemonOptions(
   argv: DaemonArgv,

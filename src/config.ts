@@ -2,7 +2,9 @@
  * One Options type with documented defaults, validated once. Precedence everywhere:
  * defaults < environment (DELAYD_DB, DELAYD_LOG_LEVEL) < explicit options (and CLI flags).
  */
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from './clock.js';
 import { DelaydError, describe } from './errors.js';
@@ -36,6 +38,10 @@ export interface SchedulerOptions {
   synchronous?: 'normal' | 'full';
   /** An id for this scheduler in the owner column of running tasks. @default host:pid:random */
   owner?: string;
+  /** Worker threads for handlers with `isolation: 'thread'`. @default os.availableParallelism() */
+  threads?: number;
+  /** ES modules (file paths or URLs) each worker thread imports to find those handlers. @default [] */
+  threadModules?: readonly string[];
 }
 
 export interface ResolvedOptions {
@@ -52,6 +58,8 @@ export interface ResolvedOptions {
   maxArgsBytes: number;
   synchronous: 'normal' | 'full';
   owner: string;
+  threads: number;
+  threadModules: string[];
 }
 
 export const DEFAULTS = {
@@ -65,7 +73,7 @@ export const DEFAULTS = {
 } as const;
 
 const KNOWN = new Set([
-  'db', 'store', 'clock', 'logger', 'synchronous', 'owner', ...Object.keys(DEFAULTS),
+  'db', 'store', 'clock', 'logger', 'synchronous', 'owner', 'threads', 'threadModules', ...Object.keys(DEFAULTS),
 ]);
 
 export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -98,7 +106,18 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     logger: options.logger ?? createLogger(),
     synchronous: options.synchronous ?? 'normal',
     owner: options.owner ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+    threads: checkInteger('threads', options.threads ?? availableParallelism(), 1),
+    threadModules: moduleUrls(options.threadModules),
   };
+}
+
+/** A module given as a URL stays one; a path becomes a file URL (relative to the working directory). */
+function moduleUrls(modules: unknown): string[] {
+  if (modules === undefined) return [];
+  if (!Array.isArray(modules) || !modules.every((m) => typeof m === 'string' && m !== '')) {
+    throw new DelaydError('E_BAD_OPTION', `Expected \`threadModules\` to be an array of module paths or URLs, got ${describe(modules)}`);
+  }
+  return modules.map((m: string) => (/^[a-z][a-z0-9+.-]+:/i.test(m) && !isAbsolute(m) ? m : pathToFileURL(resolve(m)).href));
 }
 
 function checkInteger(name: string, value: unknown, min: number): number {

@@ -15,6 +15,7 @@ export type DelaydErrorCode =
   | 'E_NOT_FOUND'
   | 'E_BAD_STATE'
   | 'E_TIMEOUT'
+  | 'E_THREAD_CRASHED'
   | 'E_STOPPED'
   | 'E_DB'
   | 'E_DB_LOCKED'

@@ -7,3 +7,6 @@ export { DEFAULTS, type SchedulerOptions } from './config.js';
 export type { TaskContext } from './runner.js';
 export type { DelayOptions, TaskOptions } from './validate.js';
 export type { TaskRow, TaskState, Stats, ListFilter, Store } from './store/types.js';
+export { Batch, type BatchProgress, type BatchResult, type MapOptions, type ItemStatus } from './batch.js';
+export type { Isolation } from './validate.js';
+export type { BatchRow } from './store/types.js';

@@ -23,6 +23,14 @@ export interface TaskContext {
 
 export type Handler = (this: TaskContext, ...args: never[]) => unknown;
 
+/**
+ * Runs the handler of one attempt. The default calls it in this thread; threads.ts runs it in
+ * a worker thread instead, and must stop it when `context.signal` aborts (timeout, stop).
+ */
+export type Execute = (handler: Handler, context: TaskContext, args: unknown[]) => Promise<unknown>;
+
+const inThisThread: Execute = async (handler, context, args) => handler.apply(context, args as never[]);
+
 export type AttemptResult =
   | { kind: 'succeeded'; result: string | null; durationMs: number }
   | { kind: 'retry'; error: string; durationMs: number; dueMs: number }
@@ -35,6 +43,8 @@ export interface AttemptInput {
   /** Aborts every running attempt when the scheduler stops. */
   stopSignal: AbortSignal;
   random?: () => number;
+  /** @default the handler runs in this thread */
+  execute?: Execute;
 }
 
 export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
@@ -49,7 +59,8 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       throw new DelaydError('E_UNKNOWN_TASK', `No handler is registered for task "${task.name}"`);
     }
     const context = makeContext(task, controller.signal);
-    const run = Promise.resolve().then(() => input.handler!.apply(context, JSON.parse(task.args) as never[]));
+    const execute = input.execute ?? inThisThread;
+    const run = Promise.resolve().then(() => execute(input.handler!, context, JSON.parse(task.args) as unknown[]));
     const result = await (task.timeoutMs === null ? run : Promise.race([run, timeout(task, clock, controller, (t) => (timer = t))]));
     return { kind: 'succeeded', result: toResultJson(result), durationMs: clock.now() - startedMs };
   } catch (error) {
@@ -60,7 +71,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   }
 }
 
-function makeContext(task: ClaimedTask, signal: AbortSignal): TaskContext {
+export function makeContext(task: ClaimedTask, signal: AbortSignal): TaskContext {
   return {
     id: task.id,
     name: task.name,
@@ -105,13 +116,13 @@ export function backoffMs(baseMs: number, attempt: number, random: () => number)
   return Math.round(exponential * (0.8 + 0.4 * random()));
 }
 
-function errorText(error: unknown): string {
+export function errorText(error: unknown): string {
   if (error instanceof RetryLater) return `RetryLater: ${error.message}`;
   if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
   return `Non-error thrown: ${String(error)}`;
 }
 
-function toResultJson(result: unknown): string | null {
+export function toResultJson(result: unknown): string | null {
   if (result === undefined) return null;
   try {
     return JSON.stringify(result) ?? null;

@@ -7,6 +7,7 @@
  * 'succeeded', 'retrying', 'failed', each with { taskId, name, ... }.
  */
 import { EventEmitter } from 'node:events';
+import { Batch, buildBatch } from './batch.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './config.js';
 import { DelaydError } from './errors.js';
 import { Journal } from './journal.js';
@@ -16,6 +17,7 @@ import { secondOf } from './slot.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { ClaimedTask, Inserted, ListFilter, NewTask, Stats, Store, TaskRow } from './store/types.js';
 import { Registry, taskFactory, type DelayItem, type Enqueuer, type Scheduled } from './task.js';
+import { ThreadPool } from './threads.js';
 import { Ticker } from './ticker.js';
 import { buildNewTask, dueMsOf, checkDelayOptions, type TaskOptions } from './validate.js';
 import { Wheel } from './wheel.js';
@@ -38,6 +40,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   readonly #ticker: Ticker;
   readonly #pool: WorkerPool;
   readonly #journal: Journal;
+  readonly #threads: ThreadPool;
   readonly #liveness: Liveness;
   #state: RunState = 'idle';
   #stopController = new AbortController();
@@ -62,6 +65,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
       onRoom: () => this.#backlog && this.#wakeSoon(),
     });
     this.#journal = new Journal({ store: this.#store, clock, logger });
+    this.#threads = new ThreadPool({ threads: this.#o.threads, modules: this.#o.threadModules, logger });
     this.#liveness = new Liveness({
       store: this.#store,
       clock,
@@ -134,6 +138,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     if (this.#closed) return;
     await this.stop();
     this.#closed = true;
+    await this.#threads.close();
     if (!this.#o.store) this.#store.close();
   }
 
@@ -178,6 +183,31 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     return row;
   }
 
+  /** What `fn.map()` calls: a batch of `name` tasks, one per argument list, in one transaction. */
+  enqueueBatch(name: string, items: readonly unknown[], options: unknown, defaults: TaskOptions = {}): Batch {
+    this.#assertOpen();
+    const { batch, tasks } = buildBatch({
+      name,
+      items,
+      options,
+      defaults,
+      reduceDefaults: (reduceName) => this.registry.get(reduceName)?.options,
+      nowMs: this.#o.clock.now(),
+      maxArgsBytes: this.#o.maxArgsBytes,
+    });
+    const inserted = this.#store.insertBatch(batch, tasks);
+    this.#o.logger.info({ batchId: inserted.id, name, count: inserted.total, created: inserted.created }, 'received batch');
+    if (inserted.created) this.#pokeIfBehind([batch.dueMs]);
+    return new Batch(this.#store, inserted.id, inserted.created);
+  }
+
+  /** The handle of an existing batch. */
+  batch(id: number): Batch {
+    const handle = new Batch(this.#store, id);
+    handle.info(); // throws E_NOT_FOUND for an unknown id
+    return handle;
+  }
+
   #claim(second: number): void {
     if (this.#state !== 'running') return;
     const room = this.#pool.room;
@@ -205,11 +235,13 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     this.#journal.push({ kind: 'started', id: task.id, owner: this.owner, atMs: startedMs });
     logger.info({ ...fields, lateMs: startedMs - task.dueMs }, 'accepted');
     this.#emit('accepted', { ...fields, dueMs: task.dueMs, startedMs, lateMs: startedMs - task.dueMs });
+    const definition = this.registry.get(task.name);
     const result = await runAttempt({
       task,
-      handler: this.registry.get(task.name)?.handler,
+      handler: definition?.handler,
       clock,
       stopSignal: this.#stopController.signal,
+      execute: definition?.options.isolation === 'thread' ? this.#threads.execute : undefined,
     });
     this.#finish(task, result, fields);
   }

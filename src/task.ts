@@ -3,6 +3,7 @@
  * that still runs `fn` directly, plus `.delay(args, countdown | options)` as in Celery. The
  * same decorator works on class methods (TypeScript 5 standard decorators).
  */
+import type { Batch, MapOptions } from './batch.js';
 import { DelaydError } from './errors.js';
 import type { Handler, TaskContext } from './runner.js';
 import { checkName, checkTaskOptions, type DelayOptions, type TaskOptions } from './validate.js';
@@ -31,6 +32,11 @@ export interface TaskMethods<A extends unknown[]> {
   delay(args: A, when?: number | DelayOptions): Promise<Scheduled>;
   /** Schedules many runs in one transaction: all are written, or none. */
   delayMany(items: readonly (A | DelayItem<A>)[], when?: number | DelayOptions): Promise<Scheduled[]>;
+  /**
+   * Schedules one run per argument list under one batch id, in one transaction, and returns
+   * the batch's handle; `reduce` runs once, with args [batchId], when every item is done.
+   */
+  map(items: readonly A[], options?: number | MapOptions): Promise<Batch>;
 }
 
 export type Delayable<F extends AnyFunction> = F & TaskMethods<ArgsOf<F>>;
@@ -38,6 +44,7 @@ export type Delayable<F extends AnyFunction> = F & TaskMethods<ArgsOf<F>>;
 /** What a task needs from the scheduler it belongs to. */
 export interface Enqueuer {
   enqueue(name: string, items: readonly DelayItem<unknown>[], defaults: TaskOptions): Scheduled[];
+  enqueueBatch(name: string, items: readonly unknown[], options: unknown, defaults: TaskOptions): Batch;
 }
 
 export interface TaskDefinition {
@@ -94,6 +101,7 @@ function decorate<F extends AnyFunction>(fn: F, name: string, options: TaskOptio
     delay: async (args, when) => enqueuer().enqueue(name, [{ args, when }], options)[0] as Scheduled,
     delayMany: async (items, when) =>
       enqueuer().enqueue(name, items.map((item) => (Array.isArray(item) ? { args: item, when } : { when, ...item })), options),
+    map: async (items, mapOptions) => enqueuer().enqueueBatch(name, items, mapOptions, options),
   };
   return Object.assign(wrapper, methods) as Delayable<F>;
 }

@@ -26,12 +26,21 @@ export interface TaskOptions {
   retries?: number;
   backoff?: number;
   timeout?: number;
+  /**
+   * Where the handler runs: 'none' in the scheduler's own thread, 'thread' in its pool of
+   * worker threads (for CPU-bound work; see the scheduler's `threads` and `threadModules`).
+   * @default 'none'
+   */
+  isolation?: Isolation;
 }
+
+export const ISOLATIONS = ['none', 'thread'] as const;
+export type Isolation = (typeof ISOLATIONS)[number];
 
 export const DEFAULT_TASK_OPTIONS = { retries: 0, backoff: 1, timeout: null as number | null };
 
 const DELAY_KEYS = new Set(['countdown', 'eta', 'key', 'retries', 'backoff', 'timeout']);
-const TASK_KEYS = new Set(['retries', 'backoff', 'timeout']);
+const TASK_KEYS = new Set(['retries', 'backoff', 'timeout', 'isolation']);
 const MAX_NAME_LENGTH = 200;
 const MAX_KEY_LENGTH = 200;
 
@@ -51,7 +60,13 @@ export function checkTaskOptions(options: unknown): TaskOptions {
     retries: optionalCount(record.retries, 'retries'),
     backoff: optionalSeconds(record.backoff, 'backoff'),
     timeout: optionalSeconds(record.timeout, 'timeout', true),
+    isolation: optionalIsolation(record.isolation),
   };
+}
+
+function optionalIsolation(value: unknown): Isolation | undefined {
+  if (value === undefined || (ISOLATIONS as readonly unknown[]).includes(value)) return value as Isolation | undefined;
+  throw new DelaydError('E_BAD_OPTION', `Expected \`isolation\` to be one of ${ISOLATIONS.map((i) => `'${i}'`).join(', ')}, got ${describe(value)}`);
 }
 
 /** Normalises delay()'s second argument: a countdown in seconds or an options object. */

@@ -47,6 +47,39 @@ export const MIGRATIONS: readonly string[] = [
     seen_ms    INTEGER NOT NULL
   );
   `,
+  // 2: batches (issue 6). Each item's final outcome is two bits, done and ok, kept in chunks
+  // of 4096 items (two 512-byte blobs per batch_chunks row): a million items take about
+  // 250 KB, and one outcome rewrites 1 KB. `done` and `ok` on the batch row count the set
+  // bits. The reduce task is inserted in the same transaction as the last done bit, and
+  // reduce_task_id, written once, is what makes that happen once.
+  `
+  ALTER TABLE tasks ADD COLUMN batch_id INTEGER;
+  ALTER TABLE tasks ADD COLUMN batch_index INTEGER;
+  CREATE INDEX tasks_batch ON tasks (batch_id, batch_index) WHERE batch_id IS NOT NULL;
+  CREATE TABLE batches (
+    id                INTEGER PRIMARY KEY,
+    name              TEXT    NOT NULL,
+    total             INTEGER NOT NULL,
+    done              INTEGER NOT NULL DEFAULT 0,
+    ok                INTEGER NOT NULL DEFAULT 0,
+    key               TEXT,
+    reduce_name       TEXT,
+    reduce_retries    INTEGER NOT NULL DEFAULT 0,
+    reduce_backoff_ms INTEGER NOT NULL DEFAULT 1000,
+    reduce_timeout_ms INTEGER,
+    reduce_task_id    INTEGER,
+    created_ms        INTEGER NOT NULL,
+    finished_ms       INTEGER
+  );
+  CREATE UNIQUE INDEX batches_key ON batches (key) WHERE key IS NOT NULL AND finished_ms IS NULL;
+  CREATE TABLE batch_chunks (
+    batch_id INTEGER NOT NULL,
+    chunk    INTEGER NOT NULL,
+    done     BLOB    NOT NULL,
+    ok       BLOB    NOT NULL,
+    PRIMARY KEY (batch_id, chunk)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -7,6 +7,8 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { DelaydError } from '../errors.js';
 import { positionOf, positionOfMs, secondOf } from '../slot.js';
+import type { Chunk } from '../bits.js';
+import { BatchBook } from './batches.js';
 import { toDelaydError } from './errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { StatementSet } from './statements.js';
@@ -19,6 +21,10 @@ import {
   type ListFilter,
   type NewTask,
   type Outcome,
+  type BatchItemRow,
+  type BatchRow,
+  type InsertedBatch,
+  type NewBatch,
   type Stats,
   type Store,
   type TaskRow,
@@ -47,6 +53,7 @@ export class SqliteStore implements Store {
   readonly #insertAll: Database.Transaction<(tasks: readonly NewTask[]) => Inserted[]>;
   readonly #claimTx: Database.Transaction<(request: ClaimRequest) => ClaimResult>;
   readonly #recordAll: Database.Transaction<(outcomes: readonly Outcome[]) => number>;
+  readonly #batches: BatchBook;
 
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
@@ -64,6 +71,7 @@ export class SqliteStore implements Store {
       this.#db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       this.#migrate();
       this.#sql = new StatementSet(this.#db);
+      this.#batches = new BatchBook(this.#db);
     } catch (error) {
       this.#db.close();
       throw toDelaydError(error, options.path);
@@ -73,6 +81,8 @@ export class SqliteStore implements Store {
     this.#recordAll = this.#db.transaction((outcomes) => {
       let applied = 0;
       for (const outcome of outcomes) applied += this.#recordOne(outcome);
+      // Batch bits and the reduce task commit with the outcomes that set them, or not at all.
+      this.#batches.settle(outcomes.filter((o) => o.kind === 'succeeded' || o.kind === 'failed'));
       return applied;
     });
   }
@@ -142,7 +152,12 @@ export class SqliteStore implements Store {
   }
 
   cancel(id: number, atMs: number): TaskRow {
-    return this.#changeState(id, 'scheduled', () => this.#sql.cancel.run({ id, atMs }), 'cancel');
+    const change = () => {
+      const info = this.#sql.cancel.run({ id, atMs });
+      this.#batches.settle([{ id, atMs }]); // a cancelled item is done, and not ok
+      return info;
+    };
+    return this.#changeState(id, 'scheduled', change, 'cancel');
   }
 
   reschedule(id: number, dueMs: number): TaskRow {
@@ -157,6 +172,22 @@ export class SqliteStore implements Store {
 
   purge(finishedBeforeMs: number): number {
     return this.#guard(() => this.#sql.purge.run({ before: finishedBeforeMs }).changes);
+  }
+
+  insertBatch(batch: NewBatch, items: readonly NewTask[]): InsertedBatch {
+    return this.#guard(() => this.#batches.insert(batch, items));
+  }
+
+  getBatch(id: number): BatchRow | undefined {
+    return this.#guard(() => this.#batches.get(id));
+  }
+
+  batchChunks(id: number, chunk?: number): Chunk[] {
+    return this.#guard(() => this.#batches.chunks(id, chunk));
+  }
+
+  batchItems(id: number, fromIndex: number, limit: number): BatchItemRow[] {
+    return this.#guard(() => this.#batches.items(id, fromIndex, limit));
   }
 
   close(): void {

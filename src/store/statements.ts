@@ -108,7 +108,11 @@ export class StatementSet {
       UPDATE tasks SET state = 'scheduled', owner = NULL, due_ms = @dueMs, slot = @slot, cycle = @cycle,
         finished_ms = NULL, retries = attempts
       WHERE id = @id AND state = 'failed'`);
+    // Items of a batch whose reduce has yet to run are kept: the reduce reads their results.
     this.purge = prepare(`
-      DELETE FROM tasks WHERE state IN ('succeeded', 'failed', 'cancelled') AND finished_ms < @before`);
+      DELETE FROM tasks WHERE state IN ('succeeded', 'failed', 'cancelled') AND finished_ms < @before
+        AND (batch_id IS NULL OR batch_id NOT IN (
+          SELECT b.id FROM batches b WHERE b.reduce_name IS NOT NULL AND (b.reduce_task_id IS NULL
+            OR b.reduce_task_id IN (SELECT id FROM tasks WHERE state IN ('scheduled', 'running')))))`);
   }
 }

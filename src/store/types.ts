@@ -10,6 +10,8 @@
  *   scheduled --cancel()--> cancelled
  * `running` means claimed by an owner (a live scheduler): waiting in its memory or executing.
  */
+import type { Chunk } from '../bits.js';
+
 export const TASK_STATES = ['scheduled', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
@@ -125,5 +127,58 @@ export interface Store {
   retry(id: number, dueMs: number): TaskRow;
   purge(finishedBeforeMs: number): number;
 
+  /** Creates a batch and its items (item i is items[i]) in one transaction; see batches.ts. */
+  insertBatch(batch: NewBatch, items: readonly NewTask[]): InsertedBatch;
+  getBatch(id: number): BatchRow | undefined;
+  /** The batch's bitmap chunks by number (all of them, or the one given); absent ones are all pending. */
+  batchChunks(id: number, chunk?: number): Chunk[];
+  /** The task rows of items from `fromIndex` on, by index; purged items are missing. */
+  batchItems(id: number, fromIndex: number, limit: number): BatchItemRow[];
+
   close(): void;
+}
+
+/** A batch to create: one task per item under one id, and an optional reduce task. */
+export interface NewBatch {
+  /** The items' task name. */
+  name: string;
+  /** While a batch with this key is unfinished, insertBatch returns it instead. */
+  key: string | null;
+  createdMs: number;
+  /** When the reduce of an empty batch is due (a batch with items reduces when they are done). */
+  dueMs: number;
+  /** Scheduled with args [batchId] once every item has a final outcome. */
+  reduce: { name: string; retries: number; backoffMs: number; timeoutMs: number | null } | null;
+}
+
+export interface InsertedBatch {
+  id: number;
+  total: number;
+  /** False when an unfinished batch with the same key already existed and is returned instead. */
+  created: boolean;
+}
+
+export interface BatchRow {
+  id: number;
+  name: string;
+  total: number;
+  /** Items with a final outcome (set done bits). */
+  done: number;
+  /** Items that succeeded (set ok bits). */
+  ok: number;
+  key: string | null;
+  reduceName: string | null;
+  /** Set once, in the transaction that recorded the last item's final outcome. */
+  reduceTaskId: number | null;
+  createdMs: number;
+  /** When the last item got its final outcome. */
+  finishedMs: number | null;
+}
+
+export interface BatchItemRow {
+  index: number;
+  taskId: number;
+  state: TaskState;
+  result: string | null;
+  lastError: string | null;
 }

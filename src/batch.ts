@@ -1,0 +1,182 @@
+/**
+ * Batches: `fn.map(listOfArgs, options)` schedules one task per item under one batch id, in
+ * one transaction, and a Batch is the handle to ask how it went. Every answer comes from the
+ * batch's bitmaps and counters (see bits.ts and store/batches.ts), never from a scan of task
+ * rows, so it stays right after the item rows are purged; only results() reads task rows.
+ *
+ * An item is done at its final outcome: it succeeded, or it failed with no retries left, or
+ * it was cancelled. When every item is done, the store schedules the reduce task once, with
+ * args [batchId], in the same transaction as the last outcome.
+ */
+import { chunkOf, indicesWith, statusIn, type ItemStatus } from './bits.js';
+import { DelaydError, describe } from './errors.js';
+import type { BatchRow, NewBatch, NewTask, Store, TaskState } from './store/types.js';
+import type { TaskMethods } from './task.js';
+import { buildNewTask, checkDelayOptions, DEFAULT_TASK_OPTIONS, dueMsOf, type DelayOptions, type TaskOptions } from './validate.js';
+
+export type { ItemStatus } from './bits.js';
+
+/** How the items of a batch run; per-item options as in delay(), plus the batch's own. */
+export interface MapOptions extends Omit<DelayOptions, 'key'> {
+  /** Idempotency key of the batch: while a batch with this key is unfinished, map() returns it. */
+  key?: string;
+  /** A task run once, with args [batchId], when every item has its final outcome. */
+  reduce?: TaskMethods<[batchId: number]> | TaskMethods<[]>;
+}
+
+export interface BatchProgress {
+  total: number;
+  succeeded: number;
+  failed: number;
+  pending: number;
+  /** Every item has its final outcome. */
+  complete: boolean;
+  /** The reduce task, once scheduled. */
+  reduceTaskId: number | null;
+}
+
+export interface BatchResult {
+  index: number;
+  taskId: number;
+  state: TaskState;
+  /** The handler's return value (parsed from its JSON), or undefined. */
+  value: unknown;
+  error: string | null;
+}
+
+export class Batch {
+  readonly id: number;
+  /** False when `key` matched an unfinished batch, which this handle is for instead. */
+  readonly created: boolean;
+  readonly #store: Store;
+
+  constructor(store: Store, id: number, created = true) {
+    this.#store = store;
+    this.id = id;
+    this.created = created;
+  }
+
+  /** The batch row: name, total, counters, reduce, times. */
+  info(): BatchRow {
+    const row = this.#store.getBatch(this.id);
+    if (!row) throw new DelaydError('E_NOT_FOUND', `No batch with id ${this.id}`);
+    return row;
+  }
+
+  /** O(1): the counters kept beside the bitmaps. */
+  progress(): BatchProgress {
+    const row = this.info();
+    return {
+      total: row.total,
+      succeeded: row.ok,
+      failed: row.done - row.ok,
+      pending: row.total - row.done,
+      complete: row.done === row.total,
+      reduceTaskId: row.reduceTaskId,
+    };
+  }
+
+  /** Whether item `index` (its position in the list given to map) succeeded, failed or is pending. */
+  status(index: number): ItemStatus {
+    const { total } = this.info();
+    if (!Number.isInteger(index) || index < 0 || index >= total) {
+      throw new DelaydError('E_BAD_ARGS', `Expected an item index from 0 to ${total - 1}, got ${describe(index)}`);
+    }
+    const [chunk] = this.#store.batchChunks(this.id, chunkOf(index));
+    return statusIn(chunk, index);
+  }
+
+  /** Indices of the items that succeeded, ascending. */
+  succeeded(): number[] {
+    return this.#indices('succeeded');
+  }
+
+  /** Indices of the items that failed (retries used up, or cancelled), ascending. */
+  failed(): number[] {
+    return this.#indices('failed');
+  }
+
+  /** Indices of the items without a final outcome yet, ascending. */
+  pending(): number[] {
+    return this.#indices('pending');
+  }
+
+  /**
+   * The items' task rows in index order, read a page at a time (no cursor stays open, so the
+   * caller may await between items). Items whose rows were purged are skipped.
+   */
+  *results(options: { from?: number; pageSize?: number } = {}): Generator<BatchResult> {
+    let from = options.from ?? 0;
+    const pageSize = options.pageSize ?? 1000;
+    for (;;) {
+      const page = this.#store.batchItems(this.id, from, pageSize);
+      for (const item of page) {
+        yield {
+          index: item.index,
+          taskId: item.taskId,
+          state: item.state,
+          value: item.result === null ? undefined : JSON.parse(item.result),
+          error: item.lastError,
+        };
+      }
+      const last = page[page.length - 1];
+      if (page.length < pageSize || !last) return;
+      from = last.index + 1;
+    }
+  }
+
+  #indices(status: ItemStatus): number[] {
+    const { total } = this.info();
+    return indicesWith(this.#store.batchChunks(this.id), total, status);
+  }
+}
+
+/** Checks map()'s options and builds the batch row and one task row per item. */
+export function buildBatch(input: {
+  name: string;
+  items: unknown;
+  options: unknown;
+  defaults: TaskOptions;
+  /** The reduce task's own defaults (retries, backoff, timeout), when it has some. */
+  reduceDefaults: (name: string) => TaskOptions | undefined;
+  nowMs: number;
+  maxArgsBytes: number;
+}): { batch: NewBatch; tasks: NewTask[] } {
+  const { name, nowMs } = input;
+  if (!Array.isArray(input.items)) {
+    throw new DelaydError('E_BAD_ARGS', `Expected map() to get an array of argument lists, got ${describe(input.items)}`);
+  }
+  const { key, reduce, ...when } = checkMapOptions(input.options);
+  const delay = checkDelayOptions(when);
+  const tasks = input.items.map((args: unknown) =>
+    buildNewTask({ name, args, when: delay, defaults: input.defaults, nowMs, maxArgsBytes: input.maxArgsBytes }),
+  );
+  const reduceTask = reduceRow(reduce, input.reduceDefaults);
+  return { batch: { name, key: key ?? null, createdMs: nowMs, dueMs: dueMsOf(delay, nowMs), reduce: reduceTask }, tasks };
+}
+
+function checkMapOptions(options: unknown): MapOptions {
+  if (options === undefined) return {};
+  if (typeof options === 'number') return { countdown: options };
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new DelaydError('E_BAD_OPTION', `Expected map options to be a number of seconds or an object, got ${describe(options)}`);
+  }
+  const { key, reduce, ...rest } = options as MapOptions;
+  if (key !== undefined) checkDelayOptions({ key });
+  if (reduce !== undefined && (typeof reduce !== 'function' || typeof (reduce as { taskName?: unknown }).taskName !== 'string')) {
+    throw new DelaydError('E_BAD_OPTION', `Expected \`reduce\` to be a function decorated with task(), got ${describe(reduce)}`);
+  }
+  return { ...rest, key, reduce };
+}
+
+function reduceRow(reduce: MapOptions['reduce'], defaultsOf: (name: string) => TaskOptions | undefined): NewBatch['reduce'] {
+  if (!reduce) return null;
+  const defaults = defaultsOf(reduce.taskName) ?? {};
+  const timeout = defaults.timeout ?? DEFAULT_TASK_OPTIONS.timeout;
+  return {
+    name: reduce.taskName,
+    retries: defaults.retries ?? DEFAULT_TASK_OPTIONS.retries,
+    backoffMs: Math.round((defaults.backoff ?? DEFAULT_TASK_OPTIONS.backoff) * 1000),
+    timeoutMs: timeout === null ? null : Math.round(timeout * 1000),
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * The code that runs inside each worker thread of the pool (threads.ts). On its first request
+ * a thread imports the handler modules; then, per attempt, it finds the handler by task name
+ * and runs it with a context like the scheduler's, and answers with data only.
+ *
+ * The handler is, in this order: the one registered under that name with bare task() in the
+ * thread's copy of delayd, or an export of the modules decorated under that name (a handler
+ * registered with `app.task()` on a Scheduler of the module's own). Importing a module runs
+ * its top-level code in every thread, so keep scheduler start-up and enqueues out of handler
+ * modules, or behind `isMainThread`.
+ *
+ * `this.signal` never aborts here: a timeout or a stop terminates the whole thread instead.
+ */
+import { defaultRegistry } from './default.js';
+import { RetryLater } from './errors.js';
+import { errorText, makeContext, toResultJson, type Handler } from './runner.js';
+import type { ThreadReply, ThreadRequest } from './threads.js';
+
+const imported = new Map<string, Promise<Record<string, unknown>>>();
+const never = new AbortController().signal;
+
+export default async function runInThread(request: ThreadRequest): Promise<ThreadReply> {
+  let handler: Handler | undefined;
+  try {
+    handler = await handlerFor(request.name, request.modules);
+  } catch (error) {
+    return { ok: false, text: `Could not import the thread modules: ${errorText(error)}` };
+  }
+  if (!handler) {
+    const where = request.modules.length === 0 ? 'no threadModules were given' : `looked in ${request.modules.join(', ')}`;
+    return { ok: false, unknown: true, text: `No handler is registered for task "${request.name}" in the worker thread (${where})` };
+  }
+  const task = { id: request.id, name: request.name, args: '', dueMs: request.dueMs, attempts: request.attempt - 1, retries: 0, backoffMs: 0, timeoutMs: null };
+  try {
+    const result = await handler.apply(makeContext(task, never), request.args as never[]);
+    return { ok: true, json: toResultJson(result) };
+  } catch (error) {
+    if (error instanceof RetryLater) return { ok: false, text: errorText(error), retryMs: error.delayMs, reason: error.message };
+    return { ok: false, text: errorText(error) };
+  }
+}
+
+async function handlerFor(name: string, modules: readonly string[]): Promise<Handler | undefined> {
+  const namespaces = await Promise.all(modules.map(load));
+  const registered = defaultRegistry.get(name);
+  if (registered) return registered.handler;
+  for (const namespace of namespaces) {
+    for (const value of Object.values(namespace)) {
+      if (typeof value === 'function' && (value as { taskName?: unknown }).taskName === name) return value as Handler;
+    }
+  }
+  return undefined;
+}
+
+function load(url: string): Promise<Record<string, unknown>> {
+  let module = imported.get(url);
+  if (!module) {
+    module = import(url) as Promise<Record<string, unknown>>;
+    imported.set(url, module);
+  }
+  return module;
+}

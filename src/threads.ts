@@ -1,0 +1,109 @@
+/**
+ * Handlers of tasks with `isolation: 'thread'` run in a piscina pool of worker threads, so a
+ * CPU-bound batch uses every core while the scheduler's own thread stays free to tick.
+ *
+ * A worker cannot receive a closure: each thread imports `threadModules` itself (once) and
+ * finds the handler by task name (see thread-worker.ts). Only JSON goes back and forth: the
+ * args in, the result as JSON text (or the error's text) out.
+ *
+ * The attempt's signal is the pool's abort signal: a timeout or a stop terminates the thread
+ * running it, and piscina starts a fresh one. A thread that dies (process.exit, an uncaught
+ * error, out of memory) rejects only its own attempt, which the runner records as failed.
+ * The pool opens on the first thread task, so schedulers without one start no thread.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { DelaydError, RetryLater } from './errors.js';
+import type { Logger } from './logger.js';
+import type { Execute } from './runner.js';
+
+/** What the main thread sends for one attempt. */
+export interface ThreadRequest {
+  modules: readonly string[];
+  name: string;
+  args: unknown[];
+  id: number;
+  attempt: number;
+  dueMs: number;
+}
+
+/** What the worker answers: the handler's outcome as data (its errors do not cross as objects). */
+export type ThreadReply =
+  | { ok: true; json: string | null }
+  | { ok: false; text: string; retryMs?: number; reason?: string; unknown?: boolean };
+
+export interface ThreadPoolOptions {
+  threads: number;
+  /** Module URLs each worker imports to find the handlers. */
+  modules: readonly string[];
+  logger: Logger;
+}
+
+const WORKER = new URL('./thread-worker.js', import.meta.url);
+
+export class ThreadPool {
+  readonly #o: ThreadPoolOptions;
+  #pool: Piscina | undefined;
+
+  constructor(options: ThreadPoolOptions) {
+    this.#o = options;
+  }
+
+  /** The Execute strategy for thread-isolated tasks (runner.ts). */
+  readonly execute: Execute = async (_handler, context, args) => {
+    const request: ThreadRequest = {
+      modules: this.#o.modules,
+      name: context.name,
+      args,
+      id: context.id,
+      attempt: context.attempt,
+      dueMs: context.eta.getTime(),
+    };
+    let reply: ThreadReply;
+    try {
+      reply = (await this.#open().run(request, { signal: context.signal })) as ThreadReply;
+    } catch (error) {
+      if (context.signal.aborted) throw context.signal.reason;
+      const why = error instanceof Error ? error.message : String(error);
+      throw new DelaydError('E_THREAD_CRASHED', `The worker thread running task ${context.id} (${context.name}) died: ${why}`, {
+        cause: error,
+      });
+    }
+    if (reply.ok) return reply.json === null ? undefined : JSON.parse(reply.json);
+    throw replyError(reply);
+  };
+
+  /** Terminates the threads; running attempts are rejected. */
+  async close(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = undefined;
+    if (pool) await pool.destroy();
+  }
+
+  #open(): Piscina {
+    if (this.#pool) return this.#pool;
+    if (!existsSync(fileURLToPath(WORKER))) {
+      throw new DelaydError('E_THREAD_CRASHED', `The thread worker ${fileURLToPath(WORKER)} is missing; thread isolation runs from the built dist/`);
+    }
+    const pool = new Piscina({
+      filename: WORKER.href,
+      minThreads: this.#o.threads,
+      maxThreads: this.#o.threads,
+      idleTimeout: 60_000,
+    });
+    // Emitted for a crash outside any task; without a listener it would end the process.
+    pool.on('error', (error: unknown) => this.#o.logger.error({ err: error }, 'a worker thread failed outside a task'));
+    this.#pool = pool;
+    return pool;
+  }
+}
+
+function replyError(reply: Extract<ThreadReply, { ok: false }>): Error {
+  if (reply.retryMs !== undefined) return new RetryLater(reply.retryMs, reply.reason);
+  if (reply.unknown) return new DelaydError('E_UNKNOWN_TASK', reply.text);
+  // Keep the handler's own stack (it names the thread's frames) as the recorded error.
+  const error = new Error(reply.text.split('\n', 1)[0]);
+  error.stack = reply.text;
+  return error;
+}

@@ -82,8 +82,8 @@ export async function runDaemon(options: DaemonOptions, host: DaemonHost = proce
     throw error;
   }
 
+  logger.info({ db: options.db, tasks: defaultRegistry.names() }, 'daemon starting');
   scheduler.start();
-  logger.info({ db: options.db, pid: process.pid, tasks: defaultRegistry.names() }, 'daemon ready');
   const signal = await firstSignal;
   const drainMs = options.drainMs ?? DEFAULTS.drainMs;
   logger.info({ signal, drainMs }, 'stopping: waiting for running handlers (signal again to exit now)');

@@ -54,16 +54,13 @@ export const processHost: DaemonHost = {
  */
 export async function runDaemon(options: DaemonOptions, host: DaemonHost = processHost): Promise<number> {
   const logger = createLogger({ level: options.logLevel, pretty: options.pretty });
-  let stopping: Promise<void> | undefined;
   let signalled!: (signal: NodeJS.Signals) => void;
   const firstSignal = new Promise<NodeJS.Signals>((resolve) => (signalled = resolve));
+  let signals = 0;
   host.onSignal((signal) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now; unfinished tasks go back when a daemon next starts');
-      host.exit(128 + (SIGNAL_NUMBERS[signal as keyof typeof SIGNAL_NUMBERS] ?? 1));
-      return;
-    }
-    signalled(signal);
+    if (++signals === 1) return signalled(signal);
+    logger.warn({ signal }, 'second signal: exiting now; unfinished tasks go back when a daemon next starts');
+    host.exit(128 + (SIGNAL_NUMBERS[signal as keyof typeof SIGNAL_NUMBERS] ?? 1));
   });
 
   const store = new SqliteStore({ path: options.db, busyTimeoutMs: options.busyTimeoutMs });
@@ -87,8 +84,7 @@ export async function runDaemon(options: DaemonOptions, host: DaemonHost = proce
   const signal = await firstSignal;
   const drainMs = options.drainMs ?? DEFAULTS.drainMs;
   logger.info({ signal, drainMs }, 'stopping: waiting for running handlers (signal again to exit now)');
-  stopping = scheduler.stop({ drainMs });
-  await stopping;
+  await scheduler.stop({ drainMs });
   store.close();
   logger.info('daemon stopped');
   return 0;

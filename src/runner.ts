@@ -26,10 +26,15 @@ export type Handler = (this: TaskContext, ...args: never[]) => unknown;
 /**
  * Runs the handler of one attempt. The default calls it in this thread; threads.ts runs it in
  * a worker thread instead, and must stop it when `context.signal` aborts (timeout, stop).
+ * `started()` arms the timeout: a strategy that first waits for a free thread calls it only
+ * once the handler really starts, so waiting does not use up the handler's time.
  */
-export type Execute = (handler: Handler, context: TaskContext, args: unknown[]) => Promise<unknown>;
+export type Execute = (handler: Handler, context: TaskContext, args: unknown[], started: () => void) => Promise<unknown>;
 
-const inThisThread: Execute = async (handler, context, args) => handler.apply(context, args as never[]);
+const inThisThread: Execute = async (handler, context, args, started) => {
+  started();
+  return handler.apply(context, args as never[]);
+};
 
 export type AttemptResult =
   | { kind: 'succeeded'; result: string | null; durationMs: number }
@@ -53,20 +58,21 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   const controller = new AbortController();
   const onStop = () => controller.abort(input.stopSignal.reason);
   input.stopSignal.addEventListener('abort', onStop, { once: true });
-  let timer: unknown;
+  const limit = task.timeoutMs === null ? undefined : timeLimit(task, clock, controller);
   try {
     if (!input.handler) {
       throw new DelaydError('E_UNKNOWN_TASK', `No handler is registered for task "${task.name}"`);
     }
     const context = makeContext(task, controller.signal);
     const execute = input.execute ?? inThisThread;
-    const run = Promise.resolve().then(() => execute(input.handler!, context, JSON.parse(task.args) as unknown[]));
-    const result = await (task.timeoutMs === null ? run : Promise.race([run, timeout(task, clock, controller, (t) => (timer = t))]));
+    const args = JSON.parse(task.args) as unknown[];
+    const run = Promise.resolve().then(() => execute(input.handler!, context, args, () => limit?.arm()));
+    const result = await (limit ? Promise.race([run, limit.expired]) : run);
     return { kind: 'succeeded', result: toResultJson(result), durationMs: clock.now() - startedMs };
   } catch (error) {
     return decide(input, error, clock.now() - startedMs);
   } finally {
-    if (timer !== undefined) clock.clearTimeout(timer);
+    limit?.disarm();
     input.stopSignal.removeEventListener('abort', onStop);
   }
 }
@@ -87,16 +93,25 @@ export function makeContext(task: ClaimedTask, signal: AbortSignal): TaskContext
   };
 }
 
-function timeout(task: ClaimedTask, clock: Clock, controller: AbortController, keep: (t: unknown) => void): Promise<never> {
-  return new Promise((_, reject) => {
-    keep(
-      clock.setTimeout(() => {
+/** The attempt's timeout: `expired` rejects `timeoutMs` after arm(), aborting the attempt. */
+function timeLimit(task: ClaimedTask, clock: Clock, controller: AbortController) {
+  let timer: unknown;
+  let reject: (error: DelaydError) => void = () => {};
+  const expired = new Promise<never>((_, r) => (reject = r));
+  return {
+    expired,
+    arm(): void {
+      if (timer !== undefined) return;
+      timer = clock.setTimeout(() => {
         const error = new DelaydError('E_TIMEOUT', `Task ${task.id} (${task.name}) timed out after ${task.timeoutMs} ms`);
         controller.abort(error);
         reject(error);
-      }, task.timeoutMs as number),
-    );
-  });
+      }, task.timeoutMs as number);
+    },
+    disarm(): void {
+      if (timer !== undefined) clock.clearTimeout(timer);
+    },
+  };
 }
 
 function decide(input: AttemptInput, error: unknown, durationMs: number): AttemptResult {

@@ -6,9 +6,13 @@
  * finds the handler by task name (see thread-worker.ts). Only JSON goes back and forth: the
  * args in, the result as JSON text (or the error's text) out.
  *
- * The attempt's signal is the pool's abort signal: a timeout or a stop terminates the thread
- * running it, and piscina starts a fresh one. A thread that dies (process.exit, an uncaught
- * error, out of memory) rejects only its own attempt, which the runner records as failed.
+ * At most `threads` attempts are handed to piscina at once; the others wait here for a free
+ * thread, and their timeout starts only when they get one (Execute's `started`), so a batch
+ * larger than the pool does not time out in the queue. The first attempt on a new thread does
+ * count the thread's start-up and its import of the modules. The attempt's signal is
+ * piscina's abort signal: a timeout or a stop terminates the thread running it, and piscina
+ * starts a fresh one. A thread that dies (process.exit, an uncaught error, out of memory)
+ * rejects only its own attempt, which the runner records as failed.
  * The pool opens on the first thread task, so schedulers without one start no thread.
  */
 import { existsSync } from 'node:fs';
@@ -16,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { DelaydError, RetryLater } from './errors.js';
 import type { Logger } from './logger.js';
-import type { Execute } from './runner.js';
+import type { Execute, TaskContext } from './runner.js';
 
 /** What the main thread sends for one attempt. */
 export interface ThreadRequest {
@@ -44,14 +48,26 @@ const WORKER = new URL('./thread-worker.js', import.meta.url);
 
 export class ThreadPool {
   readonly #o: ThreadPoolOptions;
+  readonly #slots: Slots;
   #pool: Piscina | undefined;
 
   constructor(options: ThreadPoolOptions) {
     this.#o = options;
+    this.#slots = new Slots(options.threads);
   }
 
   /** The Execute strategy for thread-isolated tasks (runner.ts). */
-  readonly execute: Execute = async (_handler, context, args) => {
+  readonly execute: Execute = async (_handler, context, args, started) => {
+    const release = await this.#slots.acquire(context.signal);
+    try {
+      started();
+      return await this.#run(context, args);
+    } finally {
+      release();
+    }
+  };
+
+  async #run(context: TaskContext, args: unknown[]): Promise<unknown> {
     const request: ThreadRequest = {
       modules: this.#o.modules,
       name: context.name,
@@ -72,7 +88,7 @@ export class ThreadPool {
     }
     if (reply.ok) return reply.json === null ? undefined : JSON.parse(reply.json);
     throw replyError(reply);
-  };
+  }
 
   /** Terminates the threads; running attempts are rejected. */
   async close(): Promise<void> {
@@ -106,4 +122,45 @@ function replyError(reply: Extract<ThreadReply, { ok: false }>): Error {
   const error = new Error(reply.text.split('\n', 1)[0]);
   error.stack = reply.text;
   return error;
+}
+
+/** A counting semaphore whose waiters leave the line when their signal aborts. */
+class Slots {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(count: number) {
+    this.#free = count;
+  }
+
+  acquire(signal: AbortSignal): Promise<() => void> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    if (this.#free > 0) {
+      this.#free--;
+      return Promise.resolve(this.#releaser());
+    }
+    return new Promise((resolve, reject) => {
+      const grant = () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(this.#releaser());
+      };
+      const onAbort = () => {
+        this.#waiting.splice(this.#waiting.indexOf(grant), 1);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#waiting.push(grant);
+    });
+  }
+
+  #releaser(): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#free++;
+    };
+  }
 }

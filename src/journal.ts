@@ -18,10 +18,14 @@ export class Journal {
   #pending: Outcome[] = [];
   #timer: unknown = undefined;
 
-  constructor(options: { store: Store; clock: Clock; logger: Logger }) {
+  readonly #afterWrite: () => void;
+
+  /** `afterWrite` runs after each successful write (the scheduler looks for new reduce tasks). */
+  constructor(options: { store: Store; clock: Clock; logger: Logger; afterWrite?: () => void }) {
     this.#store = options.store;
     this.#clock = options.clock;
     this.#logger = options.logger;
+    this.#afterWrite = options.afterWrite ?? (() => {});
   }
 
   get pending(): number {
@@ -42,6 +46,7 @@ export class Journal {
     this.#pending = [];
     try {
       this.#store.record(batch);
+      this.#afterWrite();
       return true;
     } catch (error) {
       this.#pending = batch.concat(this.#pending);

@@ -6,7 +6,7 @@
  * Events (listeners' throws are logged, never propagated): 'received', 'accepted',
  * 'succeeded', 'retrying', 'failed', each with { taskId, name, ... }.
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { Batch, buildBatch } from './batch.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './config.js';
 import { DelaydError } from './errors.js';
@@ -47,6 +47,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   #backlog = false;
   #wakeTimer: unknown = undefined;
   #closed = false;
+  #reducesSeen = 0;
 
   constructor(options: FullSchedulerOptions = {}) {
     super();
@@ -64,7 +65,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
       queueSize: this.#o.queueSize,
       onRoom: () => this.#backlog && this.#wakeSoon(),
     });
-    this.#journal = new Journal({ store: this.#store, clock, logger });
+    this.#journal = new Journal({ store: this.#store, clock, logger, afterWrite: () => this.#wakeForReduces() });
     this.#threads = new ThreadPool({ threads: this.#o.threads, modules: this.#o.threadModules, logger });
     this.#liveness = new Liveness({
       store: this.#store,
@@ -108,6 +109,8 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     if (this.#state !== 'idle') return;
     this.#state = 'running';
     this.#stopController = new AbortController();
+    // Every running attempt listens to it: more than 10 at once is the normal case, not a leak.
+    setMaxListeners(0, this.#stopController.signal);
     this.#liveness.start();
     this.#ticker.start();
     this.#o.logger.info({ owner: this.owner, tasks: this.registry.names() }, 'scheduler started');
@@ -290,6 +293,14 @@ export class Scheduler extends EventEmitter implements Enqueuer {
       this.#wakeTimer = undefined;
       this.#claim(this.#ticker.secondAt(this.#o.clock.now()));
     }, 0);
+  }
+
+  /** A batch whose last item was just recorded has a reduce due now: claim it without waiting a tick. */
+  #wakeForReduces(): void {
+    const count = this.#store.reducesScheduled();
+    if (count === this.#reducesSeen) return;
+    this.#reducesSeen = count;
+    this.#wakeSoon();
   }
 
   #cancelWake(): void {

@@ -4,10 +4,11 @@
  * and runs it with a context like the scheduler's, and answers with data only.
  *
  * The handler is, in this order: the one registered under that name with bare task() in the
- * thread's copy of delayd, or an export of the modules decorated under that name (a handler
- * registered with `app.task()` on a Scheduler of the module's own). Importing a module runs
- * its top-level code in every thread, so keep scheduler start-up and enqueues out of handler
- * modules, or behind `isMainThread`.
+ * thread's copy of delayd; an export of the modules decorated under that name (`app.task()`
+ * on a Scheduler of the module's own); or a function exported under the task's name (a module
+ * of plain functions, which the main thread registers with `app.task(name, ...)(fn)`).
+ * Importing a module runs its top-level code in every thread, so keep opening schedulers and
+ * enqueueing out of handler modules, or behind `isMainThread`.
  *
  * `this.signal` never aborts here: a timeout or a stop terminates the whole thread instead.
  */
@@ -49,7 +50,8 @@ async function handlerFor(name: string, modules: readonly string[]): Promise<Han
       if (typeof value === 'function' && (value as { taskName?: unknown }).taskName === name) return value as Handler;
     }
   }
-  return undefined;
+  const named = namespaces.map((namespace) => namespace[name]).find((value) => typeof value === 'function');
+  return named as Handler | undefined;
 }
 
 function load(url: string): Promise<Record<string, unknown>> {

@@ -100,5 +100,16 @@ describe('the store folds outcomes into chunked bitmaps', () => {
     // Putting back running tasks changes no bit either.
     expect(store.release('a')).toBe(0);
     expect(store.getBatch(id)).toEqual(row);
+
+    // While the reduce is still to run, purge keeps the items it will read; after, it takes them.
+    const later = T + 86_400_000;
+    expect(store.purge(later)).toBe(0);
+    const [reduceTask] = store.claim({ owner: 'c', uptoSecond: later / 1000, limit: 10 }).tasks;
+    expect(reduceTask!.id).toBe(row.reduceTaskId);
+    expect(store.purge(later)).toBe(0);
+    store.record([{ kind: 'succeeded', id: reduceTask!.id, owner: 'c', atMs: T + 80_000, result: null }]);
+    expect(store.purge(later)).toBe(N + 1);
+    expect(store.getBatch(id)).toEqual(row);
+    expect(store.reducesScheduled()).toBe(1);
   });
 });

@@ -107,6 +107,18 @@ describe('a handler with isolation: thread', () => {
     expect(retried.lastError).toContain('not yet');
   });
 
+  it('finds a plain function exported under the task’s name, registered in the main thread with app.task()', async () => {
+    const plain = new URL('./procs/threads-plain.mjs', import.meta.url).href;
+    const { plain_square } = (await import(plain)) as { plain_square: (n: number) => unknown };
+    const app = new delayd.Scheduler({ db: ':memory:', threadModules: [plain], logger: createLogger({ level: 'silent' }) });
+    defer(() => app.close());
+    const square = app.task('plain_square', { isolation: 'thread' })(plain_square);
+    app.start();
+    const row = await settled(app, (await square.delay([7])).id);
+    expect(JSON.parse(row.result!)).toMatchObject({ square: 49 });
+    expect(JSON.parse(row.result!).threadId).not.toBe(threadId);
+  });
+
   it('an unknown handler in the threads fails with a message naming the modules', async () => {
     const app = start({ threadModules: [] });
     const row = await settled(app, enqueue(app, 'where_am_i', [4]));

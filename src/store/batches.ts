@@ -102,10 +102,16 @@ export class BatchBook {
   readonly #db: Database.Database;
   readonly #sql: BatchStatements;
   #seenBatch = false;
+  #reduces = 0;
 
   constructor(db: Database.Database) {
     this.#db = db;
     this.#sql = new BatchStatements(db);
+  }
+
+  /** Reduce tasks inserted through this handle (counted at insert; a rollback may leave it high). */
+  get reducesScheduled(): number {
+    return this.#reduces;
   }
 
   /** Runs in its own transaction. */
@@ -227,6 +233,7 @@ export class BatchBook {
       }).lastInsertRowid,
     );
     this.#sql.setReduce.run({ id: batch.id, taskId });
+    this.#reduces++;
   }
 }
 

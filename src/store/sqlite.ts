@@ -190,6 +190,10 @@ export class SqliteStore implements Store {
     return this.#guard(() => this.#batches.items(id, fromIndex, limit));
   }
 
+  reducesScheduled(): number {
+    return this.#batches.reducesScheduled;
+  }
+
   close(): void {
     if (this.#db.open) this.#db.close();
   }

@@ -134,6 +134,8 @@ export interface Store {
   batchChunks(id: number, chunk?: number): Chunk[];
   /** The task rows of items from `fromIndex` on, by index; purged items are missing. */
   batchItems(id: number, fromIndex: number, limit: number): BatchItemRow[];
+  /** How many reduce tasks this handle's record() and cancel() have inserted; only ever grows. */
+  reducesScheduled(): number;
 
   close(): void;
 }

@@ -5,6 +5,7 @@
  * No validation, no events, no objects per task: the storage's own limit on this machine.
  */
 import Database from 'better-sqlite3';
+import { backMs } from './due.js';
 import { args105 } from './lib.js';
 
 const SCHEMA = `
@@ -67,12 +68,12 @@ export function rawBatchedInserts(path, n, batch, dueMsOf, { index = true } = {}
   return n / seconds;
 }
 
-/** A table of n rows already due at `nowMs`, spread over the `spreadS` seconds before it. */
-export function rawDueTable(path, n, nowMs, spreadS) {
+/** A table of n rows already due at `nowMs`, over the `spreadS` seconds before it (see due.js). */
+export function rawDueTable(path, n, nowMs, spreadS, ordered = false) {
   const db = openRaw(path);
   const insert = insertStatement(db);
   db.transaction(() => {
-    for (let i = 0; i < n; i++) insertRow(insert, i, nowMs - 1 - Math.floor(((i * 7919) % (spreadS * 1000))));
+    for (let i = 0; i < n; i++) insertRow(insert, i, nowMs - 1 - backMs(i, n, spreadS, ordered));
   }).immediate();
   return db;
 }

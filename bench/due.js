@@ -7,18 +7,27 @@ import Database from 'better-sqlite3';
 import { Scheduler } from '../dist/index.js';
 import { args105, silentLogger, until } from './lib.js';
 
-/** Inserts n tasks due over the `spreadS` seconds before `nowMs` through a producer scheduler. */
-export async function fillDue(path, n, nowMs, spreadS, firstId = 0) {
+/**
+ * Inserts n tasks due over the `spreadS` seconds before `nowMs` through a producer scheduler:
+ * `ordered`, due in the order they were inserted (as with one fixed countdown), so tasks due
+ * together sit together in the table; otherwise scattered (as with countdowns of every length).
+ */
+export async function fillDue(path, n, nowMs, spreadS, { firstId = 0, ordered = false } = {}) {
   const producer = new Scheduler({ db: path, logger: silentLogger });
   const noop = producer.task('noop')(async () => {});
   for (let from = 0; from < n; from += 10_000) {
     const items = [];
     for (let i = from; i < Math.min(n, from + 10_000); i++) {
-      items.push({ args: args105(firstId + i), when: { eta: nowMs - 1 - ((i * 7919) % (spreadS * 1000)) } });
+      items.push({ args: args105(firstId + i), when: { eta: nowMs - 1 - backMs(i, n, spreadS, ordered) } });
     }
     await noop.delayMany(items);
   }
   await producer.close();
+}
+
+/** How long before now task i of n falls due (see fillDue); raw tables use the same. */
+export function backMs(i, n, spreadS, ordered) {
+  return ordered ? Math.floor(((n - i) * spreadS * 1000) / n) : (i * 7919) % (spreadS * 1000);
 }
 
 /** Watches a scheduler until `n` more tasks have succeeded and the store says all are done. */

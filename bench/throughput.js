@@ -2,61 +2,68 @@
  * 4. End-to-end throughput of due tasks through no-op handlers, every state change durable
  * (claim, start and finish committed; WAL, synchronous=NORMAL). A warm, started scheduler;
  * another producer writes n tasks already due; the rate is n over the time from the first
- * start to the moment all are durable. The baselines are raw claim-then-complete cycles over
- * the same number of due rows: one row per transaction (timed over the first 10,000, it is
- * slow), and 1,000 rows per transaction.
+ * start to the moment all are durable. Two layouts: tasks due in the order they were inserted
+ * (one fixed countdown: tasks due together share pages) and scattered (countdowns of every
+ * length: each task of a claim is on a page of its own, and every state change rewrites it).
+ * The baselines are raw claim-then-complete cycles over the same layout: 1,000 rows per
+ * transaction, and one row per transaction (timed over the first 10,000; it is slow).
  */
 import { rawClaimComplete, rawDueTable } from './baseline.js';
 import { fillDue, newScheduler, watch } from './due.js';
 import { freshDb, main, progress, removeDb, resultRow, until } from './lib.js';
 
 const PER_ROW_SAMPLE = 10_000;
+const SPREAD_S = 60;
 
 export async function measure(o) {
-  const n = o.throughput;
-  const delayd = [];
-  const single = [];
-  const batched = [];
-  for (let run = 0; run < o.runs; run++) {
-    for (const [samples, batch] of [[single, 1], [batched, 1000]]) {
-      const path = freshDb(o.dir, 'raw-due');
-      const nowMs = Date.now();
-      const db = rawDueTable(path, n, nowMs, 60);
-      samples.push(rawClaimComplete(db, batch === 1 ? Math.min(n, PER_ROW_SAMPLE) : n, nowMs, batch).rate);
-      db.close();
-      removeDb(path);
+  const rows = [];
+  for (const ordered of [true, false]) {
+    const n = o.throughput;
+    const delayd = [];
+    const single = [];
+    const batched = [];
+    for (let run = 0; run < o.runs; run++) {
+      for (const [samples, batch] of [[batched, 1000], [single, 1]]) {
+        const path = freshDb(o.dir, 'raw-due');
+        const nowMs = Date.now();
+        const db = rawDueTable(path, n, nowMs, SPREAD_S, ordered);
+        samples.push(rawClaimComplete(db, batch === 1 ? Math.min(n, PER_ROW_SAMPLE) : n, nowMs, batch).rate);
+        db.close();
+        removeDb(path);
+      }
+      delayd.push(await throughput(o, n, ordered));
+      progress(`throughput ${ordered ? 'in due order' : 'scattered'} run ${run + 1}: delayd ${delayd[run].toFixed(0)}/s, raw ${batched[run].toFixed(0)}/s batched, ${single[run].toFixed(0)}/s per row`);
     }
-    delayd.push(await throughput(o, n));
-    progress(`throughput run ${run + 1}: delayd ${delayd[run].toFixed(0)}/s, raw ${single[run].toFixed(0)}/s per row, ${batched[run].toFixed(0)}/s batched`);
+    rows.push(
+      resultRow({
+        id: `throughput.${ordered ? 'ordered' : 'scattered'}`,
+        what: `due tasks through no-op handlers, ${ordered ? 'in due order' : 'scattered'} (${n.toLocaleString()}, concurrency ${o.concurrency})`,
+        unit: 'tasks/s',
+        better: 'higher',
+        delayd,
+        baselines: [
+          { name: 'raw claim+complete/s, 1000 rows per tx', samples: batched },
+          { name: '1 row per tx', samples: single },
+        ],
+        target: { text: '>= 30k tasks/s', ok: (d) => d >= 30_000 },
+      }),
+    );
   }
-  return [
-    resultRow({
-      id: 'throughput',
-      what: `due tasks through no-op handlers (${n.toLocaleString()}, concurrency ${o.concurrency})`,
-      unit: 'tasks/s',
-      better: 'higher',
-      delayd,
-      baselines: [
-        { name: 'raw claim+complete/s, 1 row per tx', samples: single },
-        { name: '1000 rows per tx', samples: batched },
-      ],
-      target: { text: '>= 30k tasks/s', ok: (d) => d >= 30_000 },
-    }),
-  ];
+  return rows;
 }
 
-async function throughput(o, n) {
+async function throughput(o, n, ordered) {
   const path = freshDb(o.dir, 'delayd-throughput');
   const app = newScheduler(path, o);
   app.start();
   // Warm up: a few thousand tasks through the same path first.
   const warm = 5000;
   let w = watch(app, path, warm);
-  await fillDue(path, warm, Date.now(), 60, 0);
+  await fillDue(path, warm, Date.now(), SPREAD_S, { ordered });
   app.tick(Math.floor(Date.now() / 1000));
   await w.done();
   w = watch(app, path, n);
-  await fillDue(path, n, Date.now(), 60, warm);
+  await fillDue(path, n, Date.now(), SPREAD_S, { firstId: warm, ordered });
   app.tick(Math.floor(Date.now() / 1000));
   await until(() => w.firstMs !== null, 1);
   const { at, succeededInDb } = await w.done();

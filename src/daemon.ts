@@ -27,6 +27,8 @@ export interface DaemonOptions {
   drainMs?: number;
   leaseMs?: number;
   heartbeatMs?: number;
+  /** Worker threads for tasks with isolation 'thread'; they import the `handlers` modules. */
+  threads?: number;
   logLevel: LogLevel;
   /** Human-readable logs (pino-pretty) rather than JSON lines. */
   pretty: boolean;
@@ -70,7 +72,9 @@ export async function runDaemon(options: DaemonOptions, host: DaemonHost = proce
       store,
       logger,
       registry: defaultRegistry,
+      threadModules: options.handlers,
       ...defined({ concurrency: options.concurrency, queueSize: options.queueSize, leaseMs: options.leaseMs, heartbeatMs: options.heartbeatMs }),
+      ...defined({ threads: options.threads }),
     });
     setDefaultScheduler(scheduler);
     await importHandlers(options.handlers, logger);

@@ -12,13 +12,21 @@
  *
  * `this.signal` never aborts here: a timeout or a stop terminates the whole thread instead.
  */
-import { defaultRegistry } from './default.js';
-import { RetryLater } from './errors.js';
+import { defaultRegistry, setDefaultScheduler } from './default.js';
+import { DelaydError, RetryLater } from './errors.js';
+import type { Scheduler } from './scheduler.js';
 import { errorText, makeContext, toResultJson, type Handler } from './runner.js';
 import type { ThreadReply, ThreadRequest } from './threads.js';
 
 const imported = new Map<string, Promise<Record<string, unknown>>>();
 const never = new AbortController().signal;
+
+// Bare task().delay() would open $DELAYD_DB from this thread and enqueue there: a module that
+// enqueues at import time would do it once per thread. Refuse, loudly, instead.
+const refuse = () => {
+  throw new DelaydError('E_BAD_STATE', 'Cannot enqueue from a worker thread: a thread handler or thread module must not call delay() or map()');
+};
+setDefaultScheduler({ enqueue: refuse, enqueueBatch: refuse } as unknown as Scheduler);
 
 export default async function runInThread(request: ThreadRequest): Promise<ThreadReply> {
   let handler: Handler | undefined;

@@ -12,6 +12,7 @@ import type { CommandContext } from './commands/define.js';
 import { enqueueCommand } from './commands/enqueue.js';
 import { inspectCommands } from './commands/inspect.js';
 import { manageCommands } from './commands/manage.js';
+import { batchCommand } from './batch.js';
 import { processIo, type Io } from './io.js';
 
 export const EXIT = { ok: 0, error: 1, usage: 2 } as const;
@@ -72,6 +73,7 @@ function buildParser(args: readonly string[], ctx: CommandContext) {
     .command(enqueueCommand(ctx))
     .command(inspectCommands(ctx))
     .command(manageCommands(ctx))
+    .command(batchCommand(ctx))
     .demandCommand(1, `Name a command: ${COMMANDS.join(', ')}`)
     .strict()
     .example('$0 daemon --handlers ./handlers.js', 'Run the tasks that ./handlers.js registers')
@@ -96,7 +98,7 @@ function buildParser(args: readonly string[], ctx: CommandContext) {
     });
 }
 
-const COMMANDS = ['daemon', 'enqueue', 'stats', 'list', 'show', 'cancel', 'retry', 'reschedule', 'purge'];
+const COMMANDS = ['daemon', 'enqueue', 'stats', 'list', 'show', 'cancel', 'retry', 'reschedule', 'purge', 'batch'];
 const GLOBAL_VALUE_OPTIONS = new Set(['--db', '--busy-timeout']);
 
 /** The first word that is neither an option nor the value of a global option. */

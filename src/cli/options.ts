@@ -46,6 +46,7 @@ export interface DaemonArgv extends CommonArgv {
   drainTimeout?: string;
   lease?: string;
   heartbeat?: string;
+  threads?: string;
   logLevel?: string;
 }
 
@@ -70,6 +71,7 @@ export function toDaemonOptions(
     drainMs: millisFlag('--drain-timeout', argv.drainTimeout, 0),
     leaseMs: millisFlag('--lease', argv.lease, 1),
     heartbeatMs: millisFlag('--heartbeat', argv.heartbeat, 1),
+    threads: integerFlag('--threads', argv.threads),
     logLevel: level as LogLevel,
     pretty: context.stdoutIsTTY,
   };

@@ -3,30 +3,26 @@
  * a thread imports the handler modules; then, per attempt, it finds the handler by task name
  * and runs it with a context like the scheduler's, and answers with data only.
  *
- * The handler is, in this order: the one registered under that name with bare task() in the
- * thread's copy of delayd; an export of the modules decorated under that name (`app.task()`
- * on a Scheduler of the module's own); or a function exported under the task's name (a module
- * of plain functions, which the main thread registers with `app.task(name, ...)(fn)`).
+ * The handler is, in this order: an export of the modules decorated under that name (with
+ * task() or `app.task()`); a function exported under the task's name (a module of plain
+ * functions, which the main thread registers with `app.task(name, ...)(fn)`); or one
+ * registered under that name with bare task() in the thread's copy of delayd, not exported.
  * Importing a module runs its top-level code in every thread, so keep opening schedulers and
  * enqueueing out of handler modules, or behind `isMainThread`.
  *
  * `this.signal` never aborts here: a timeout or a stop terminates the whole thread instead.
  */
-import { defaultRegistry, setDefaultScheduler } from './default.js';
-import { DelaydError, RetryLater } from './errors.js';
-import type { Scheduler } from './scheduler.js';
+import { RetryLater } from './errors.js';
 import { errorText, makeContext, toResultJson, type Handler } from './runner.js';
 import type { ThreadReply, ThreadRequest } from './threads.js';
 
 const imported = new Map<string, Promise<Record<string, unknown>>>();
 const never = new AbortController().signal;
 
-// Bare task().delay() would open $DELAYD_DB from this thread and enqueue there: a module that
-// enqueues at import time would do it once per thread. Refuse, loudly, instead.
-const refuse = () => {
-  throw new DelaydError('E_BAD_STATE', 'Cannot enqueue from a worker thread: a thread handler or thread module must not call delay() or map()');
-};
-setDefaultScheduler({ enqueue: refuse, enqueueBatch: refuse } as unknown as Scheduler);
+// Bare task().delay() must not open $DELAYD_DB from here (see default.ts). A symbol, not an
+// import of default.js: that would load the whole scheduler (SQLite, pino) into every thread,
+// about 50 ms each, for modules of plain functions that never need it.
+(globalThis as Record<symbol, unknown>)[Symbol.for('delayd.poolThread')] = true;
 
 export default async function runInThread(request: ThreadRequest): Promise<ThreadReply> {
   let handler: Handler | undefined;
@@ -51,15 +47,16 @@ export default async function runInThread(request: ThreadRequest): Promise<Threa
 
 async function handlerFor(name: string, modules: readonly string[]): Promise<Handler | undefined> {
   const namespaces = await Promise.all(modules.map(load));
-  const registered = defaultRegistry.get(name);
-  if (registered) return registered.handler;
   for (const namespace of namespaces) {
     for (const value of Object.values(namespace)) {
       if (typeof value === 'function' && (value as { taskName?: unknown }).taskName === name) return value as Handler;
     }
   }
   const named = namespaces.map((namespace) => namespace[name]).find((value) => typeof value === 'function');
-  return named as Handler | undefined;
+  if (named) return named as Handler;
+  // Loaded already when the modules import delayd (the registry is then the one they filled).
+  const { defaultRegistry } = await import('./default.js');
+  return defaultRegistry.get(name)?.handler;
 }
 
 function load(url: string): Promise<Record<string, unknown>> {

@@ -12,6 +12,7 @@ import { BatchBook } from './batches.js';
 import { toDelaydError } from './errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { StatementSet } from './statements.js';
+import { TaskWriter } from './writes.js';
 import {
   TASK_STATES,
   type ClaimRequest,
@@ -52,6 +53,7 @@ export class SqliteStore implements Store {
   readonly path: string;
   readonly #db: Database.Database;
   readonly #sql: StatementSet;
+  readonly #writer: TaskWriter;
   readonly #insertAll: Database.Transaction<(tasks: readonly NewTask[]) => Inserted[]>;
   readonly #claimTx: Database.Transaction<(request: ClaimRequest) => ClaimResult>;
   readonly #recordAll: Database.Transaction<(outcomes: readonly Outcome[]) => number>;
@@ -77,16 +79,16 @@ export class SqliteStore implements Store {
       this.#db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
       this.#migrate();
       this.#sql = new StatementSet(this.#db);
+      this.#writer = new TaskWriter(this.#db);
       this.#batches = new BatchBook(this.#db);
     } catch (error) {
       this.#db.close();
       throw toDelaydError(error, options.path);
     }
-    this.#insertAll = this.#db.transaction((tasks) => tasks.map((task) => this.#insertOne(task)));
+    this.#insertAll = this.#db.transaction((tasks) => this.#writer.insertMany(tasks));
     this.#claimTx = this.#db.transaction((request) => this.#claimOne(request));
     this.#recordAll = this.#db.transaction((outcomes) => {
-      let applied = 0;
-      for (const outcome of outcomes) applied += this.#recordOne(outcome);
+      const applied = this.#writer.record(outcomes);
       // Batch bits and the reduce task commit with the outcomes that set them, or not at all.
       this.#batches.settle(outcomes.filter((o) => o.kind === 'succeeded' || o.kind === 'failed'));
       return applied;
@@ -94,6 +96,10 @@ export class SqliteStore implements Store {
   }
 
   insert(tasks: readonly NewTask[]): Inserted[] {
+    // One task without a key is one INSERT, which SQLite commits as its own transaction:
+    // no BEGIN and COMMIT round trips for delay().
+    const only = tasks.length === 1 ? tasks[0] : undefined;
+    if (only && only.key === null) return this.#guard(() => [this.#writer.insertOne(only)]);
     return this.#guard(() => this.#insertAll.immediate(tasks));
   }
 
@@ -227,16 +233,6 @@ export class SqliteStore implements Store {
     }
   }
 
-  #insertOne(task: NewTask): Inserted {
-    if (task.key !== null) {
-      const existing = this.#sql.findKey.get({ key: task.key });
-      if (existing) return { id: existing.id, dueMs: existing.due_ms, created: false };
-    }
-    const { slot, cycle } = positionOfMs(task.dueMs);
-    const id = Number(this.#sql.insert.run({ ...task, slot, cycle }).lastInsertRowid);
-    return { id, dueMs: task.dueMs, created: true };
-  }
-
   #claimOne(request: ClaimRequest): ClaimResult {
     const { slot, cycle } = positionOf(request.uptoSecond);
     const rows = this.#sql.claim.all({ owner: request.owner, slot, cycle, limit: request.limit });
@@ -246,19 +242,6 @@ export class SqliteStore implements Store {
     const reached = tasks.length < request.limit || !last ? request.uptoSecond : secondOf(last.dueMs) - 1;
     const cursor = this.#sql.advanceCursor.pluck().get({ second: reached }) as number;
     return { tasks, cursor };
-  }
-
-  #recordOne(outcome: Outcome): number {
-    switch (outcome.kind) {
-      case 'started':
-        return this.#sql.started.run(outcome).changes;
-      case 'succeeded':
-        return this.#sql.succeeded.run(outcome).changes;
-      case 'failed':
-        return this.#sql.failed.run(outcome).changes;
-      case 'retry':
-        return this.#sql.retry.run({ ...outcome, ...positionOfMs(outcome.dueMs) }).changes;
-    }
   }
 
   #statsTx(): Stats {

@@ -17,18 +17,11 @@ interface WorkerRaw {
 }
 
 const CLAIMED_COLUMNS = 'id, name, args, due_ms, attempts, retries, backoff_ms, timeout_ms';
-const OWNED = `id = @id AND owner = @owner AND state = 'running'`;
 
 export class StatementSet {
-  readonly insert: Stmt<unknown>;
-  readonly findKey: Stmt<{ id: number; due_ms: number }>;
   readonly claim: Stmt<ClaimedRaw>;
   readonly advanceCursor: Stmt<unknown>;
   readonly cursor: Stmt0<unknown>;
-  readonly started: Stmt<unknown>;
-  readonly succeeded: Stmt<unknown>;
-  readonly failed: Stmt<unknown>;
-  readonly retry: Stmt<unknown>;
   readonly release: Stmt<unknown>;
   readonly heartbeat: Stmt<unknown>;
   readonly workers: Stmt0<WorkerRaw>;
@@ -47,11 +40,6 @@ export class StatementSet {
   constructor(db: Database.Database) {
     const prepare = <R = unknown>(sql: string) => db.prepare<Params, R>(sql);
     const prepare0 = <R = unknown>(sql: string) => db.prepare<[], R>(sql);
-    this.insert = prepare(`
-      INSERT INTO tasks (name, args, state, due_ms, slot, cycle, retries, backoff_ms, timeout_ms, key, created_ms)
-      VALUES (@name, @args, 'scheduled', @dueMs, @slot, @cycle, @retries, @backoffMs, @timeoutMs, @key, @createdMs)`);
-    this.findKey = prepare<{ id: number; due_ms: number }>(`
-      SELECT id, due_ms FROM tasks WHERE key = @key AND state IN ('scheduled', 'running')`);
     // Row-value comparison on the wheel index: every scheduled task at or before (cycle, slot),
     // which includes ones inserted late behind the cursor, in due order.
     this.claim = prepare<ClaimedRaw>(`
@@ -66,16 +54,6 @@ export class StatementSet {
       ON CONFLICT (k) DO UPDATE SET v = max(v, excluded.v)
       RETURNING v`);
     this.cursor = prepare0(`SELECT v FROM meta WHERE k = 'cursor'`);
-    this.started = prepare(`
-      UPDATE tasks SET attempts = attempts + 1, started_ms = @atMs WHERE ${OWNED}`);
-    this.succeeded = prepare(`
-      UPDATE tasks SET state = 'succeeded', finished_ms = @atMs, result = @result WHERE ${OWNED}`);
-    this.failed = prepare(`
-      UPDATE tasks SET state = 'failed', finished_ms = @atMs, last_error = @error WHERE ${OWNED}`);
-    this.retry = prepare(`
-      UPDATE tasks SET state = 'scheduled', owner = NULL, due_ms = @dueMs, slot = @slot, cycle = @cycle,
-        last_error = @error
-      WHERE ${OWNED}`);
     this.release = prepare(`
       UPDATE tasks SET state = 'scheduled', owner = NULL WHERE owner = @owner AND state = 'running'`);
     this.heartbeat = prepare(`

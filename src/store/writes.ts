@@ -1,0 +1,137 @@
+/**
+ * The per-task write paths of the SQLite store, the hottest SQL in delayd: inserting tasks and
+ * recording attempt outcomes. Used only by SqliteStore, inside its transactions.
+ *
+ * - Parameters are positional: better-sqlite3 binds an array about twice as fast as named
+ *   parameters looked up on an object.
+ * - Many tasks go into one multi-row INSERT (up to MAX_ROWS rows), which names their ids:
+ *   max(id) + 1 onward, read inside the write transaction, as SQLite itself would number them.
+ */
+import type Database from 'better-sqlite3';
+import { positionOfMs } from '../slot.js';
+import type { Inserted, NewTask, Outcome } from './types.js';
+
+type Stmt<R = unknown> = Database.Statement<unknown[], R>;
+
+const INSERT = 'INSERT INTO tasks (id, name, args, state, due_ms, slot, cycle, retries, backoff_ms, timeout_ms, key, created_ms)';
+const ROW = `(?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, NULL, ?)`;
+const PARAMS_PER_ROW = 10;
+const MAX_ROWS = 64;
+const OWNED = `id = ? AND owner = ? AND state = 'running'`;
+
+export class TaskWriter {
+  readonly #db: Database.Database;
+  /** Multi-row INSERTs by number of rows (powers of two), each prepared on first use. */
+  readonly #inserts = new Map<number, Stmt>();
+  readonly #insertOne: Stmt;
+  readonly #findKey: Stmt<{ id: number; due_ms: number }>;
+  readonly #maxId: Stmt<number>;
+  readonly #started: Stmt;
+  readonly #succeeded: Stmt;
+  readonly #failed: Stmt;
+  readonly #retry: Stmt;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    const prepare = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
+    this.#insertOne = prepare(`
+      INSERT INTO tasks (name, args, state, due_ms, slot, cycle, retries, backoff_ms, timeout_ms, key, created_ms)
+      VALUES (?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.#findKey = prepare(`SELECT id, due_ms FROM tasks WHERE key = ? AND state IN ('scheduled', 'running')`);
+    this.#maxId = prepare<number>(`SELECT coalesce(max(id), 0) FROM tasks`).pluck();
+    this.#started = prepare(`UPDATE tasks SET attempts = attempts + 1, started_ms = ? WHERE ${OWNED}`);
+    this.#succeeded = prepare(`UPDATE tasks SET state = 'succeeded', finished_ms = ?, result = ? WHERE ${OWNED}`);
+    this.#failed = prepare(`UPDATE tasks SET state = 'failed', finished_ms = ?, last_error = ? WHERE ${OWNED}`);
+    this.#retry = prepare(`
+      UPDATE tasks SET state = 'scheduled', owner = NULL, due_ms = ?, slot = ?, cycle = ?, last_error = ?
+      WHERE ${OWNED}`);
+  }
+
+  /** One task; with a key, the caller must hold a write transaction around it. */
+  insertOne(task: NewTask): Inserted {
+    if (task.key !== null) {
+      const existing = this.#findKey.get(task.key);
+      if (existing) return { id: existing.id, dueMs: existing.due_ms, created: false };
+    }
+    const { slot, cycle } = positionOfMs(task.dueMs);
+    const info = this.#insertOne.run(
+      task.name, task.args, task.dueMs, slot, cycle, task.retries, task.backoffMs, task.timeoutMs, task.key, task.createdMs,
+    );
+    return { id: Number(info.lastInsertRowid), dueMs: task.dueMs, created: true };
+  }
+
+  /** Tasks in order (ids ascending); the caller must hold a write transaction around it. */
+  insertMany(tasks: readonly NewTask[]): Inserted[] {
+    const inserted: Inserted[] = [];
+    let from = 0;
+    while (from < tasks.length) {
+      let to = from;
+      while (to < tasks.length && (tasks[to] as NewTask).key === null) to++;
+      if (to > from) this.#insertKeyless(tasks, from, to, inserted);
+      if (to < tasks.length) inserted.push(this.insertOne(tasks[to] as NewTask));
+      from = to + 1;
+    }
+    return inserted;
+  }
+
+  /** Applies outcomes in order; returns how many still belonged to their owner. */
+  record(outcomes: readonly Outcome[]): number {
+    let applied = 0;
+    for (const outcome of outcomes) applied += this.#recordOne(outcome);
+    return applied;
+  }
+
+  #recordOne(outcome: Outcome): number {
+    switch (outcome.kind) {
+      case 'started':
+        return this.#started.run(outcome.atMs, outcome.id, outcome.owner).changes;
+      case 'succeeded':
+        return this.#succeeded.run(outcome.atMs, outcome.result, outcome.id, outcome.owner).changes;
+      case 'failed':
+        return this.#failed.run(outcome.atMs, outcome.error, outcome.id, outcome.owner).changes;
+      case 'retry': {
+        const { slot, cycle } = positionOfMs(outcome.dueMs);
+        return this.#retry.run(outcome.dueMs, slot, cycle, outcome.error, outcome.id, outcome.owner).changes;
+      }
+    }
+  }
+
+  #insertKeyless(tasks: readonly NewTask[], from: number, to: number, inserted: Inserted[]): void {
+    let id = (this.#maxId.get() as number) + 1;
+    while (from < to) {
+      const rows = largestPowerOfTwoUpTo(Math.min(to - from, MAX_ROWS));
+      const values: unknown[] = new Array(rows * PARAMS_PER_ROW);
+      let k = 0;
+      for (let r = from; r < from + rows; r++, id++) {
+        const task = tasks[r] as NewTask;
+        const { slot, cycle } = positionOfMs(task.dueMs);
+        values[k++] = id;
+        values[k++] = task.name;
+        values[k++] = task.args;
+        values[k++] = task.dueMs;
+        values[k++] = slot;
+        values[k++] = cycle;
+        values[k++] = task.retries;
+        values[k++] = task.backoffMs;
+        values[k++] = task.timeoutMs;
+        values[k++] = task.createdMs;
+        inserted.push({ id, dueMs: task.dueMs, created: true });
+      }
+      this.#insertRows(rows).run(values);
+      from += rows;
+    }
+  }
+
+  #insertRows(rows: number): Stmt {
+    let statement = this.#inserts.get(rows);
+    if (!statement) {
+      statement = this.#db.prepare<unknown[]>(`${INSERT} VALUES ${Array.from({ length: rows }, () => ROW).join(', ')}`);
+      this.#inserts.set(rows, statement);
+    }
+    return statement;
+  }
+}
+
+function largestPowerOfTwoUpTo(n: number): number {
+  return 2 ** Math.floor(Math.log2(n));
+}

@@ -80,7 +80,8 @@ export class Batch {
   status(index: number): ItemStatus {
     const { total } = this.info();
     if (!Number.isInteger(index) || index < 0 || index >= total) {
-      throw new DelaydError('E_BAD_ARGS', `Expected an item index from 0 to ${total - 1}, got ${describe(index)}`);
+      const range = total === 0 ? 'none (the batch has no items)' : `from 0 to ${total - 1}`;
+      throw new DelaydError('E_BAD_ARGS', `Expected an item index ${range}, got ${describe(index)}`);
     }
     const [chunk] = this.#store.batchChunks(this.id, chunkOf(index));
     return statusIn(chunk, index);

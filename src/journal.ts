@@ -46,14 +46,15 @@ export class Journal {
     this.#pending = [];
     try {
       this.#store.record(batch);
-      this.#afterWrite();
-      return true;
     } catch (error) {
       this.#pending = batch.concat(this.#pending);
       this.#logger.error({ err: error, pending: this.#pending.length }, 'could not record task outcomes; will retry');
       this.#timer = this.#clock.setTimeout(() => this.#flushLater(), RETRY_MS);
       return false;
     }
+    // Outside the try: whatever it does, these outcomes are written and must not be queued again.
+    this.#afterWrite();
+    return true;
   }
 
   #flushLater(): void {

@@ -73,7 +73,8 @@ export async function measure(o) {
         better: 'higher',
         delayd: speedups,
         baselines: [{ name: 'x raw piscina over plain loop', samples: rawSpeedups }],
-        target: { text: `> 1.3x on ${threads} cores`, ok: (d) => d > 1.3 },
+        // This machine's own parallelism is the limit (raw piscina's speed-up); delayd should keep it.
+        target: { text: 'within 15% of raw piscina', ok: (_d, ratio) => ratio !== null && ratio > 0.85 },
       }),
     ];
   } finally {

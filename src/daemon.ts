@@ -100,7 +100,7 @@ async function importHandlers(urls: readonly string[], logger: Logger): Promise<
       await import(url);
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
-      throw new DelaydError('E_BAD_OPTION', `Could not import handler module ${url}: ${why}`, { cause: error });
+      throw new DelaydError('E_HANDLER_IMPORT', `Could not import handler module ${url}: ${why}`, { cause: error });
     }
   }
   if (defaultRegistry.names().length === 0) {

@@ -17,11 +17,13 @@ export type DelaydErrorCode =
   | 'E_TIMEOUT'
   | 'E_THREAD_CRASHED'
   | 'E_STOPPED'
+  | 'E_HANDLER_IMPORT'
   | 'E_DB'
   | 'E_DB_LOCKED'
   | 'E_DB_MISSING'
   | 'E_DB_NOT_SQLITE'
   | 'E_DB_NEWER_SCHEMA'
+  | 'E_DB_NOT_DELAYD'
   | 'E_DB_READONLY'
   | 'E_DB_FULL'
   | 'E_DB_CORRUPT';

@@ -113,6 +113,40 @@ describe('bad databases are refused and left as they were', () => {
     expect(snapshot(path)).toBe(before);
   });
 
+  it.each([['stats'], ['list'], ['enqueue', 'fast'], ['daemon', '--handlers', 'x.js']])(
+    "another program's SQLite database, in rollback-journal mode: %s",
+    async (...args) => {
+      const path = join(tmp.dir, 'theirs.db');
+      const theirs = new Database(path);
+      theirs.exec('CREATE TABLE IF NOT EXISTS invoices (id INTEGER PRIMARY KEY, total REAL)');
+      theirs.close();
+      const bytes = readFileSync(path);
+      expectOneError(await cli([...args, '--db', path]), 1, /^delayd: \S+theirs\.db: not a delayd database \(it has 1 tables or indexes of another program's\); refusing to change it\n$/);
+      expect(readFileSync(path).equals(bytes)).toBe(true);
+      const after = new Database(path, { readonly: true });
+      expect(after.pragma('journal_mode', { simple: true })).toBe('delete');
+      after.close();
+    },
+  );
+
+  it('an empty SQLite file is not taken for a delayd database by the read commands', async () => {
+    const path = join(tmp.dir, 'empty.db');
+    writeFileSync(path, '');
+    expectOneError(await cli(['stats', '--db', path]), 1, /not a delayd database \(it has no delayd tables\)/);
+    expect(readFileSync(path).length).toBe(0);
+  });
+
+  it('a newer database in rollback-journal mode is refused before anything is switched to WAL', async () => {
+    const path = join(tmp.dir, 'newer-rollback.db');
+    const conn = new Database(path);
+    conn.exec('CREATE TABLE tasks (id INTEGER PRIMARY KEY)');
+    conn.pragma('user_version = 99');
+    conn.close();
+    const bytes = readFileSync(path);
+    expectOneError(await cli(['stats', '--db', path]), 1, /newer than this delayd's/);
+    expect(readFileSync(path).equals(bytes)).toBe(true);
+  });
+
   it('a database locked by another process: writes fail after the busy timeout, reads still answer', async () => {
     const path = copyOfBase('locked.db');
     const before = snapshot(path);

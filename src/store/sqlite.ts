@@ -71,13 +71,15 @@ export class SqliteStore implements Store {
     }
     try {
       this.#db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      // Refuse a file that is not ours before any pragma below writes to it.
+      const version = this.#checkVersion(options.mustExist ?? false);
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       // A claim and an outcome each rewrite the pages of their tasks; checkpointing every 1000
       // pages (the default) copied most pages back twice and fsynced after nearly every group
       // commit. 10000 pages (a WAL of up to about 40 MB) copies a page once per window.
       this.#db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-      this.#migrate();
+      this.#migrate(version);
       this.#sql = new StatementSet(this.#db);
       this.#writer = new TaskWriter(this.#db);
       this.#batches = new BatchBook(this.#db);
@@ -210,7 +212,11 @@ export class SqliteStore implements Store {
     if (this.#db.open) this.#db.close();
   }
 
-  #migrate(): void {
+  /**
+   * The file's schema version, after refusing one from a newer delayd, one with tables of
+   * another program's, and (when it must exist) one that delayd never set up.
+   */
+  #checkVersion(mustExist: boolean): number {
     const version = this.#db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) {
       throw new DelaydError(
@@ -218,6 +224,16 @@ export class SqliteStore implements Store {
         `${this.path}: the database has schema version ${version}, newer than this delayd's ${SCHEMA_VERSION}; upgrade delayd`,
       );
     }
+    if (version > 0) return version;
+    const tables = this.#db.prepare(`SELECT count(*) FROM sqlite_master`).pluck().get() as number;
+    if (tables > 0 || mustExist) {
+      const why = tables > 0 ? `it has ${tables} tables or indexes of another program's` : 'it has no delayd tables';
+      throw new DelaydError('E_DB_NOT_DELAYD', `${this.path}: not a delayd database (${why}); refusing to change it`);
+    }
+    return version;
+  }
+
+  #migrate(version: number): void {
     if (version === SCHEMA_VERSION) return;
     this.#db.transaction(() => {
       for (let v = version; v < SCHEMA_VERSION; v++) this.#db.exec(MIGRATIONS[v] as string);

@@ -4,6 +4,7 @@
  * (same host) or, on another host, when it was seen recently by its own clock.
  */
 import { hostname } from 'node:os';
+import { pidAlive } from '../liveness.js';
 import type { WorkerRow } from '../store/types.js';
 
 /** How recently a daemon on another host must have beaten to count as live. */
@@ -40,13 +41,4 @@ export function unservedWarning(names: Iterable<string>, workers: readonly Worke
 
 export function processLiveContext(nowMs: number): LiveContext {
   return { nowMs, host: hostname(), isAlive: pidAlive };
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -8,12 +8,14 @@ import { randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import pretty from 'pino-pretty';
-import { Scheduler } from 'delayd';
+import { defaultRegistry, Scheduler, setDefaultScheduler } from 'delayd';
 import { test } from './handlers.js';
 
+// The default scheduler behind bare task(), on ./delayd.db, with readable logs on a terminal.
 const logger = process.stdout.isTTY ? pino(pretty({ colorize: true, sync: true })) : pino();
-const producer = new Scheduler({ logger });
-for (let i = 0; i < 10; i++) producer.enqueue(test.taskName, [{ args: [i], when: randomInt(1, 11) }]);
+const producer = new Scheduler({ logger, registry: defaultRegistry });
+setDefaultScheduler(producer);
+for (let i = 0; i < 10; i++) await test.delay([i], randomInt(1, 11)); // countdowns of 1 to 10 s
 await producer.close();
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));

@@ -1,4 +1,4 @@
-export { task, defaultScheduler, defaultRegistry } from './default.js';
+export { task, defaultScheduler, defaultRegistry, setDefaultScheduler } from './default.js';
 export { Scheduler, type FullSchedulerOptions } from './scheduler.js';
 export { Registry, asTask, type Delayable, type Scheduled, type TaskMethods, type DelayItem } from './task.js';
 export { DelaydError, RetryLater, type DelaydErrorCode } from './errors.js';

@@ -9,6 +9,7 @@ import { DelaydError } from '../errors.js';
 import { positionOf, positionOfMs, secondOf } from '../slot.js';
 import type { Chunk } from '../bits.js';
 import { BatchBook } from './batches.js';
+import { Checkpointer } from './checkpointer.js';
 import { toDelaydError } from './errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { StatementSet } from './statements.js';
@@ -48,6 +49,7 @@ export interface SqliteStoreOptions {
 }
 
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+const BACKGROUND_CHECKPOINT_MS = 200;
 
 export class SqliteStore implements Store {
   readonly path: string;
@@ -58,9 +60,12 @@ export class SqliteStore implements Store {
   readonly #claimTx: Database.Transaction<(request: ClaimRequest) => ClaimResult>;
   readonly #recordAll: Database.Transaction<(outcomes: readonly Outcome[]) => number>;
   readonly #batches: BatchBook;
+  readonly #synchronous: 'NORMAL' | 'FULL';
+  #checkpointer: Checkpointer | undefined;
 
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
+    this.#synchronous = options.synchronous === 'full' ? 'FULL' : 'NORMAL';
     if (options.mustExist && options.path !== ':memory:' && !existsSync(options.path)) {
       throw new DelaydError('E_DB_MISSING', `${options.path}: no such database file`);
     }
@@ -74,7 +79,7 @@ export class SqliteStore implements Store {
       // Refuse a file that is not ours before any pragma below writes to it.
       const version = this.#checkVersion(options.mustExist ?? false);
       this.#db.pragma('journal_mode = WAL');
-      this.#db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      this.#db.pragma(`synchronous = ${this.#synchronous}`);
       // A claim and an outcome each rewrite the pages of their tasks; checkpointing every 1000
       // pages (the default) copied most pages back twice and fsynced after nearly every group
       // commit. 10000 pages (a WAL of up to about 40 MB) copies a page once per window.
@@ -106,6 +111,10 @@ export class SqliteStore implements Store {
   }
 
   claim(request: ClaimRequest): ClaimResult {
+    // Only a scheduler claims: its thread gets a background checkpointer, a CLI command none.
+    if (this.#checkpointer === undefined && this.path !== ':memory:' && this.path !== '') {
+      this.#checkpointer = new Checkpointer({ path: this.path, everyMs: BACKGROUND_CHECKPOINT_MS, synchronous: this.#synchronous });
+    }
     return this.#guard(() => this.#claimTx.immediate(request));
   }
 
@@ -209,6 +218,8 @@ export class SqliteStore implements Store {
   }
 
   close(): void {
+    this.#checkpointer?.stop();
+    this.#checkpointer = undefined;
     if (this.#db.open) this.#db.close();
   }
 

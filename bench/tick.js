@@ -1,10 +1,11 @@
 /**
  * 3. The cost of one tick with N pending tasks (in later cycles) and 0, 1k or 10k due: the
- * milliseconds of Scheduler.tick(second), which claims everything due in one transaction,
- * advances the persisted cursor and hands the tasks to the pool. The clock is a fake one, so
- * nothing runs; after each tick stop() puts the claimed tasks back. The baseline is raw
+ * milliseconds of Scheduler.tick(second) and of any claim it leads to, until everything due
+ * is claimed: the cursor advanced, the tasks marked running and handed to the pool. The clock
+ * is a fake one, so nothing runs and only the claims' own time is counted; after each tick
+ * stop() puts the claimed tasks back. The baseline is raw
  * better-sqlite3 claiming the same rows of the same table (one UPDATE ... RETURNING of the
- * slot, in a transaction) and, for reference, merely reading them.
+ * slot, in one transaction) and, for reference, merely reading them.
  */
 import { createClock } from '@sinonjs/fake-timers';
 import Database from 'better-sqlite3';
@@ -30,6 +31,8 @@ async function tickCase(o, path, pending, due) {
   raw.pragma('synchronous = NORMAL');
   const slot = DUE_SECOND % 3600;
   const cycle = Math.floor(DUE_SECOND / 3600);
+  const clear = raw.prepare('DELETE FROM tasks WHERE cycle = ? AND slot = ?');
+  clear.run(cycle, slot); // what an interrupted run may have left
   const clock = createClock(DUE_SECOND * 1000 - 10_000);
   const app = new Scheduler({
     db: path,
@@ -47,8 +50,7 @@ async function tickCase(o, path, pending, due) {
   const rawClaimTx = raw.transaction(() => rawClaim.all(cycle, slot));
   const rawRead = raw.prepare(`SELECT id, name, args, due_ms FROM tasks WHERE cycle = ? AND slot = ? AND state = 'scheduled'`);
   const putBack = raw.prepare(`UPDATE tasks SET state = 'scheduled', owner = NULL WHERE owner = 'raw' AND state = 'running'`);
-  let claimed = 0;
-  app.on('received', () => {});
+  const running = raw.prepare(`SELECT count(*) FROM tasks INDEXED BY tasks_running WHERE state = 'running'`).pluck();
   const runs = { delayd: [], claim: [], read: [] };
   for (let run = 0; run < o.runs; run++) {
     const ticks = { delayd: [], claim: [], read: [] };
@@ -64,14 +66,21 @@ async function tickCase(o, path, pending, due) {
       app.start();
       t0 = performance.now();
       app.tick(DUE_SECOND);
-      ticks.delayd.push(performance.now() - t0);
-      claimed = app.stats().counts.running;
+      let ms = performance.now() - t0;
+      let claimed = running.get();
+      for (let turns = 0; claimed < due && turns < 1000; turns++) {
+        t0 = performance.now();
+        clock.tick(1); // runs the continuation claim, if one was asked for
+        ms += performance.now() - t0;
+        claimed = running.get();
+      }
+      ticks.delayd.push(ms);
       await app.stop({ drainMs: 0 });
       if (claimed !== due) throw new Error(`the tick claimed ${claimed} of ${due} due`);
     }
     for (const k of Object.keys(runs)) runs[k].push(median(ticks[k]));
   }
-  raw.prepare('DELETE FROM tasks WHERE cycle = ? AND slot = ?').run(cycle, slot);
+  clear.run(cycle, slot);
   raw.close();
   await app.close();
   progress(`tick ${pending.toLocaleString()} pending, ${due} due: delayd ${median(runs.delayd).toFixed(3)} ms, raw claim ${median(runs.claim).toFixed(3)} ms`);

@@ -1,17 +1,16 @@
 /**
- * The process idle.js measures: `node bench/idle-child.js <delayd|raw> <db> <windowMs> <windows>`.
- * delayd: a started Scheduler with a no-op handler on the database (ticking each second,
- * heartbeating every 5 s). raw: better-sqlite3 on the same file reading the next due row once
- * a second, the least an idle poller can do. After a 2 s warm-up it prints, per window, the CPU
- * time over wall time (fraction of one core) and the RSS at the window's end.
+ * A process idle.js measures from outside: `node bench/idle-child.js <scheduler|raw> <db>`,
+ * running until SIGTERM. scheduler: a started Scheduler with a no-op handler (ticking each
+ * second, heartbeating every 5 s). raw: better-sqlite3 on the same file reading the next due
+ * row once a second, the least an idle poller can do.
  */
 import Database from 'better-sqlite3';
 import { Scheduler } from '../dist/index.js';
-import { silentLogger, sleep } from './lib.js';
+import { silentLogger } from './lib.js';
 
-const [mode, path, windowMs, windows] = process.argv.slice(2);
+const [mode, path] = process.argv.slice(2);
 let stop;
-if (mode === 'delayd') {
+if (mode === 'scheduler') {
   const app = new Scheduler({ db: path, logger: silentLogger });
   app.task('noop')(async () => {});
   app.start();
@@ -27,15 +26,7 @@ if (mode === 'delayd') {
     db.close();
   };
 }
-await sleep(2000);
-const samples = [];
-for (let w = 0; w < Number(windows); w++) {
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  await sleep(Number(windowMs));
-  const cpu = process.cpuUsage(cpu0);
-  const wallUs = (performance.now() - t0) * 1000;
-  samples.push({ core: (cpu.user + cpu.system) / wallUs, rssMb: process.memoryUsage().rss / 2 ** 20 });
-}
-await stop();
-process.stdout.write(`${JSON.stringify({ samples, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+process.once('SIGTERM', async () => {
+  await stop();
+  process.exit(0);
+});

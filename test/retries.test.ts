@@ -26,6 +26,10 @@ describe('retries with backoff', () => {
     const row = f.scheduler.get(id)!;
     expect(row).toMatchObject({ state: 'failed', attempts: 4 });
     expect(row.lastError).toContain('attempt 4 failed');
+    // Every attempt is recorded: its number, when it failed, and its error.
+    expect(row.errors.map((e) => [e.attempt, e.atMs, e.error.split('\n')[0]])).toEqual(
+      attempts.map((at, i) => [i + 1, at, `Error: attempt ${i + 1} failed`]),
+    );
     expect(f.of('retrying')).toHaveLength(3);
     expect(f.of('failed')).toHaveLength(1);
   });

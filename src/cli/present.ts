@@ -25,6 +25,7 @@ export interface TaskJson {
   started: string | null;
   finished: string | null;
   lastError: string | null;
+  errors: { attempt: number; at: string; error: string }[];
   result: unknown;
 }
 
@@ -47,6 +48,7 @@ export function taskJson(row: TaskRow): TaskJson {
     started: row.startedMs === null ? null : iso(row.startedMs),
     finished: row.finishedMs === null ? null : iso(row.finishedMs),
     lastError: row.lastError,
+    errors: row.errors.map((e) => ({ attempt: e.attempt, at: iso(e.atMs), error: e.error })),
     result: row.result === null ? null : parseJson(row.result),
   };
 }
@@ -102,12 +104,17 @@ export function showText(row: TaskRow, nowMs: number): string {
     ['started', when(row.startedMs)],
     ['finished', when(row.finishedMs)],
     ['last error', row.lastError],
+    ...row.errors.slice(0, -1).map((e): [string, string] => [`attempt ${e.attempt} failed`, `${when(e.atMs)}: ${firstLine(e.error)}`]),
     ['result', row.result],
   ]);
 }
 
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0] ?? '';
 }
 
 function parseJson(text: string): unknown {

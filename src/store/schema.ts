@@ -80,6 +80,10 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (batch_id, chunk)
   );
   `,
+  // 3: the history of failed attempts, a JSON array of { attempt, atMs, error }, oldest first.
+  `
+  ALTER TABLE tasks ADD COLUMN errors TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

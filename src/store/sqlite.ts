@@ -32,6 +32,7 @@ import {
   type TaskRow,
   type TaskState,
   type WorkerRow,
+  type AttemptError,
 } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -315,6 +316,7 @@ export interface RawTask {
   started_ms: number | null;
   finished_ms: number | null;
   last_error: string | null;
+  errors: string | null;
   result: string | null;
 }
 
@@ -348,6 +350,7 @@ function toTaskRow(row: RawTask): TaskRow {
     startedMs: row.started_ms,
     finishedMs: row.finished_ms,
     lastError: row.last_error,
+    errors: row.errors === null ? [] : (JSON.parse(row.errors) as AttemptError[]),
     result: row.result,
   };
 }

@@ -57,8 +57,17 @@ export interface TaskRow extends ClaimedTask {
   startedMs: number | null;
   finishedMs: number | null;
   lastError: string | null;
+  /** Every failed attempt (retried or final), oldest first. */
+  errors: AttemptError[];
   /** JSON text of the handler's return value. */
   result: string | null;
+}
+
+export interface AttemptError {
+  attempt: number;
+  atMs: number;
+  /** The error's stack, or its text. */
+  error: string;
 }
 
 export interface ClaimRequest {

@@ -18,6 +18,13 @@ const ROW = `(?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, NULL, ?)`;
 const PARAMS_PER_ROW = 10;
 const MAX_ROWS = 64;
 const OWNED = `id = ? AND owner = ? AND state = 'running'`;
+/**
+ * Adds the failed attempt to the history. Named parameters (slower to bind than positional
+ * ones, but these run once per failure, not per task) since time and error appear twice.
+ */
+const APPEND_ERROR = `errors = json_insert(coalesce(errors, '[]'), '$[#]',
+  json_object('attempt', attempts, 'atMs', @atMs, 'error', @error))`;
+const OWNED_NAMED = `id = @id AND owner = @owner AND state = 'running'`;
 
 export class TaskWriter {
   readonly #db: Database.Database;
@@ -28,8 +35,8 @@ export class TaskWriter {
   readonly #maxId: Stmt<number>;
   readonly #started: Stmt;
   readonly #succeeded: Stmt;
-  readonly #failed: Stmt;
-  readonly #retry: Stmt;
+  readonly #failed: Database.Statement<Record<string, unknown>>;
+  readonly #retry: Database.Statement<Record<string, unknown>>;
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -41,10 +48,13 @@ export class TaskWriter {
     this.#maxId = prepare<number>(`SELECT coalesce(max(id), 0) FROM tasks`).pluck();
     this.#started = prepare(`UPDATE tasks SET attempts = attempts + 1, started_ms = ? WHERE ${OWNED}`);
     this.#succeeded = prepare(`UPDATE tasks SET state = 'succeeded', finished_ms = ?, result = ? WHERE ${OWNED}`);
-    this.#failed = prepare(`UPDATE tasks SET state = 'failed', finished_ms = ?, last_error = ? WHERE ${OWNED}`);
-    this.#retry = prepare(`
-      UPDATE tasks SET state = 'scheduled', owner = NULL, due_ms = ?, slot = ?, cycle = ?, last_error = ?
-      WHERE ${OWNED}`);
+    this.#failed = db.prepare(`
+      UPDATE tasks SET state = 'failed', finished_ms = @atMs, last_error = @error, ${APPEND_ERROR}
+      WHERE ${OWNED_NAMED}`);
+    this.#retry = db.prepare(`
+      UPDATE tasks SET state = 'scheduled', owner = NULL, due_ms = @dueMs, slot = @slot, cycle = @cycle,
+        last_error = @error, ${APPEND_ERROR}
+      WHERE ${OWNED_NAMED}`);
   }
 
   /** One task; with a key, the caller must hold a write transaction around it. */
@@ -88,10 +98,11 @@ export class TaskWriter {
       case 'succeeded':
         return this.#succeeded.run(outcome.atMs, outcome.result, outcome.id, outcome.owner).changes;
       case 'failed':
-        return this.#failed.run(outcome.atMs, outcome.error, outcome.id, outcome.owner).changes;
+        return this.#failed.run({ atMs: outcome.atMs, error: outcome.error, id: outcome.id, owner: outcome.owner }).changes;
       case 'retry': {
         const { slot, cycle } = positionOfMs(outcome.dueMs);
-        return this.#retry.run(outcome.dueMs, slot, cycle, outcome.error, outcome.id, outcome.owner).changes;
+        const { atMs, error, id, owner, dueMs } = outcome;
+        return this.#retry.run({ atMs, error, id, owner, dueMs, slot, cycle }).changes;
       }
     }
   }

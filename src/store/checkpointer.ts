@@ -9,26 +9,42 @@
  * The store's own autocheckpoint stays on as the safety net: if this thread stops or falls
  * behind, the writer checkpoints as before.
  *
+ * stop() returns only once the thread's connection is closed (or after STOP_WAIT_MS): the
+ * last connection to close deletes the -wal and -shm files by name, and it must be the
+ * store's own, before anyone can delete the database and create another at the same path.
+ *
  * The worker is plain CommonJS evaluated from a string, so it runs the same from dist/ and
  * from the TypeScript sources under test; it loads the better-sqlite3 this module resolves.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
+const STOP_WAIT_MS = 2000;
+
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.path, { fileMustExist: true });
-db.pragma('busy_timeout = 0');
-db.pragma('synchronous = ' + workerData.synchronous);
-const timer = setInterval(() => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
-}, workerData.everyMs);
-parentPort.once('message', () => {
+const closed = new Int32Array(workerData.closed);
+let db;
+let timer;
+const finish = () => {
   clearInterval(timer);
-  db.close();
+  try { db?.close(); } catch {}
+  Atomics.store(closed, 0, 1);
+  Atomics.notify(closed, 0);
   parentPort.close();
-});
+};
+parentPort.once('message', finish);
+try {
+  const Database = require(workerData.driver);
+  db = new Database(workerData.path, { fileMustExist: true });
+  db.pragma('busy_timeout = 0');
+  db.pragma('synchronous = ' + workerData.synchronous);
+  timer = setInterval(() => {
+    try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
+  }, workerData.everyMs);
+} catch {
+  finish();
+}
 `;
 
 export interface CheckpointerOptions {
@@ -39,17 +55,20 @@ export interface CheckpointerOptions {
 
 export class Checkpointer {
   readonly #worker: Worker;
+  readonly #closed = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(options: CheckpointerOptions) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.#worker = new Worker(SOURCE, { eval: true, workerData: { ...options, driver } });
+    const workerData = { ...options, driver, closed: this.#closed.buffer };
+    this.#worker = new Worker(SOURCE, { eval: true, workerData });
     // A failed checkpointer leaves checkpoints to the writer's autocheckpoint; nothing is lost.
     this.#worker.on('error', () => {});
     this.#worker.unref();
   }
 
-  /** Asks the thread to close its connection and end; returns at once. */
+  /** Closes the thread's connection, waiting for it (synchronously) at most STOP_WAIT_MS. */
   stop(): void {
     this.#worker.postMessage('stop');
+    Atomics.wait(this.#closed, 0, 0, STOP_WAIT_MS);
   }
 }

@@ -47,13 +47,19 @@ export class Ticker {
   #fire(): void {
     this.#timer = undefined;
     if (!this.#running) return;
-    this.#onTick(this.secondAt(this.#clock.now()));
-    if (this.#running) this.#aim();
+    const second = this.secondAt(this.#clock.now());
+    this.#onTick(second);
+    if (this.#running) this.#aim(second);
   }
 
-  #aim(): void {
-    const now = this.#clock.now();
-    const nextBoundary = (this.secondAt(now) + 1) * 1000 - this.#lookaheadMs;
-    this.#timer = this.#clock.setTimeout(() => this.#fire(), Math.max(1, nextBoundary - now));
+  /**
+   * Aims at the boundary after the one of the second just ticked, not at the one after "now":
+   * a timer may fire a millisecond early (Node's do, by Date.now()) and tick the previous
+   * second again; if that tick's claim then ran past the boundary, aiming from now skipped a
+   * whole second, whose tasks ran up to 1 s late. Past that boundary already, it fires at once.
+   */
+  #aim(ticked: number): void {
+    const nextBoundary = (ticked + 1) * 1000 - this.#lookaheadMs;
+    this.#timer = this.#clock.setTimeout(() => this.#fire(), Math.max(0, nextBoundary - this.#clock.now()));
   }
 }

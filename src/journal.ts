@@ -16,6 +16,8 @@ export class Journal {
   readonly #clock: Clock;
   readonly #logger: Logger;
   #pending: Outcome[] = [];
+  /** What to do once the pending outcomes are written (log and emit them), in order. */
+  #onWritten: (() => void)[] = [];
   #timer: unknown = undefined;
 
   readonly #afterWrite: () => void;
@@ -32,8 +34,10 @@ export class Journal {
     return this.#pending.length;
   }
 
-  push(outcome: Outcome): void {
+  /** Queues an outcome; `onWritten` runs once it is committed (never if the write fails). */
+  push(outcome: Outcome, onWritten?: () => void): void {
     this.#pending.push(outcome);
+    if (onWritten) this.#onWritten.push(onWritten);
     if (this.#timer === undefined) this.#timer = this.#clock.setTimeout(() => this.#flushLater(), 0);
   }
 
@@ -43,16 +47,20 @@ export class Journal {
     this.#timer = undefined;
     if (this.#pending.length === 0) return true;
     const batch = this.#pending;
+    const written = this.#onWritten;
     this.#pending = [];
+    this.#onWritten = [];
     try {
       this.#store.record(batch);
     } catch (error) {
       this.#pending = batch.concat(this.#pending);
+      this.#onWritten = written.concat(this.#onWritten);
       this.#logger.error({ err: error, pending: this.#pending.length }, 'could not record task outcomes; will retry');
       this.#timer = this.#clock.setTimeout(() => this.#flushLater(), RETRY_MS);
       return false;
     }
     // Outside the try: whatever it does, these outcomes are written and must not be queued again.
+    for (const report of written) report();
     this.#afterWrite();
     return true;
   }

@@ -252,20 +252,24 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   #finish(task: ClaimedTask, result: AttemptResult, fields: { taskId: number; name: string; attempt: number }): void {
     const { logger } = this.#o;
     const base = { id: task.id, owner: this.owner, atMs: this.#o.clock.now() };
+    // Each outcome is logged and emitted once it is committed, never before.
     switch (result.kind) {
       case 'succeeded':
-        this.#journal.push({ kind: 'succeeded', ...base, result: result.result });
-        logger.info({ ...fields, durationMs: result.durationMs }, 'succeeded');
-        return this.#emit('succeeded', { ...fields, durationMs: result.durationMs, result: result.result });
+        return this.#journal.push({ kind: 'succeeded', ...base, result: result.result }, () => {
+          logger.info({ ...fields, durationMs: result.durationMs }, 'succeeded');
+          this.#emit('succeeded', { ...fields, durationMs: result.durationMs, result: result.result });
+        });
       case 'retry':
-        this.#journal.push({ kind: 'retry', ...base, error: result.error, dueMs: result.dueMs });
-        logger.warn({ ...fields, error: result.error, retryAt: new Date(result.dueMs) }, 'failed; will retry');
-        this.#pokeIfBehind([result.dueMs]);
-        return this.#emit('retrying', { ...fields, error: result.error, dueMs: result.dueMs });
+        return this.#journal.push({ kind: 'retry', ...base, error: result.error, dueMs: result.dueMs }, () => {
+          logger.warn({ ...fields, error: result.error, retryAt: new Date(result.dueMs) }, 'failed; will retry');
+          this.#pokeIfBehind([result.dueMs]);
+          this.#emit('retrying', { ...fields, error: result.error, dueMs: result.dueMs });
+        });
       case 'failed':
-        this.#journal.push({ kind: 'failed', ...base, error: result.error });
-        logger.error({ ...fields, error: result.error }, 'failed');
-        return this.#emit('failed', { ...fields, error: result.error });
+        return this.#journal.push({ kind: 'failed', ...base, error: result.error }, () => {
+          logger.error({ ...fields, error: result.error }, 'failed');
+          this.#emit('failed', { ...fields, error: result.error });
+        });
     }
   }
 

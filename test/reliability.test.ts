@@ -232,7 +232,9 @@ describe('database failures are errors, never silent losses', () => {
     const { id } = await job.delay([], 1);
     await f.advance(1_010);
     expect(real.get(id)!.state).toBe('running');
+    expect(f.of('succeeded')).toEqual([]);
     await f.advance(2_100);
     expect(real.get(id)).toMatchObject({ state: 'succeeded', attempts: 1, result: '"done"' });
+    expect(f.of('succeeded').map((e) => e.payload.taskId)).toEqual([id]);
   });
 });

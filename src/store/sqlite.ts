@@ -9,7 +9,8 @@ import { DelaydError } from '../errors.js';
 import { positionOf, positionOfMs, secondOf } from '../slot.js';
 import type { Chunk } from '../bits.js';
 import { BatchBook } from './batches.js';
-import { Checkpointer } from './checkpointer.js';
+import { CycleBuckets } from './buckets.js';
+import { Upkeep } from './upkeep.js';
 import { toDelaydError } from './errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { StatementSet } from './statements.js';
@@ -50,19 +51,20 @@ export interface SqliteStoreOptions {
 }
 
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
-const BACKGROUND_CHECKPOINT_MS = 200;
+const BACKGROUND_UPKEEP_MS = 200;
 
 export class SqliteStore implements Store {
   readonly path: string;
   readonly #db: Database.Database;
   readonly #sql: StatementSet;
   readonly #writer: TaskWriter;
+  readonly #buckets: CycleBuckets;
   readonly #insertAll: Database.Transaction<(tasks: readonly NewTask[]) => Inserted[]>;
   readonly #claimTx: Database.Transaction<(request: ClaimRequest) => ClaimResult>;
   readonly #recordAll: Database.Transaction<(outcomes: readonly Outcome[]) => number>;
   readonly #batches: BatchBook;
   readonly #synchronous: 'NORMAL' | 'FULL';
-  #checkpointer: Checkpointer | undefined;
+  #upkeep: Upkeep | undefined;
 
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
@@ -87,7 +89,8 @@ export class SqliteStore implements Store {
       this.#db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
       this.#migrate(version);
       this.#sql = new StatementSet(this.#db);
-      this.#writer = new TaskWriter(this.#db);
+      this.#buckets = new CycleBuckets(this.#db);
+      this.#writer = new TaskWriter(this.#db, this.#buckets);
       this.#batches = new BatchBook(this.#db);
     } catch (error) {
       this.#db.close();
@@ -112,9 +115,9 @@ export class SqliteStore implements Store {
   }
 
   claim(request: ClaimRequest): ClaimResult {
-    // Only a scheduler claims: its thread gets a background checkpointer, a CLI command none.
-    if (this.#checkpointer === undefined && this.path !== ':memory:' && this.path !== '') {
-      this.#checkpointer = new Checkpointer({ path: this.path, everyMs: BACKGROUND_CHECKPOINT_MS, synchronous: this.#synchronous });
+    // Only a scheduler claims: its thread gets a background upkeep thread, a CLI command none.
+    if (this.#upkeep === undefined && this.path !== ':memory:' && this.path !== '') {
+      this.#upkeep = new Upkeep({ path: this.path, everyMs: BACKGROUND_UPKEEP_MS, synchronous: this.#synchronous });
     }
     return this.#guard(() => this.#claimTx.immediate(request));
   }
@@ -219,8 +222,8 @@ export class SqliteStore implements Store {
   }
 
   close(): void {
-    this.#checkpointer?.stop();
-    this.#checkpointer = undefined;
+    this.#upkeep?.stop();
+    this.#upkeep = undefined;
     if (this.#db.open) this.#db.close();
   }
 
@@ -263,6 +266,8 @@ export class SqliteStore implements Store {
 
   #claimOne(request: ClaimRequest): ClaimResult {
     const { slot, cycle } = positionOf(request.uptoSecond);
+    // Normally a no-op: the upkeep thread joined this cycle's buckets during the one before.
+    this.#buckets.joinUpTo(cycle);
     const rows = this.#sql.claim.all({ owner: request.owner, slot, cycle, limit: request.limit });
     const tasks = rows.map(toClaimed).sort((a, b) => a.dueMs - b.dueMs);
     // A full claim may have left tasks of its last second behind: the cursor stops short of it.
@@ -275,10 +280,12 @@ export class SqliteStore implements Store {
   #statsTx(): Stats {
     const counts = Object.fromEntries(TASK_STATES.map((s) => [s, 0])) as Record<TaskState, number>;
     for (const row of this.#sql.countByState.all()) counts[row.state] = row.n;
-    const next = this.#sql.nextDue.get();
+    const inWheel = this.#sql.nextDue.get()?.due_ms ?? null;
+    const inBucket = this.#buckets.firstDueMs();
+    const nextDueMs = inWheel === null || inBucket === null ? (inWheel ?? inBucket) : Math.min(inWheel, inBucket);
     const cursor = this.#sql.cursor.pluck().get() as number | undefined;
     const busiestSlots = this.#sql.busiestSlots.all().map((r) => ({ slot: r.slot, count: r.n }));
-    return { counts, cursor: cursor ?? null, nextDueMs: next ? next.due_ms : null, busiestSlots };
+    return { counts, cursor: cursor ?? null, nextDueMs, busiestSlots };
   }
 
   #changeState(id: number, from: TaskState, change: () => { changes: number }, verb: string): TaskRow {

@@ -41,12 +41,13 @@ export class StatementSet {
     const prepare = <R = unknown>(sql: string) => db.prepare<Params, R>(sql);
     const prepare0 = <R = unknown>(sql: string) => db.prepare<[], R>(sql);
     // Row-value comparison on the wheel index: every scheduled task at or before (cycle, slot),
-    // which includes ones inserted late behind the cursor, in due order.
+    // which includes ones inserted late behind the cursor, in due order. The caller has joined
+    // the buckets of every cycle up to @cycle first.
     this.claim = prepare<ClaimedRaw>(`
       UPDATE tasks SET state = 'running', owner = @owner
       WHERE id IN (
         SELECT id FROM tasks INDEXED BY tasks_wheel
-        WHERE state = 'scheduled' AND (cycle, slot) <= (@cycle, @slot)
+        WHERE state = 'scheduled' AND in_wheel = 1 AND (cycle, slot) <= (@cycle, @slot)
         ORDER BY cycle, slot, due_ms LIMIT @limit)
       RETURNING ${CLAIMED_COLUMNS}`);
     this.advanceCursor = prepare(`
@@ -73,18 +74,19 @@ export class StatementSet {
     this.countByState = prepare0<{ state: TaskState; n: number }>(
       `SELECT state, count(*) AS n FROM tasks GROUP BY state`);
     this.nextDue = prepare0<{ due_ms: number }>(`
-      SELECT due_ms FROM tasks INDEXED BY tasks_wheel WHERE state = 'scheduled'
+      SELECT due_ms FROM tasks INDEXED BY tasks_wheel WHERE state = 'scheduled' AND in_wheel = 1
       ORDER BY cycle, slot, due_ms LIMIT 1`);
     this.busiestSlots = prepare0<{ slot: number; n: number }>(`
-      SELECT slot, count(*) AS n FROM tasks INDEXED BY tasks_wheel WHERE state = 'scheduled'
+      SELECT slot, count(*) AS n FROM tasks INDEXED BY tasks_wheel WHERE state = 'scheduled' AND in_wheel = 1
       GROUP BY slot ORDER BY n DESC, slot LIMIT 5`);
     this.cancel = prepare(`
       UPDATE tasks SET state = 'cancelled', finished_ms = @atMs WHERE id = @id AND state = 'scheduled'`);
     this.reschedule = prepare(`
-      UPDATE tasks SET due_ms = @dueMs, slot = @slot, cycle = @cycle WHERE id = @id AND state = 'scheduled'`);
+      UPDATE tasks SET due_ms = @dueMs, slot = @slot, cycle = @cycle, in_wheel = 1
+      WHERE id = @id AND state = 'scheduled'`);
     this.retryFailed = prepare(`
       UPDATE tasks SET state = 'scheduled', owner = NULL, due_ms = @dueMs, slot = @slot, cycle = @cycle,
-        finished_ms = NULL, retries = attempts
+        in_wheel = 1, finished_ms = NULL, retries = attempts
       WHERE id = @id AND state = 'failed'`);
     // Items of a batch whose reduce has yet to run are kept: the reduce reads their results.
     this.purge = prepare(`

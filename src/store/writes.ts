@@ -6,16 +6,21 @@
  *   parameters looked up on an object.
  * - Many tasks go into one multi-row INSERT (up to MAX_ROWS rows), which names their ids:
  *   max(id) + 1 onward, read inside the write transaction, as SQLite itself would number them.
+ * - Of many tasks, those due beyond the next cycle go into hour buckets instead of the wheel
+ *   index (buckets.ts). One task goes straight into the wheel: a bucket row would cost as
+ *   much as the index entry it saves.
  */
 import type Database from 'better-sqlite3';
 import { positionOfMs } from '../slot.js';
+import { isBeyondNextCycle, type CycleBuckets } from './buckets.js';
 import type { Inserted, NewTask, Outcome } from './types.js';
 
 type Stmt<R = unknown> = Database.Statement<unknown[], R>;
 
-const INSERT = 'INSERT INTO tasks (id, name, args, state, due_ms, slot, cycle, retries, backoff_ms, timeout_ms, key, created_ms)';
-const ROW = `(?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, NULL, ?)`;
-const PARAMS_PER_ROW = 10;
+const INSERT =
+  'INSERT INTO tasks (id, name, args, state, due_ms, slot, cycle, retries, backoff_ms, timeout_ms, key, created_ms, in_wheel)';
+const ROW = `(?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, NULL, ?, ?)`;
+const PARAMS_PER_ROW = 11;
 const MAX_ROWS = 64;
 const OWNED = `id = ? AND owner = ? AND state = 'running'`;
 /**
@@ -28,6 +33,7 @@ const OWNED_NAMED = `id = @id AND owner = @owner AND state = 'running'`;
 
 export class TaskWriter {
   readonly #db: Database.Database;
+  readonly #buckets: CycleBuckets;
   /** Multi-row INSERTs by number of rows (powers of two), each prepared on first use. */
   readonly #inserts = new Map<number, Stmt>();
   readonly #insertOne: Stmt;
@@ -38,8 +44,9 @@ export class TaskWriter {
   readonly #failed: Database.Statement<Record<string, unknown>>;
   readonly #retry: Database.Statement<Record<string, unknown>>;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, buckets: CycleBuckets) {
     this.#db = db;
+    this.#buckets = buckets;
     const prepare = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
     this.#insertOne = prepare(`
       INSERT INTO tasks (name, args, state, due_ms, slot, cycle, retries, backoff_ms, timeout_ms, key, created_ms)
@@ -53,7 +60,7 @@ export class TaskWriter {
       WHERE ${OWNED_NAMED}`);
     this.#retry = db.prepare(`
       UPDATE tasks SET state = 'scheduled', owner = NULL, due_ms = @dueMs, slot = @slot, cycle = @cycle,
-        last_error = @error, ${APPEND_ERROR}
+        in_wheel = 1, last_error = @error, ${APPEND_ERROR}
       WHERE ${OWNED_NAMED}`);
   }
 
@@ -109,6 +116,8 @@ export class TaskWriter {
 
   #insertKeyless(tasks: readonly NewTask[], from: number, to: number, inserted: Inserted[]): void {
     let id = (this.#maxId.get() as number) + 1;
+    /** Ids of tasks due beyond the next cycle, by cycle. */
+    const later = new Map<number, number[]>();
     while (from < to) {
       const rows = largestPowerOfTwoUpTo(Math.min(to - from, MAX_ROWS));
       const values: unknown[] = new Array(rows * PARAMS_PER_ROW);
@@ -116,6 +125,8 @@ export class TaskWriter {
       for (let r = from; r < from + rows; r++, id++) {
         const task = tasks[r] as NewTask;
         const { slot, cycle } = positionOfMs(task.dueMs);
+        const inWheel = !isBeyondNextCycle(cycle, task.createdMs);
+        if (!inWheel) addTo(later, cycle, id);
         values[k++] = id;
         values[k++] = task.name;
         values[k++] = task.args;
@@ -126,11 +137,13 @@ export class TaskWriter {
         values[k++] = task.backoffMs;
         values[k++] = task.timeoutMs;
         values[k++] = task.createdMs;
+        values[k++] = inWheel ? 1 : 0;
         inserted.push({ id, dueMs: task.dueMs, created: true });
       }
       this.#insertRows(rows).run(values);
       from += rows;
     }
+    for (const [cycle, ids] of later) this.#buckets.add(cycle, ids);
   }
 
   #insertRows(rows: number): Stmt {
@@ -141,6 +154,12 @@ export class TaskWriter {
     }
     return statement;
   }
+}
+
+function addTo(groups: Map<number, number[]>, key: number, id: number): void {
+  const group = groups.get(key);
+  if (group) group.push(id);
+  else groups.set(key, [id]);
 }
 
 function largestPowerOfTwoUpTo(n: number): number {

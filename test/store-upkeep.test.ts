@@ -1,5 +1,5 @@
 /**
- * The background checkpointer (store/checkpointer.ts), a real worker thread: a store that has
+ * The background upkeep thread (store/upkeep.ts), a real worker thread: a store that has
  * claimed runs one, and close() returns only once its connection is closed, so the path can
  * be deleted and a new database created there at once (the benchmarks do this; a connection
  * closing late in the same process could share SQLite's lock and shared-memory state with the
@@ -20,7 +20,7 @@ function tasks(n: number): NewTask[] {
   return Array.from({ length: n }, (_, i) => ({ name: 'send', args: `[${i}]`, dueMs: T + i, createdMs: T, key: null, retries: 0, backoffMs: 1000, timeoutMs: null }));
 }
 
-describe('the background checkpointer', () => {
+describe('the background upkeep thread', () => {
   it('is stopped by close(), and the path can be reused at once', async () => {
     for (let round = 0; round < 2; round++) {
       const store = new SqliteStore({ path: db.path });

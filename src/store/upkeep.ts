@@ -1,13 +1,21 @@
 /**
- * Checkpoints the WAL from a worker thread with a connection of its own, so that the
- * scheduler's thread never stalls on one.
+ * The store's upkeep, done in a worker thread with a connection of its own so that the
+ * scheduler's thread never stalls on it: WAL checkpoints, and joining the next cycle's hour
+ * buckets to the wheel (buckets.ts) ahead of the claims that reach it.
  *
+ * Checkpoints.
  * SQLite's autocheckpoint runs inside the COMMIT that crosses its threshold: it copies the
  * WAL's pages back into the database file and fsyncs both, and every task due meanwhile waits
  * (measured: 30-40 ms stalls every few seconds at 1,000 tasks a second). A PASSIVE checkpoint
  * on another connection does that work beside the writer without blocking it or its readers.
  * The store's own autocheckpoint stays on as the safety net: if this thread stops or falls
  * behind, the writer checkpoints as before.
+ *
+ * Buckets. Every round joins up to JOIN_BUDGET ids from buckets of cycles up to the one after
+ * the cursor's, one bucket per write transaction (each a few milliseconds, which is all a claim
+ * may wait on it). That keeps up with 9M tasks per hour; whatever is left when a claim reaches a
+ * cycle, the claim joins itself. With busy_timeout 0 a round that meets the scheduler's lock
+ * gives up until the next one.
  *
  * stop() returns only once the thread's connection is closed (or after STOP_WAIT_MS): the
  * last connection to close deletes the -wal and -shm files by name, and it must be the
@@ -18,8 +26,11 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { SLOTS } from '../slot.js';
+import { BUCKET_SQL } from './buckets.js';
 
 const STOP_WAIT_MS = 2000;
+const JOIN_BUDGET = 500;
 
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -39,29 +50,54 @@ try {
   db = new Database(workerData.path, { fileMustExist: true });
   db.pragma('busy_timeout = 0');
   db.pragma('synchronous = ' + workerData.synchronous);
+  const sql = workerData.sql;
+  const cursor = db.prepare(sql.cursor).pluck();
+  const upNext = db.prepare(sql.upNext);
+  const joinOne = db.prepare(sql.joinOne);
+  const dropOne = db.prepare(sql.dropOne);
+  const join = db.transaction((id) => { joinOne.run(id); dropOne.run(id); });
+  const joinAhead = () => {
+    const second = cursor.get();
+    if (second === undefined || second === null) return;
+    const horizon = Math.floor(second / workerData.secondsPerCycle) + 1;
+    let budget = workerData.joinBudget;
+    for (const bucket of upNext.all(horizon, 16)) {
+      if (budget <= 0) return;
+      join.immediate(bucket.id);
+      budget -= bucket.n;
+    }
+  };
   timer = setInterval(() => {
     try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
+    try { joinAhead(); } catch {}
   }, workerData.everyMs);
 } catch {
   finish();
 }
 `;
 
-export interface CheckpointerOptions {
+export interface UpkeepOptions {
   path: string;
   everyMs: number;
   synchronous: 'NORMAL' | 'FULL';
 }
 
-export class Checkpointer {
+export class Upkeep {
   readonly #worker: Worker;
   readonly #closed = new Int32Array(new SharedArrayBuffer(4));
 
-  constructor(options: CheckpointerOptions) {
+  constructor(options: UpkeepOptions) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    const workerData = { ...options, driver, closed: this.#closed.buffer };
+    const workerData = {
+      ...options,
+      driver,
+      closed: this.#closed.buffer,
+      sql: BUCKET_SQL,
+      joinBudget: JOIN_BUDGET,
+      secondsPerCycle: SLOTS,
+    };
     this.#worker = new Worker(SOURCE, { eval: true, workerData });
-    // A failed checkpointer leaves checkpoints to the writer's autocheckpoint; nothing is lost.
+    // A failed thread leaves checkpoints to the writer's autocheckpoint and joins to the claims.
     this.#worker.on('error', () => {});
     this.#worker.unref();
   }

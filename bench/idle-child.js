@@ -19,7 +19,9 @@ if (mode === 'scheduler') {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  const next = db.prepare(`SELECT due_ms FROM tasks WHERE state = 'scheduled' ORDER BY cycle, slot, due_ms LIMIT 1`);
+  // The raw poller reads the first due task off delayd's wheel index, as a 1/s poller would.
+  const next = db.prepare(`
+    SELECT due_ms FROM tasks WHERE state = 'scheduled' AND in_wheel = 1 ORDER BY cycle, slot, due_ms LIMIT 1`);
   const timer = setInterval(() => next.get(), 1000);
   stop = () => {
     clearInterval(timer);

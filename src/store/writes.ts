@@ -41,6 +41,7 @@ export class TaskWriter {
   readonly #maxId: Stmt<number>;
   readonly #started: Stmt;
   readonly #succeeded: Stmt;
+  readonly #startedAndSucceeded: Stmt;
   readonly #failed: Database.Statement<Record<string, unknown>>;
   readonly #retry: Database.Statement<Record<string, unknown>>;
 
@@ -55,6 +56,9 @@ export class TaskWriter {
     this.#maxId = prepare<number>(`SELECT coalesce(max(id), 0) FROM tasks`).pluck();
     this.#started = prepare(`UPDATE tasks SET attempts = attempts + 1, started_ms = ? WHERE ${OWNED}`);
     this.#succeeded = prepare(`UPDATE tasks SET state = 'succeeded', finished_ms = ?, result = ? WHERE ${OWNED}`);
+    this.#startedAndSucceeded = prepare(`
+      UPDATE tasks SET attempts = attempts + 1, started_ms = ?, state = 'succeeded', finished_ms = ?, result = ?
+      WHERE ${OWNED}`);
     this.#failed = db.prepare(`
       UPDATE tasks SET state = 'failed', finished_ms = @atMs, last_error = @error, ${APPEND_ERROR}
       WHERE ${OWNED_NAMED}`);
@@ -91,10 +95,20 @@ export class TaskWriter {
     return inserted;
   }
 
-  /** Applies outcomes in order; returns how many still belonged to their owner. */
+  /**
+   * Applies outcomes in order; returns how many still belonged to their owner. A start and the
+   * success of the same attempt in one batch (a quick handler) are one UPDATE of the row.
+   */
   record(outcomes: readonly Outcome[]): number {
+    const ends = successAfterStart(outcomes);
     let applied = 0;
-    for (const outcome of outcomes) applied += this.#recordOne(outcome);
+    for (let i = 0; i < outcomes.length; i++) {
+      const outcome = outcomes[i] as Outcome;
+      const end = ends.get(i);
+      if (end === null) continue; // a success already applied with its start
+      if (end === undefined) applied += this.#recordOne(outcome);
+      else applied += 2 * this.#startedAndSucceeded.run(outcome.atMs, end.atMs, end.result, outcome.id, outcome.owner).changes;
+    }
     return applied;
   }
 
@@ -154,6 +168,28 @@ export class TaskWriter {
     }
     return statement;
   }
+}
+
+type Succeeded = Extract<Outcome, { kind: 'succeeded' }>;
+
+/**
+ * Pairs each start with the success that follows it for the same task and owner, when no other
+ * outcome of that task comes between: index of the start -> the success, index of the
+ * success -> null.
+ */
+function successAfterStart(outcomes: readonly Outcome[]): Map<number, Succeeded | null> {
+  const pairs = new Map<number, Succeeded | null>();
+  const openStart = new Map<number, number>();
+  outcomes.forEach((outcome, i) => {
+    const start = openStart.get(outcome.id);
+    openStart.delete(outcome.id);
+    if (outcome.kind === 'started') openStart.set(outcome.id, i);
+    else if (outcome.kind === 'succeeded' && start !== undefined && (outcomes[start] as Outcome).owner === outcome.owner) {
+      pairs.set(start, outcome);
+      pairs.set(i, null);
+    }
+  });
+  return pairs;
 }
 
 function addTo(groups: Map<number, number[]>, key: number, id: number): void {

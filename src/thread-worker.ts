@@ -37,7 +37,7 @@ export default async function runInThread(request: ThreadRequest): Promise<Threa
   }
   const task = { id: request.id, name: request.name, args: '', dueMs: request.dueMs, attempts: request.attempt - 1, retries: 0, backoffMs: 0, timeoutMs: null };
   try {
-    const result = await handler.apply(makeContext(task, never), request.args as never[]);
+    const result = await handler.apply(makeContext(task, { signal: never }), request.args as never[]);
     return { ok: true, json: toResultJson(result) };
   } catch (error) {
     if (error instanceof RetryLater) return { ok: false, text: errorText(error), retryMs: error.delayMs, reason: error.message };

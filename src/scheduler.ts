@@ -236,8 +236,11 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     const startedMs = clock.now();
     const fields = { taskId: task.id, name: task.name, attempt: task.attempts + 1 };
     this.#journal.push({ kind: 'started', id: task.id, owner: this.owner, atMs: startedMs });
-    logger.info({ ...fields, lateMs: startedMs - task.dueMs }, 'accepted');
-    this.#emit('accepted', { ...fields, dueMs: task.dueMs, startedMs, lateMs: startedMs - task.dueMs });
+    // Per task, so the log line and the event are built only for someone who takes them.
+    if (logger.isLevelEnabled('info')) logger.info({ ...fields, lateMs: startedMs - task.dueMs }, 'accepted');
+    if (this.listenerCount('accepted') > 0) {
+      this.#emit('accepted', { ...fields, dueMs: task.dueMs, startedMs, lateMs: startedMs - task.dueMs });
+    }
     const definition = this.registry.get(task.name);
     const result = await runAttempt({
       task,
@@ -256,8 +259,10 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     switch (result.kind) {
       case 'succeeded':
         return this.#journal.push({ kind: 'succeeded', ...base, result: result.result }, () => {
-          logger.info({ ...fields, durationMs: result.durationMs }, 'succeeded');
-          this.#emit('succeeded', { ...fields, durationMs: result.durationMs, result: result.result });
+          if (logger.isLevelEnabled('info')) logger.info({ ...fields, durationMs: result.durationMs }, 'succeeded');
+          if (this.listenerCount('succeeded') > 0) {
+            this.#emit('succeeded', { ...fields, durationMs: result.durationMs, result: result.result });
+          }
         });
       case 'retry':
         return this.#journal.push({ kind: 'retry', ...base, error: result.error, dueMs: result.dueMs }, () => {

@@ -10,12 +10,13 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../dist/store/schema.js';
+import { PAGE_SIZE } from '../dist/store/sqlite.js';
 import { PAYLOAD_BYTES, progress, removeDb } from './lib.js';
 
 export const PENDING_BASE_MS = Date.parse('2035-01-01T00:00:00Z');
 const SPAN_MS = 30 * 86_400_000;
 const CHUNK = 1_000_000;
-const SCHEMA_HASH = createHash('sha256').update(MIGRATIONS.join('\n')).digest('hex').slice(0, 16);
+const SCHEMA_HASH = createHash('sha256').update(`${PAGE_SIZE}\n${MIGRATIONS.join('\n')}`).digest('hex').slice(0, 16);
 
 export function pendingDb(dir, n) {
   mkdirSync(dir, { recursive: true });
@@ -47,6 +48,7 @@ function isCurrent(path, n) {
 
 function build(path, n) {
   const db = new Database(path);
+  db.pragma(`page_size = ${PAGE_SIZE}`);
   db.pragma('journal_mode = OFF');
   db.pragma('synchronous = OFF');
   db.pragma('cache_size = -262144');

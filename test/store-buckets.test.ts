@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../src/store/schema.js';
-import { SqliteStore } from '../src/store/sqlite.js';
+import { PAGE_SIZE, SqliteStore } from '../src/store/sqlite.js';
 import type { NewTask } from '../src/store/types.js';
 import { tempDb } from './tmpdb.js';
 
@@ -33,6 +33,15 @@ function claimUpTo(ms: number) {
   return store.claim({ owner: 'me', uptoSecond: Math.floor(ms / 1000), limit: 1000 }).tasks;
 }
 
+function pragma(path: string, name: string): unknown {
+  const conn = new Database(path, { readonly: true });
+  try {
+    return conn.pragma(name, { simple: true });
+  } finally {
+    conn.close();
+  }
+}
+
 /** Tasks per bucket row, read behind the store's back: the layout is what these tests check. */
 function buckets(path: string): { cycle: number; n: number }[] {
   const conn = new Database(path, { readonly: true });
@@ -50,6 +59,7 @@ describe('a bulk insert of tasks due in later hours', () => {
     const dues = [T + 3.5 * HOUR, T + 600_000, T + 2 * HOUR + 500, T + 2 * HOUR - 60_000, T + 4 * HOUR, T + 2 * HOUR + 200];
     const ids = store.insert(dues.map((d, i) => task(d, i))).map((r) => r.id);
     const cycle = Math.floor(S / 3600);
+    expect(pragma(db.path, 'page_size')).toBe(PAGE_SIZE);
     expect(buckets(db.path)).toEqual([
       { cycle: cycle + 2, n: 2 },
       { cycle: cycle + 3, n: 1 },
@@ -118,6 +128,7 @@ describe('a database of schema version 3', () => {
       .run(second * 1000, second % 3600, Math.floor(second / 3600), T);
     old.close();
     store = new SqliteStore({ path: db.path });
+    expect(pragma(db.path, 'page_size')).toBe(4096); // a file keeps the page size it was made with
     expect(store.stats()).toMatchObject({ counts: { scheduled: 1 }, nextDueMs: second * 1000 });
     expect(claimUpTo(second * 1000 - 1)).toEqual([]);
     expect(claimUpTo(second * 1000)).toHaveLength(1);

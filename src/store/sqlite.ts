@@ -50,7 +50,8 @@ export interface SqliteStoreOptions {
   synchronous?: 'normal' | 'full';
 }
 
-const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+export const PAGE_SIZE = 2048;
+const WAL_AUTOCHECKPOINT_BYTES = 40 * 1024 * 1024;
 const BACKGROUND_UPKEEP_MS = 200;
 
 export class SqliteStore implements Store {
@@ -81,12 +82,18 @@ export class SqliteStore implements Store {
       this.#db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
       // Refuse a file that is not ours before any pragma below writes to it.
       const version = this.#checkVersion(options.mustExist ?? false);
+      // Claims and outcomes rewrite one page per task when tasks due together were inserted
+      // apart: 2 KB pages made that about a sixth faster than 4 KB ones and bulk inserts no
+      // slower (1 KB pages: faster still there, a fifth slower at bulk inserts). It can only be
+      // set before the file has any table (and before WAL), so an older file keeps its size.
+      if (version === 0) this.#db.pragma(`page_size = ${PAGE_SIZE}`);
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma(`synchronous = ${this.#synchronous}`);
       // A claim and an outcome each rewrite the pages of their tasks; checkpointing every 1000
       // pages (the default) copied most pages back twice and fsynced after nearly every group
-      // commit. 10000 pages (a WAL of up to about 40 MB) copies a page once per window.
-      this.#db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      // commit. A WAL of up to 40 MB (10000 pages of 4 KB) copies a page once per window.
+      const pageSize = this.#db.pragma('page_size', { simple: true }) as number;
+      this.#db.pragma(`wal_autocheckpoint = ${Math.round(WAL_AUTOCHECKPOINT_BYTES / pageSize)}`);
       this.#migrate(version);
       this.#sql = new StatementSet(this.#db);
       this.#buckets = new CycleBuckets(this.#db);

@@ -276,7 +276,8 @@ export class SqliteStore implements Store {
     // Normally a no-op: the upkeep thread joined this cycle's buckets during the one before.
     this.#buckets.joinUpTo(cycle);
     const rows = this.#sql.claim.all({ owner: request.owner, slot, cycle, limit: request.limit });
-    const tasks = rows.map(toClaimed).sort((a, b) => a.dueMs - b.dueMs);
+    // RETURNING yields rows in the order they were updated (by id), not by due time.
+    const tasks = rows.sort((a, b) => a.dueMs - b.dueMs);
     // A full claim may have left tasks of its last second behind: the cursor stops short of it.
     const last = tasks[tasks.length - 1];
     const reached = tasks.length < request.limit || !last ? request.uptoSecond : secondOf(last.dueMs) - 1;
@@ -334,7 +335,7 @@ export interface RawTask {
   result: string | null;
 }
 
-export type ClaimedRaw = Pick<
+type ClaimedRaw = Pick<
   RawTask,
   'id' | 'name' | 'args' | 'due_ms' | 'attempts' | 'retries' | 'backoff_ms' | 'timeout_ms'
 >;

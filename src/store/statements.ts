@@ -1,7 +1,7 @@
 /** Every SQL statement the SQLite store runs, prepared once when the store opens. */
 import type Database from 'better-sqlite3';
-import type { ClaimedRaw, RawTask } from './sqlite.js';
-import type { TaskState } from './types.js';
+import type { RawTask } from './sqlite.js';
+import type { ClaimedTask, TaskState } from './types.js';
 
 type Params = Record<string, unknown>;
 type Stmt<R> = Database.Statement<Params, R>;
@@ -16,10 +16,12 @@ interface WorkerRaw {
   seen_ms: number;
 }
 
-const CLAIMED_COLUMNS = 'id, name, args, due_ms, attempts, retries, backoff_ms, timeout_ms';
+/** Named as ClaimedTask's fields, so that a claim's rows need no copy per task. */
+const CLAIMED_COLUMNS =
+  'id, name, args, due_ms AS dueMs, attempts, retries, backoff_ms AS backoffMs, timeout_ms AS timeoutMs';
 
 export class StatementSet {
-  readonly claim: Stmt<ClaimedRaw>;
+  readonly claim: Stmt<ClaimedTask>;
   readonly advanceCursor: Stmt<unknown>;
   readonly cursor: Stmt0<unknown>;
   readonly release: Stmt<unknown>;
@@ -43,7 +45,7 @@ export class StatementSet {
     // Row-value comparison on the wheel index: every scheduled task at or before (cycle, slot),
     // which includes ones inserted late behind the cursor, in due order. The caller has joined
     // the buckets of every cycle up to @cycle first.
-    this.claim = prepare<ClaimedRaw>(`
+    this.claim = prepare<ClaimedTask>(`
       UPDATE tasks SET state = 'running', owner = @owner
       WHERE id IN (
         SELECT id FROM tasks INDEXED BY tasks_wheel

@@ -113,21 +113,45 @@ export class AttemptAbort {
 }
 
 export function makeContext(task: ClaimedTask, abort: { readonly signal: AbortSignal }): TaskContext {
-  return {
-    id: task.id,
-    name: task.name,
-    attempt: task.attempts + 1,
-    eta: new Date(task.dueMs),
-    get signal() {
-      return abort.signal;
-    },
-    retry(seconds: number, reason?: string): never {
-      if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
-        throw new DelaydError('E_BAD_OPTION', `Expected retry seconds to be a finite number >= 0, got ${String(seconds)}`);
-      }
-      throw new RetryLater(Math.round(seconds * 1000), reason);
-    },
-  };
+  return new AttemptContext(task, abort);
+}
+
+/** A class rather than an object literal: its getters and retry() are shared, not made per attempt. */
+class AttemptContext implements TaskContext {
+  readonly #task: ClaimedTask;
+  readonly #abort: { readonly signal: AbortSignal };
+
+  constructor(task: ClaimedTask, abort: { readonly signal: AbortSignal }) {
+    this.#task = task;
+    this.#abort = abort;
+  }
+
+  get id(): number {
+    return this.#task.id;
+  }
+
+  get name(): string {
+    return this.#task.name;
+  }
+
+  get attempt(): number {
+    return this.#task.attempts + 1;
+  }
+
+  get eta(): Date {
+    return new Date(this.#task.dueMs);
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  retry(seconds: number, reason?: string): never {
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+      throw new DelaydError('E_BAD_OPTION', `Expected retry seconds to be a finite number >= 0, got ${String(seconds)}`);
+    }
+    throw new RetryLater(Math.round(seconds * 1000), reason);
+  }
 }
 
 /** The attempt's timeout: `expired` rejects `timeoutMs` after arm(), aborting the attempt. */

@@ -257,13 +257,15 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     const base = { id: task.id, owner: this.owner, atMs: this.#o.clock.now() };
     // Each outcome is logged and emitted once it is committed, never before.
     switch (result.kind) {
-      case 'succeeded':
-        return this.#journal.push({ kind: 'succeeded', ...base, result: result.result }, () => {
-          if (logger.isLevelEnabled('info')) logger.info({ ...fields, durationMs: result.durationMs }, 'succeeded');
-          if (this.listenerCount('succeeded') > 0) {
-            this.#emit('succeeded', { ...fields, durationMs: result.durationMs, result: result.result });
-          }
+      case 'succeeded': {
+        const outcome = { kind: 'succeeded', id: base.id, owner: base.owner, atMs: base.atMs, result: result.result } as const;
+        // Per task: no callback to keep when neither a log line nor a listener would take it.
+        if (!logger.isLevelEnabled('info') && this.listenerCount('succeeded') === 0) return this.#journal.push(outcome);
+        return this.#journal.push(outcome, () => {
+          logger.info({ ...fields, durationMs: result.durationMs }, 'succeeded');
+          this.#emit('succeeded', { ...fields, durationMs: result.durationMs, result: result.result });
         });
+      }
       case 'retry':
         return this.#journal.push({ kind: 'retry', ...base, error: result.error, dueMs: result.dueMs }, () => {
           logger.warn({ ...fields, error: result.error, retryAt: new Date(result.dueMs) }, 'failed; will retry');

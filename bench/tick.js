@@ -46,9 +46,9 @@ async function tickCase(o, path, pending, due) {
   if (due > 0) await noop.delayMany(items);
   const rawClaim = raw.prepare(`
     UPDATE tasks SET state = 'running', owner = 'raw'
-    WHERE cycle = ? AND slot = ? AND state = 'scheduled' RETURNING id, name, args, due_ms`);
+    WHERE cycle = ? AND slot = ? AND state = 'scheduled' AND in_wheel = 1 RETURNING id, name, args, due_ms`);
   const rawClaimTx = raw.transaction(() => rawClaim.all(cycle, slot));
-  const rawRead = raw.prepare(`SELECT id, name, args, due_ms FROM tasks WHERE cycle = ? AND slot = ? AND state = 'scheduled'`);
+  const rawRead = raw.prepare(`SELECT id, name, args, due_ms FROM tasks WHERE cycle = ? AND slot = ? AND state = 'scheduled' AND in_wheel = 1`);
   const putBack = raw.prepare(`UPDATE tasks SET state = 'scheduled', owner = NULL WHERE owner = 'raw' AND state = 'running'`);
   const running = raw.prepare(`SELECT count(*) FROM tasks INDEXED BY tasks_running WHERE state = 'running'`).pluck();
   const runs = { delayd: [], claim: [], read: [] };

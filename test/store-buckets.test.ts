@@ -132,5 +132,12 @@ describe('a database of schema version 3', () => {
     expect(store.stats()).toMatchObject({ counts: { scheduled: 1 }, nextDueMs: second * 1000 });
     expect(claimUpTo(second * 1000 - 1)).toEqual([]);
     expect(claimUpTo(second * 1000)).toHaveLength(1);
+    // The table was rebuilt (migration 4): its state check still refuses a state of no one's.
+    const conn = new Database(db.path);
+    try {
+      expect(() => conn.prepare(`UPDATE tasks SET state = 'lost'`).run()).toThrow(/CHECK constraint failed/);
+    } finally {
+      conn.close();
+    }
   });
 });

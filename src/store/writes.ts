@@ -52,7 +52,7 @@ export class TaskWriter {
     this.#insertOne = prepare(`
       INSERT INTO tasks (name, args, state, due_ms, slot, cycle, retries, backoff_ms, timeout_ms, key, created_ms)
       VALUES (?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.#findKey = prepare(`SELECT id, due_ms FROM tasks WHERE key = ? AND state IN ('scheduled', 'running')`);
+    this.#findKey = prepare(`SELECT id, due_ms FROM tasks WHERE key = ? AND (state = 'scheduled' OR state = 'running')`);
     this.#maxId = prepare<number>(`SELECT coalesce(max(id), 0) FROM tasks`).pluck();
     this.#started = prepare(`UPDATE tasks SET attempts = attempts + 1, started_ms = ? WHERE ${OWNED}`);
     this.#succeeded = prepare(`UPDATE tasks SET state = 'succeeded', finished_ms = ?, result = ? WHERE ${OWNED}`);

@@ -19,7 +19,7 @@ import type { ClaimedTask, Inserted, ListFilter, NewTask, Stats, Store, TaskRow 
 import { Registry, taskFactory, type DelayItem, type Enqueuer, type Scheduled } from './task.js';
 import { ThreadPool } from './threads.js';
 import { Ticker } from './ticker.js';
-import { buildNewTask, dueMsOf, checkDelayOptions, type TaskOptions } from './validate.js';
+import { buildRow, checkDelayOptions, dueMsOf, rowBase, type TaskOptions } from './validate.js';
 import { Wheel } from './wheel.js';
 import { WorkerPool, type PoolItem } from './worker-pool.js';
 
@@ -91,15 +91,23 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   /** Validates every item first, then writes all of them in one transaction. */
   enqueue(name: string, items: readonly DelayItem<unknown>[], defaults: TaskOptions = {}): Scheduled[] {
     this.#assertOpen();
-    const nowMs = this.#o.clock.now();
-    const rows: NewTask[] = items.map((item) =>
-      buildNewTask({ name, args: item.args, when: item.when, defaults, nowMs, maxArgsBytes: this.#o.maxArgsBytes }),
-    );
+    const base = rowBase(name, defaults, this.#o.clock.now(), this.#o.maxArgsBytes);
+    const rows: NewTask[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as DelayItem<unknown>;
+      rows[i] = buildRow(base, item.args, item.when);
+    }
     const inserted = this.#store.insert(rows);
-    const scheduled = inserted.map((row) => ({ id: row.id, eta: new Date(row.dueMs), created: row.created }));
+    const scheduled: Scheduled[] = new Array(inserted.length);
+    let earliestMs = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < inserted.length; i++) {
+      const row = inserted[i] as Inserted;
+      scheduled[i] = { id: row.id, eta: new Date(row.dueMs), created: row.created };
+      if (row.dueMs < earliestMs) earliestMs = row.dueMs;
+    }
     this.#logReceived(name, inserted);
-    for (const row of inserted) this.#emit('received', { taskId: row.id, name, dueMs: row.dueMs, created: row.created });
-    this.#pokeIfBehind(inserted.map((row) => row.dueMs));
+    this.#emitReceived(name, inserted);
+    this.#pokeIfBehind(earliestMs);
     return scheduled;
   }
 
@@ -175,14 +183,14 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   reschedule(id: number, when: number | { countdown?: number; eta?: Date | number | string }): TaskRow {
     const dueMs = dueMsOf(checkDelayOptions(when), this.#o.clock.now());
     const row = this.#store.reschedule(id, dueMs);
-    this.#pokeIfBehind([dueMs]);
+    this.#pokeIfBehind(dueMs);
     return row;
   }
 
   /** Sends a failed task back to `scheduled`, due now, with one more attempt. */
   retry(id: number): TaskRow {
     const row = this.#store.retry(id, this.#o.clock.now());
-    this.#pokeIfBehind([row.dueMs]);
+    this.#pokeIfBehind(row.dueMs);
     return row;
   }
 
@@ -200,7 +208,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     });
     const inserted = this.#store.insertBatch(batch, tasks);
     this.#o.logger.info({ batchId: inserted.id, name, count: inserted.total, created: inserted.created }, 'received batch');
-    if (inserted.created) this.#pokeIfBehind([batch.dueMs]);
+    if (inserted.created) this.#pokeIfBehind(batch.dueMs);
     return new Batch(this.#store, inserted.id, inserted.created);
   }
 
@@ -262,7 +270,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
       case 'retry':
         return this.#journal.push({ kind: 'retry', ...base, error: result.error, dueMs: result.dueMs }, () => {
           logger.warn({ ...fields, error: result.error, retryAt: new Date(result.dueMs) }, 'failed; will retry');
-          this.#pokeIfBehind([result.dueMs]);
+          this.#pokeIfBehind(result.dueMs);
           this.#emit('retrying', { ...fields, error: result.error, dueMs: result.dueMs });
         });
       case 'failed':
@@ -284,11 +292,20 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     }
   }
 
-  /** A task due at or behind the cursor would otherwise wait for the next tick. */
-  #pokeIfBehind(dueMs: readonly number[]): void {
+  /**
+   * One 'received' per row. A bulk enqueue writes thousands of rows per call, so with nobody
+   * listening (the usual case) no payloads are built.
+   */
+  #emitReceived(name: string, inserted: readonly Inserted[]): void {
+    if (this.listenerCount('received') === 0) return;
+    for (const row of inserted) this.#emit('received', { taskId: row.id, name, dueMs: row.dueMs, created: row.created });
+  }
+
+  /** A task due at or behind the cursor would otherwise wait for the next tick; given the earliest due time. */
+  #pokeIfBehind(dueMs: number): void {
     const cursor = this.#wheel.cursor;
     if (this.#state !== 'running' || cursor === null) return;
-    if (dueMs.some((ms) => secondOf(ms) <= cursor)) this.#wakeSoon();
+    if (secondOf(dueMs) <= cursor) this.#wakeSoon();
   }
 
   #wakeSoon(): void {

@@ -18,6 +18,8 @@ import { iso } from './present.js';
 import { startProgress } from './progress.js';
 import { processLiveContext, unservedWarning } from './serving.js';
 
+const READ_BYTES = 1 << 20;
+
 export function enqueueOne(task: EnqueueOne, target: StoreTarget, json: boolean, io: Io): void {
   const nowMs = io.clock.now();
   const name = checkName(task.name);
@@ -86,7 +88,9 @@ async function openInput(file: string, io: Io): Promise<Input> {
     await handle.close();
     throw new DelaydError('E_BAD_OPTION', `Expected \`--file\` to name a readable JSON Lines file, got ${JSON.stringify(file)}: a directory`);
   }
-  const stream = handle.createReadStream({ autoClose: false });
+  // Reads of 1 MiB rather than the default 64 KiB: with small reads the parser kept waiting
+  // for the next one (about 5% of an enqueue of 200,000 lines).
+  const stream = handle.createReadStream({ autoClose: false, highWaterMark: READ_BYTES });
   // A pipe (`--file <(generate)`) has no size, so no progress bar.
   return { stream, size: stat.isFile() ? stat.size : undefined, close: () => handle.close() };
 }

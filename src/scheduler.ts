@@ -15,7 +15,7 @@ import { Liveness } from './liveness.js';
 import { runAttempt, type AttemptResult } from './runner.js';
 import { secondOf } from './slot.js';
 import { SqliteStore } from './store/sqlite.js';
-import type { ClaimedTask, Inserted, ListFilter, NewTask, Stats, Store, TaskRow } from './store/types.js';
+import type { ClaimedTask, Inserted, ListFilter, Stats, Store, TaskRow } from './store/types.js';
 import { Registry, taskFactory, type DelayItem, type Enqueuer, type Scheduled } from './task.js';
 import { ThreadPool } from './threads.js';
 import { Ticker } from './ticker.js';
@@ -92,22 +92,11 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   enqueue(name: string, items: readonly DelayItem<unknown>[], defaults: TaskOptions = {}): Scheduled[] {
     this.#assertOpen();
     const base = rowBase(name, defaults, this.#o.clock.now(), this.#o.maxArgsBytes);
-    const rows: NewTask[] = new Array(items.length);
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i] as DelayItem<unknown>;
-      rows[i] = buildRow(base, item.args, item.when);
-    }
-    const inserted = this.#store.insert(rows);
-    const scheduled: Scheduled[] = new Array(inserted.length);
-    let earliestMs = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < inserted.length; i++) {
-      const row = inserted[i] as Inserted;
-      scheduled[i] = { id: row.id, eta: new Date(row.dueMs), created: row.created };
-      if (row.dueMs < earliestMs) earliestMs = row.dueMs;
-    }
+    const inserted = this.#store.insert(items.map((item) => buildRow(base, item.args, item.when)));
+    const scheduled = inserted.map((row): Scheduled => ({ id: row.id, eta: new Date(row.dueMs), created: row.created }));
     this.#logReceived(name, inserted);
     this.#emitReceived(name, inserted);
-    this.#pokeIfBehind(earliestMs);
+    this.#pokeIfBehind(earliestDueMs(inserted));
     return scheduled;
   }
 
@@ -350,4 +339,10 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   #assertOpen(): void {
     if (this.#closed) throw new DelaydError('E_STOPPED', 'This scheduler has been closed');
   }
+}
+
+function earliestDueMs(rows: readonly Inserted[]): number {
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const row of rows) if (row.dueMs < earliest) earliest = row.dueMs;
+  return earliest;
 }

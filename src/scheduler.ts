@@ -15,11 +15,11 @@ import { Liveness } from './liveness.js';
 import { runAttempt, type AttemptResult } from './runner.js';
 import { secondOf } from './slot.js';
 import { SqliteStore } from './store/sqlite.js';
-import type { ClaimedTask, Inserted, ListFilter, NewTask, Stats, Store, TaskRow } from './store/types.js';
+import type { ClaimedTask, Inserted, ListFilter, Stats, Store, TaskRow } from './store/types.js';
 import { Registry, taskFactory, type DelayItem, type Enqueuer, type Scheduled } from './task.js';
 import { ThreadPool } from './threads.js';
 import { Ticker } from './ticker.js';
-import { buildNewTask, dueMsOf, checkDelayOptions, type TaskOptions } from './validate.js';
+import { buildRow, checkDelayOptions, dueMsOf, rowBase, type TaskOptions } from './validate.js';
 import { Wheel } from './wheel.js';
 import { WorkerPool, type PoolItem } from './worker-pool.js';
 
@@ -91,15 +91,12 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   /** Validates every item first, then writes all of them in one transaction. */
   enqueue(name: string, items: readonly DelayItem<unknown>[], defaults: TaskOptions = {}): Scheduled[] {
     this.#assertOpen();
-    const nowMs = this.#o.clock.now();
-    const rows: NewTask[] = items.map((item) =>
-      buildNewTask({ name, args: item.args, when: item.when, defaults, nowMs, maxArgsBytes: this.#o.maxArgsBytes }),
-    );
-    const inserted = this.#store.insert(rows);
-    const scheduled = inserted.map((row) => ({ id: row.id, eta: new Date(row.dueMs), created: row.created }));
+    const base = rowBase(name, defaults, this.#o.clock.now(), this.#o.maxArgsBytes);
+    const inserted = this.#store.insert(items.map((item) => buildRow(base, item.args, item.when)));
+    const scheduled = inserted.map((row): Scheduled => ({ id: row.id, eta: new Date(row.dueMs), created: row.created }));
     this.#logReceived(name, inserted);
-    for (const row of inserted) this.#emit('received', { taskId: row.id, name, dueMs: row.dueMs, created: row.created });
-    this.#pokeIfBehind(inserted.map((row) => row.dueMs));
+    this.#emitReceived(name, inserted);
+    this.#pokeIfBehind(earliestDueMs(inserted));
     return scheduled;
   }
 
@@ -175,14 +172,14 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   reschedule(id: number, when: number | { countdown?: number; eta?: Date | number | string }): TaskRow {
     const dueMs = dueMsOf(checkDelayOptions(when), this.#o.clock.now());
     const row = this.#store.reschedule(id, dueMs);
-    this.#pokeIfBehind([dueMs]);
+    this.#pokeIfBehind(dueMs);
     return row;
   }
 
   /** Sends a failed task back to `scheduled`, due now, with one more attempt. */
   retry(id: number): TaskRow {
     const row = this.#store.retry(id, this.#o.clock.now());
-    this.#pokeIfBehind([row.dueMs]);
+    this.#pokeIfBehind(row.dueMs);
     return row;
   }
 
@@ -200,7 +197,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     });
     const inserted = this.#store.insertBatch(batch, tasks);
     this.#o.logger.info({ batchId: inserted.id, name, count: inserted.total, created: inserted.created }, 'received batch');
-    if (inserted.created) this.#pokeIfBehind([batch.dueMs]);
+    if (inserted.created) this.#pokeIfBehind(batch.dueMs);
     return new Batch(this.#store, inserted.id, inserted.created);
   }
 
@@ -269,7 +266,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
       case 'retry':
         return this.#journal.push({ kind: 'retry', ...base, error: result.error, dueMs: result.dueMs }, () => {
           logger.warn({ ...fields, error: result.error, retryAt: new Date(result.dueMs) }, 'failed; will retry');
-          this.#pokeIfBehind([result.dueMs]);
+          this.#pokeIfBehind(result.dueMs);
           this.#emit('retrying', { ...fields, error: result.error, dueMs: result.dueMs });
         });
       case 'failed':
@@ -291,11 +288,20 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     }
   }
 
-  /** A task due at or behind the cursor would otherwise wait for the next tick. */
-  #pokeIfBehind(dueMs: readonly number[]): void {
+  /**
+   * One 'received' per row. A bulk enqueue writes thousands of rows per call, so with nobody
+   * listening (the usual case) no payloads are built.
+   */
+  #emitReceived(name: string, inserted: readonly Inserted[]): void {
+    if (this.listenerCount('received') === 0) return;
+    for (const row of inserted) this.#emit('received', { taskId: row.id, name, dueMs: row.dueMs, created: row.created });
+  }
+
+  /** A task due at or behind the cursor would otherwise wait for the next tick; given the earliest due time. */
+  #pokeIfBehind(dueMs: number): void {
     const cursor = this.#wheel.cursor;
     if (this.#state !== 'running' || cursor === null) return;
-    if (dueMs.some((ms) => secondOf(ms) <= cursor)) this.#wakeSoon();
+    if (secondOf(dueMs) <= cursor) this.#wakeSoon();
   }
 
   #wakeSoon(): void {
@@ -340,4 +346,10 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   #assertOpen(): void {
     if (this.#closed) throw new DelaydError('E_STOPPED', 'This scheduler has been closed');
   }
+}
+
+function earliestDueMs(rows: readonly Inserted[]): number {
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const row of rows) if (row.dueMs < earliest) earliest = row.dueMs;
+  return earliest;
 }

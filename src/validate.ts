@@ -124,21 +124,61 @@ export function dueMsOf(options: DelayOptions, nowMs: number): number {
   return nowMs + Math.round((options.countdown ?? 0) * 1000);
 }
 
-/** Serialises handler args, refusing what JSON would silently change or drop. */
+/**
+ * Serialises handler args, refusing what JSON would silently change or drop. Runs once per
+ * task, so the common case stays cheap: a quick walk that builds no paths, and a byte count
+ * only when the JSON could be over the limit.
+ */
 export function serializeArgs(args: unknown, maxBytes: number): string {
   if (!Array.isArray(args)) {
     throw new DelaydError('E_BAD_ARGS', `Expected \`args\` to be an array, got ${describe(args)}`);
   }
-  checkJsonValue(args, 'args', new Set());
+  // The quick walk says "fine" or "look closer"; the full check finds what is wrong and where.
+  if (!isPlainJson(args, 0)) checkJsonValue(args, 'args', new Set());
   const json = JSON.stringify(args);
-  const bytes = Buffer.byteLength(json);
-  if (bytes > maxBytes) {
-    throw new DelaydError(
-      'E_ARGS_TOO_LARGE',
-      `Expected \`args\` to serialise to at most ${maxBytes} bytes of JSON, got ${bytes} bytes`,
-    );
+  // UTF-8 needs at most 3 bytes per UTF-16 code unit, so short JSON cannot be over the limit.
+  if (json.length * 3 > maxBytes) {
+    const bytes = Buffer.byteLength(json);
+    if (bytes > maxBytes) {
+      throw new DelaydError(
+        'E_ARGS_TOO_LARGE',
+        `Expected \`args\` to serialise to at most ${maxBytes} bytes of JSON, got ${bytes} bytes`,
+      );
+    }
   }
   return json;
+}
+
+/** Nesting the quick walk follows; deeper values (and cycles, which never end) go to the full check. */
+const QUICK_DEPTH = 32;
+
+/**
+ * True when `value` is certainly what checkJsonValue accepts; false when it may not be. It
+ * keeps no set of seen objects and builds no paths, which is most of the full check's cost.
+ */
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth >= QUICK_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  const record = value as Record<string, unknown>;
+  for (const key in record) if (!isPlainJson(record[key], depth + 1)) return false;
+  return true;
 }
 
 function checkJsonValue(value: unknown, path: string, seen: Set<object>): void {
@@ -200,6 +240,46 @@ function optionalSeconds(value: unknown, name: string, positive = false): number
   return value as number;
 }
 
+/** What every row of one enqueue call shares: its task, its time and the task's defaults. */
+export interface RowBase {
+  name: string;
+  nowMs: number;
+  maxArgsBytes: number;
+  retries: number;
+  backoffMs: number;
+  timeoutMs: number | null;
+}
+
+/** Resolves the task's defaults once per call rather than once per row. */
+export function rowBase(name: string, defaults: TaskOptions, nowMs: number, maxArgsBytes: number): RowBase {
+  const timeout = defaults.timeout ?? DEFAULT_TASK_OPTIONS.timeout;
+  return {
+    name,
+    nowMs,
+    maxArgsBytes,
+    retries: defaults.retries ?? DEFAULT_TASK_OPTIONS.retries,
+    backoffMs: toMs(defaults.backoff ?? DEFAULT_TASK_OPTIONS.backoff),
+    timeoutMs: timeout === null ? null : toMs(timeout),
+  };
+}
+
+/**
+ * Builds the row for one item: task defaults < the item's options. `when` is checked before
+ * `args`. A bare countdown, the bulk case, needs no options object.
+ */
+export function buildRow(base: RowBase, args: unknown, when: unknown): NewTask {
+  if (when === undefined || typeof when === 'number') {
+    const dueMs = base.nowMs + (when === undefined ? 0 : toMs(checkCountdown(when)));
+    return newTask(base, serializeArgs(args, base.maxArgsBytes), dueMs, null, base.retries, base.backoffMs, base.timeoutMs);
+  }
+  const options = checkDelayOptions(when);
+  const argsJson = serializeArgs(args, base.maxArgsBytes);
+  const timeoutMs = options.timeout === undefined ? base.timeoutMs : toMs(options.timeout);
+  const backoffMs = options.backoff === undefined ? base.backoffMs : toMs(options.backoff);
+  const dueMs = dueMsOf(options, base.nowMs);
+  return newTask(base, argsJson, dueMs, options.key ?? null, options.retries ?? base.retries, backoffMs, timeoutMs);
+}
+
 /** Builds the row for one delay() call: task defaults < per-call options. */
 export function buildNewTask(input: {
   name: string;
@@ -209,18 +289,22 @@ export function buildNewTask(input: {
   nowMs: number;
   maxArgsBytes: number;
 }): NewTask {
-  const options = checkDelayOptions(input.when);
-  const argsJson = serializeArgs(input.args, input.maxArgsBytes);
-  const dueMs = dueMsOf(options, input.nowMs);
-  const timeout = options.timeout ?? input.defaults.timeout ?? DEFAULT_TASK_OPTIONS.timeout;
-  return {
-    name: input.name,
-    args: argsJson,
-    dueMs,
-    createdMs: input.nowMs,
-    key: options.key ?? null,
-    retries: options.retries ?? input.defaults.retries ?? DEFAULT_TASK_OPTIONS.retries,
-    backoffMs: Math.round((options.backoff ?? input.defaults.backoff ?? DEFAULT_TASK_OPTIONS.backoff) * 1000),
-    timeoutMs: timeout === null ? null : Math.round(timeout * 1000),
-  };
+  return buildRow(rowBase(input.name, input.defaults, input.nowMs, input.maxArgsBytes), input.args, input.when);
+}
+
+// One literal, so every row has the same shape (hidden class) for the store's loop.
+function newTask(
+  base: RowBase,
+  args: string,
+  dueMs: number,
+  key: string | null,
+  retries: number,
+  backoffMs: number,
+  timeoutMs: number | null,
+): NewTask {
+  return { name: base.name, args, dueMs, createdMs: base.nowMs, key, retries, backoffMs, timeoutMs };
+}
+
+function toMs(seconds: number): number {
+  return Math.round(seconds * 1000);
 }

@@ -11,8 +11,9 @@ import type { Inserted, NewTask, WorkerRow } from '../src/store/types.js';
 
 const NOW = Date.parse('2030-01-01T09:00:00.000Z');
 
+/** The lines two at a time, so that reads and batches do not line up. */
 async function* linesOf(lines: readonly string[]) {
-  for (const line of lines) yield line;
+  for (let i = 0; i < lines.length; i += 2) yield lines.slice(i, i + 2);
 }
 
 function fakeStore() {
@@ -45,6 +46,31 @@ describe('parseLine', () => {
   });
   it('defaults args to []', () => {
     expect(parseLine('{"name": "tick"}', NOW).args).toBe('[]');
+  });
+  it('reads a bare countdown like one among other options', () => {
+    expect(parseLine('{"countdown": 1.5, "args": [1], "name": "a"}', NOW)).toEqual(parseLine('{"name": "a", "args": [1], "countdown": 1.5, "retries": 0}', NOW));
+    expect(parseLine('{"name": "a", "countdown": 0.0006}', NOW)).toMatchObject({ dueMs: NOW + 1, args: '[]', key: null });
+    expect(parseLine('{"name": "a", "countdown": 5, "countdown": 7}', NOW).dueMs).toBe(NOW + 7000);
+  });
+  it.each([
+    ['no name, before the rest', '{"countdown": -1, "args": 1}', 'E_BAD_NAME', 'Expected a task name to be a non-empty string of at most 200 characters, got `undefined` (undefined)'],
+    ['the countdown before the args', '{"name": "x", "args": 1, "countdown": -1}', 'E_BAD_COUNTDOWN', 'Expected `countdown` to be a finite number of seconds >= 0, got `-1` (number)'],
+    ['a countdown that is a string', '{"name": "x", "countdown": "5"}', 'E_BAD_COUNTDOWN', 'Expected `countdown` to be a finite number of seconds >= 0, got `"5"` (string)'],
+    ['a countdown that is null', '{"name": "x", "countdown": null}', 'E_BAD_COUNTDOWN', 'got `null`'],
+    ['a __proto__ field', '{"name": "x", "countdown": 1, "__proto__": {"key": "k"}}', 'E_UNKNOWN_OPTION', 'Unknown option `__proto__` in delay options'],
+    ['bad args after a good countdown', '{"name": "x", "args": [1, {"a": null, "b": [true, "s", 1e400]}], "countdown": 1}', 'E_BAD_ARGS', 'Expected args[1].b[2] to be a finite number, got `Infinity` (number)'],
+  ])('refuses %s with the same error as delay()', (_, line, code, message) => {
+    const error = (() => {
+      try {
+        parseLine(line, NOW);
+      } catch (e) {
+        return e as DelaydError;
+      }
+      throw new Error('no error');
+    })();
+    expect(error).toBeInstanceOf(DelaydError);
+    expect(error.code).toBe(code);
+    expect(error.message).toContain(message);
   });
   it.each([
     ['not JSON', '{"name": ', /got invalid JSON/],

@@ -10,7 +10,7 @@
 import { DEFAULTS } from '../config.js';
 import { DelaydError, describe } from '../errors.js';
 import type { Inserted, NewTask } from '../store/types.js';
-import { buildNewTask, checkName } from '../validate.js';
+import { buildRow, checkName, rowBase, type RowBase } from '../validate.js';
 
 export const BATCH_SIZE = 10_000;
 
@@ -26,50 +26,72 @@ export interface LinesResult {
 }
 
 export interface EnqueueLinesOptions {
-  lines: AsyncIterable<string>;
+  /** The input's lines, a read at a time (see LineReader). */
+  lines: AsyncIterable<readonly string[]>;
   insert: (rows: readonly NewTask[]) => Inserted[];
   now: () => number;
   batchSize?: number;
-  /** After each line is read, with the bytes read so far; and after each batch. */
-  onProgress?: (bytes: number, result: LinesResult) => void;
+  /** After each read's lines and after the last batch. */
+  onProgress?: (result: LinesResult) => void;
 }
 
 export async function enqueueLines(options: EnqueueLinesOptions): Promise<LinesResult> {
   const batchSize = options.batchSize ?? BATCH_SIZE;
   const result: LinesResult = { lines: 0, enqueued: 0, deduplicated: 0, batches: 0, names: new Set() };
+  const rows = new RowMaker();
   let batch: NewTask[] = [];
   let committedThrough = 0;
-  let bytes = 0;
   const flush = () => {
     if (batch.length === 0) return;
     for (const row of options.insert(batch)) {
       if (row.created) result.enqueued++;
       else result.deduplicated++;
     }
-    for (const row of batch) result.names.add(row.name);
+    addNames(result.names, batch);
     result.batches++;
     committedThrough = result.lines;
     batch = [];
   };
-  for await (const line of options.lines) {
-    result.lines++;
-    bytes += Buffer.byteLength(line) + 1;
-    if (line.trim() === '') continue;
-    try {
-      batch.push(parseLine(line, options.now()));
-    } catch (error) {
-      throw lineError(error, result.lines, committedThrough, result);
+  for await (const lines of options.lines) {
+    for (const line of lines) {
+      result.lines++;
+      if (line.trim() === '') continue;
+      try {
+        batch.push(rows.parse(line, options.now()));
+      } catch (error) {
+        throw lineError(error, result.lines, committedThrough, result);
+      }
+      if (batch.length >= batchSize) flush();
     }
-    if (batch.length >= batchSize) flush();
-    options.onProgress?.(bytes, result);
+    options.onProgress?.(result);
   }
   flush();
-  options.onProgress?.(bytes, result);
+  options.onProgress?.(result);
   return result;
 }
 
 /** One JSON line to a row, with the same checks as delay(). */
 export function parseLine(line: string, nowMs: number): NewTask {
+  return new RowMaker().parse(line, nowMs);
+}
+
+/** Parses lines into rows, reusing the resolved defaults while the name and the time stay the same. */
+class RowMaker {
+  #base: RowBase | undefined;
+
+  parse(line: string, nowMs: number): NewTask {
+    const record = parseObject(line);
+    const name = checkName(record.name);
+    if (this.#base?.name !== name || this.#base.nowMs !== nowMs) this.#base = rowBase(name, {}, nowMs, DEFAULTS.maxArgsBytes);
+    const args = record.args === undefined ? [] : record.args;
+    // A bare countdown (the bulk case) goes as a number: no object of the other fields to check.
+    if (hasOnlyCountdown(record)) return buildRow(this.#base, args, record.countdown);
+    const { name: _name, args: _args, ...when } = record;
+    return buildRow(this.#base, args, when);
+  }
+}
+
+function parseObject(line: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -79,8 +101,23 @@ export function parseLine(line: string, nowMs: number): NewTask {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new DelaydError('E_BAD_ARGS', `Expected a JSON object such as {"name": "send", "args": [1]}, got ${describe(value)}`);
   }
-  const { name, args = [], ...when } = value as Record<string, unknown>;
-  return buildNewTask({ name: checkName(name), args, when, defaults: {}, nowMs, maxArgsBytes: DEFAULTS.maxArgsBytes });
+  return value as Record<string, unknown>;
+}
+
+/** True when the line has no field but name, args and a countdown that is absent or a number. */
+function hasOnlyCountdown(record: Record<string, unknown>): boolean {
+  for (const key in record) if (key !== 'name' && key !== 'args' && key !== 'countdown') return false;
+  return record.countdown === undefined || typeof record.countdown === 'number';
+}
+
+/** Lines of one name tend to come together: skip the set while the name repeats. */
+function addNames(names: Set<string>, rows: readonly NewTask[]): void {
+  let last: string | undefined;
+  for (const row of rows) {
+    if (row.name === last) continue;
+    last = row.name;
+    names.add(last);
+  }
 }
 
 function lineError(error: unknown, line: number, committedThrough: number, result: LinesResult): unknown {

@@ -4,7 +4,6 @@
  * opened, so bad input neither changes nor creates a database.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { DEFAULTS } from '../config.js';
 import { DelaydError } from '../errors.js';
 import { SqliteStore } from '../store/sqlite.js';
@@ -12,11 +11,14 @@ import type { Store } from '../store/types.js';
 import { buildNewTask, checkName } from '../validate.js';
 import { enqueueLines } from './enqueue-lines.js';
 import { printJson, warn, type Io } from './io.js';
+import { LineReader } from './lines.js';
 import { withStore } from './open-store.js';
 import type { EnqueueOne, StoreTarget } from './options.js';
 import { iso } from './present.js';
 import { startProgress } from './progress.js';
 import { processLiveContext, unservedWarning } from './serving.js';
+
+const READ_BYTES = 1 << 20;
 
 export function enqueueOne(task: EnqueueOne, target: StoreTarget, json: boolean, io: Io): void {
   const nowMs = io.clock.now();
@@ -37,15 +39,16 @@ export async function enqueueFile(file: string, target: StoreTarget, json: boole
   // Opened on the first full batch, so input that is bad from line 1 creates no database.
   let store: Store | undefined;
   const progress = startProgress(io, input.size);
+  const lines = new LineReader(input.stream as AsyncIterable<Buffer | string>);
   try {
     const result = await enqueueLines({
-      lines: createInterface({ input: input.stream, crlfDelay: Number.POSITIVE_INFINITY }),
+      lines,
       insert: (rows) => {
         store ??= new SqliteStore({ path: target.db, busyTimeoutMs: target.busyTimeoutMs });
         return store.insert(rows);
       },
       now: () => io.clock.now(),
-      onProgress: (bytes, r) => progress.update(bytes, r.enqueued + r.deduplicated),
+      onProgress: (r) => progress.update(lines.bytes, r.enqueued + r.deduplicated),
     });
     progress.stop();
     const summary = { lines: result.lines, enqueued: result.enqueued, deduplicated: result.deduplicated, batches: result.batches };
@@ -85,7 +88,9 @@ async function openInput(file: string, io: Io): Promise<Input> {
     await handle.close();
     throw new DelaydError('E_BAD_OPTION', `Expected \`--file\` to name a readable JSON Lines file, got ${JSON.stringify(file)}: a directory`);
   }
-  const stream = handle.createReadStream({ autoClose: false });
+  // Reads of 1 MiB rather than the default 64 KiB: with small reads the parser kept waiting
+  // for the next one (about 5% of an enqueue of 200,000 lines).
+  const stream = handle.createReadStream({ autoClose: false, highWaterMark: READ_BYTES });
   // A pipe (`--file <(generate)`) has no size, so no progress bar.
   return { stream, size: stat.isFile() ? stat.size : undefined, close: () => handle.close() };
 }

@@ -26,7 +26,7 @@ describe('enqueue and inspect', () => {
     expect(again).toMatchObject({ id: 1, name: 'fast', created: false });
 
     const stats = await cliJson<Record<string, unknown>>(['stats', ...db()]);
-    expect(stats).toMatchObject({ scheduled: 1, running: 0, succeeded: 0, failed: 0, cancelled: 0, cursor: null, daemons: [] });
+    expect(stats).toMatchObject({ scheduled: 1, running: 0, succeeded: 0, failed: 0, cancelled: 0, cursor: null, inBuckets: 0, daemons: [] });
     expect(Date.parse(stats.nextDue as string)).toBeGreaterThan(Date.now() + 50_000);
     expect(stats.busiestSlots).toEqual([{ slot: expect.any(Number), count: 1 }]);
 

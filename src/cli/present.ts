@@ -60,6 +60,7 @@ export function statsJson(stats: Stats, workers: readonly WorkerRow[]) {
     cursor: stats.cursor,
     cursorTime: stats.cursor === null ? null : iso(stats.cursor * 1000),
     nextDue: stats.nextDueMs === null ? null : iso(stats.nextDueMs),
+    inBuckets: stats.inBuckets,
     busiestSlots: stats.busiestSlots,
     daemons: workers.map((w) => ({ owner: w.owner, host: w.host, pid: w.pid, tasks: w.names, started: iso(w.startedMs), seen: iso(w.seenMs) })),
   };
@@ -74,6 +75,7 @@ export function statsText(stats: Stats, workers: readonly WorkerRow[], nowMs: nu
     ['cursor', stats.cursor === null ? 'not started' : `${iso(stats.cursor * 1000)} (second ${stats.cursor})`],
     ['next due', stats.nextDueMs === null ? 'nothing scheduled' : `${iso(stats.nextDueMs)} (${relativeTime(stats.nextDueMs, nowMs)})`],
     ['busiest slots', slots],
+    ['in hour buckets', `${stats.inBuckets} (due in later hours, not in a slot yet)`],
     ['daemons', workers.length === 0 ? 'none' : workers.map((w) => `${w.host}:${w.pid} serves ${w.names.join(', ') || 'nothing'}`).join('\n')],
   ]);
   return `${counts}\n${fields}`;

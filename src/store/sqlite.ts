@@ -287,13 +287,17 @@ export class SqliteStore implements Store {
 
   #statsTx(): Stats {
     const counts = Object.fromEntries(TASK_STATES.map((s) => [s, 0])) as Record<TaskState, number>;
-    for (const row of this.#sql.countByState.all()) counts[row.state] = row.n;
+    let inBuckets = 0;
+    for (const row of this.#sql.countByState.all()) {
+      counts[row.state] = row.n;
+      if (row.state === 'scheduled') inBuckets = row.outside;
+    }
     const inWheel = this.#sql.nextDue.get()?.due_ms ?? null;
     const inBucket = this.#buckets.firstDueMs();
     const nextDueMs = inWheel === null || inBucket === null ? (inWheel ?? inBucket) : Math.min(inWheel, inBucket);
     const cursor = this.#sql.cursor.pluck().get() as number | undefined;
     const busiestSlots = this.#sql.busiestSlots.all().map((r) => ({ slot: r.slot, count: r.n }));
-    return { counts, cursor: cursor ?? null, nextDueMs, busiestSlots };
+    return { counts, cursor: cursor ?? null, nextDueMs, inBuckets, busiestSlots };
   }
 
   #changeState(id: number, from: TaskState, change: () => { changes: number }, verb: string): TaskRow {

@@ -31,7 +31,7 @@ export class StatementSet {
   readonly orphanOwners: Stmt0<unknown>;
   readonly get: Stmt<RawTask>;
   readonly list: Stmt<RawTask>;
-  readonly countByState: Stmt0<{ state: TaskState; n: number }>;
+  readonly countByState: Stmt0<{ state: TaskState; n: number; outside: number }>;
   readonly nextDue: Stmt0<{ due_ms: number }>;
   readonly busiestSlots: Stmt0<{ slot: number; n: number }>;
   readonly cancel: Stmt<unknown>;
@@ -73,8 +73,8 @@ export class StatementSet {
       SELECT * FROM tasks
       WHERE (@state IS NULL OR state = @state) AND (@name IS NULL OR name = @name)
       ORDER BY id DESC LIMIT @limit`);
-    this.countByState = prepare0<{ state: TaskState; n: number }>(
-      `SELECT state, count(*) AS n FROM tasks GROUP BY state`);
+    this.countByState = prepare0<{ state: TaskState; n: number; outside: number }>(
+      `SELECT state, count(*) AS n, sum(in_wheel = 0) AS outside FROM tasks GROUP BY state`);
     this.nextDue = prepare0<{ due_ms: number }>(`
       SELECT due_ms FROM tasks INDEXED BY tasks_wheel WHERE state = 'scheduled' AND in_wheel = 1
       ORDER BY cycle, slot, due_ms LIMIT 1`);

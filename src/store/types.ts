@@ -100,7 +100,9 @@ export interface Stats {
   counts: Record<TaskState, number>;
   cursor: number | null;
   nextDueMs: number | null;
-  /** The busiest slots by number of scheduled tasks. */
+  /** Scheduled tasks due in a later hour, waiting in its bucket: not yet in any slot. */
+  inBuckets: number;
+  /** The busiest slots by number of scheduled tasks (those in the wheel). */
   busiestSlots: { slot: number; count: number }[];
 }
 

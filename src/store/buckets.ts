@@ -25,7 +25,6 @@ export const BUCKET_SQL = {
   dropOne: `DELETE FROM cycle_buckets WHERE id = ?`,
   /** The buckets to join next, earliest cycle first, with their number of ids. */
   upNext: `SELECT id, n FROM cycle_buckets WHERE cycle <= ? ORDER BY cycle, id LIMIT ?`,
-  cursor: `SELECT v FROM meta WHERE k = 'cursor'`,
 } as const;
 
 /** Whether a task of a bulk insert goes into a bucket: it is due beyond `now`'s next cycle. */

@@ -17,6 +17,9 @@ interface WorkerRaw {
 }
 
 /** Named as ClaimedTask's fields, so that a claim's rows need no copy per task. */
+/** The persisted cursor; also read by the upkeep thread (upkeep.ts) through its own connection. */
+export const CURSOR_SQL = `SELECT v FROM meta WHERE k = 'cursor'`;
+
 const CLAIMED_COLUMNS =
   'id, name, args, due_ms AS dueMs, attempts, retries, backoff_ms AS backoffMs, timeout_ms AS timeoutMs';
 
@@ -56,7 +59,7 @@ export class StatementSet {
       INSERT INTO meta (k, v) VALUES ('cursor', @second)
       ON CONFLICT (k) DO UPDATE SET v = max(v, excluded.v)
       RETURNING v`);
-    this.cursor = prepare0(`SELECT v FROM meta WHERE k = 'cursor'`);
+    this.cursor = prepare0(CURSOR_SQL);
     this.release = prepare(`
       UPDATE tasks SET state = 'scheduled', owner = NULL WHERE owner = @owner AND state = 'running'`);
     this.heartbeat = prepare(`

@@ -28,6 +28,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { SLOTS } from '../slot.js';
 import { BUCKET_SQL } from './buckets.js';
+import { CURSOR_SQL } from './statements.js';
 
 const STOP_WAIT_MS = 2000;
 const JOIN_BUDGET = 500;
@@ -92,7 +93,7 @@ export class Upkeep {
       ...options,
       driver,
       closed: this.#closed.buffer,
-      sql: BUCKET_SQL,
+      sql: { ...BUCKET_SQL, cursor: CURSOR_SQL },
       joinBudget: JOIN_BUDGET,
       secondsPerCycle: SLOTS,
     };

@@ -5,12 +5,18 @@
  */
 export interface Clock {
   now(): number;
+  /**
+   * Milliseconds on a clock that never jumps (for measuring elapsed time, such as the age of
+   * the last acknowledged heartbeat). Absent: `now()` is used.
+   */
+  monotonic?(): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
@@ -25,6 +31,7 @@ export interface FakeClockLike {
 export function fromFakeClock(fake: FakeClockLike): Clock {
   return {
     now: () => fake.now,
+    monotonic: () => fake.now,
     setTimeout: (fn, ms) => fake.setTimeout(fn, ms),
     clearTimeout: (handle) => fake.clearTimeout(handle),
   };

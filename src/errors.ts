@@ -18,6 +18,11 @@ export type DelaydErrorCode =
   | 'E_THREAD_CRASHED'
   | 'E_STOPPED'
   | 'E_HANDLER_IMPORT'
+  | 'E_CUT_OFF'
+  | 'E_BAD_RESULT'
+  | 'E_LEASE_LOST'
+  | 'E_BAD_DB_URL'
+  | 'E_USAGE'
   | 'E_DB'
   | 'E_DB_LOCKED'
   | 'E_DB_MISSING'
@@ -26,7 +31,11 @@ export type DelaydErrorCode =
   | 'E_DB_NOT_DELAYD'
   | 'E_DB_READONLY'
   | 'E_DB_FULL'
-  | 'E_DB_CORRUPT';
+  | 'E_DB_CORRUPT'
+  | 'E_BACKEND_UNAVAILABLE'
+  | 'E_BACKEND_READONLY'
+  | 'E_BACKEND_FULL'
+  | 'E_BACKEND_UNKNOWN_OUTCOME';
 
 export class DelaydError extends Error {
   readonly code: DelaydErrorCode;

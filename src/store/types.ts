@@ -9,6 +9,19 @@
  *                           '----owner released or dead--> scheduled (same due time)
  *   scheduled --cancel()--> cancelled
  * `running` means claimed by an owner (a live scheduler): waiting in its memory or executing.
+ *
+ * Attempts and fencing. A claim hands a task to one owner; its attempt number is
+ * `attempts + 1`. The attempt is *open* once its `started` outcome is written, which the
+ * scheduler does before the handler runs: that write is the fence (it applies only while the
+ * task is still `running` under that owner with that many attempts before it), so a task that
+ * was cancelled, rescheduled, put back or re-claimed meanwhile is never started. Every later
+ * outcome of the attempt applies only while the same attempt is still open under that owner.
+ * When an owner's running tasks are put back, each open attempt counts as *cut off*
+ * (`cutOffs + 1`); a cut-off attempt does not count against `retries`.
+ *
+ * Policy. A row stores only the policy given at enqueue (`retries`, `backoffMs`, `timeoutMs`:
+ * null means "not given"); the scheduler that runs the task fills the rest from its handler's
+ * task() options, then from the defaults (see policy.ts).
  */
 import type { Chunk } from '../bits.js';
 
@@ -22,8 +35,9 @@ export interface NewTask {
   dueMs: number;
   createdMs: number;
   key: string | null;
-  retries: number;
-  backoffMs: number;
+  /** Overrides of the handler's policy given at enqueue; null: not given (see policy.ts). */
+  retries: number | null;
+  backoffMs: number | null;
   timeoutMs: number | null;
 }
 
@@ -40,10 +54,13 @@ export interface ClaimedTask {
   name: string;
   args: string;
   dueMs: number;
-  /** Attempts made before this one. */
+  /** Attempts started before this one (cut-off ones included). */
   attempts: number;
-  retries: number;
-  backoffMs: number;
+  /** Of those, how many were cut off: their owner died or stopped before they ended. */
+  cutOffs: number;
+  /** The policy given at enqueue; null: the handler's, else the default (policy.ts). */
+  retries: number | null;
+  backoffMs: number | null;
   timeoutMs: number | null;
 }
 
@@ -56,17 +73,29 @@ export interface TaskRow extends ClaimedTask {
   createdMs: number;
   startedMs: number | null;
   finishedMs: number | null;
+  /** The last failed attempt's stack (or text). */
   lastError: string | null;
+  /** The last failed attempt's DelaydError code (E_TIMEOUT, E_CUT_OFF ...) or the thrown error's own `code`. */
+  lastErrorCode: string | null;
   /** Every failed attempt (retried or final), oldest first. */
   errors: AttemptError[];
   /** JSON text of the handler's return value. */
   result: string | null;
 }
 
-export interface AttemptError {
+/** What is kept of one failed attempt's error. */
+export interface ErrorInfo {
+  /** A DelaydError's code, or the thrown value's own string `code`; null when it has none. */
+  code: string | null;
+  message: string;
+  /** The stack, or the message when there is none: what `lastError` shows. */
+  stack: string;
+}
+
+export interface AttemptError extends ErrorInfo {
   attempt: number;
   atMs: number;
-  /** The error's stack, or its text. */
+  /** The same as `stack` (the field rows written before codes were kept have). */
   error: string;
 }
 
@@ -75,6 +104,8 @@ export interface ClaimRequest {
   /** Claim tasks due at or before this unix second. */
   uptoSecond: number;
   limit: number;
+  /** Only tasks with these names (the ones this owner serves); others wait for their daemon. */
+  names: readonly string[];
 }
 
 export interface ClaimResult {
@@ -83,12 +114,22 @@ export interface ClaimResult {
   cursor: number;
 }
 
-/** One state change of a running attempt; applied in batches (group commit). */
+/**
+ * One state change of an attempt; applied in batches (group commit). `attempt` is the
+ * attempt's number (ClaimedTask.attempts + 1): the fence described at the top.
+ */
 export type Outcome =
-  | { kind: 'started'; id: number; owner: string; atMs: number }
-  | { kind: 'succeeded'; id: number; owner: string; atMs: number; result: string | null }
-  | { kind: 'failed'; id: number; owner: string; atMs: number; error: string }
-  | { kind: 'retry'; id: number; owner: string; atMs: number; error: string; dueMs: number };
+  | { kind: 'started'; id: number; owner: string; attempt: number; atMs: number }
+  | { kind: 'succeeded'; id: number; owner: string; attempt: number; atMs: number; result: string | null }
+  | { kind: 'failed'; id: number; owner: string; attempt: number; atMs: number; error: ErrorInfo }
+  | { kind: 'retry'; id: number; owner: string; attempt: number; atMs: number; error: ErrorInfo; dueMs: number };
+
+export interface RecordResult {
+  /** Per outcome, in the order given: whether it applied (false: the fence refused it). */
+  applied: boolean[];
+  /** The earliest due time of tasks this call scheduled (retries, reduce tasks), or null. */
+  earliestDueMs: number | null;
+}
 
 export interface ListFilter {
   state?: TaskState;
@@ -104,6 +145,16 @@ export interface Stats {
   inBuckets: number;
   /** The busiest slots by number of scheduled tasks (those in the wheel). */
   busiestSlots: { slot: number; count: number }[];
+  /** Scheduled tasks by name (all of them, in the wheel or in buckets). */
+  scheduledByName: Record<string, number>;
+}
+
+/** A handler's declared policy, as a daemon publishes it with its heartbeat. */
+export interface TaskPolicy {
+  retries?: number;
+  backoffMs?: number;
+  timeoutMs?: number | null;
+  maxCutOffs?: number;
 }
 
 export interface WorkerRow {
@@ -111,6 +162,8 @@ export interface WorkerRow {
   host: string;
   pid: number;
   names: string[];
+  /** The declared policy of each served name that declares one. */
+  policies: Record<string, TaskPolicy>;
   startedMs: number;
   beat: number;
   seenMs: number;
@@ -119,14 +172,29 @@ export interface WorkerRow {
 export interface Store {
   insert(tasks: readonly NewTask[]): Inserted[];
   claim(request: ClaimRequest): ClaimResult;
-  /** Applies outcomes in one transaction; returns how many still belonged to their owner. */
-  record(outcomes: readonly Outcome[]): number;
-  /** Puts an owner's running tasks back to scheduled; returns how many. */
+  /**
+   * Applies outcomes in one transaction, each behind its fence. A value the backend refuses
+   * fails the whole call (nothing applied), so a caller can retry the outcomes one by one.
+   */
+  record(outcomes: readonly Outcome[]): RecordResult;
+  /**
+   * Puts an owner's running tasks back to scheduled (due time unchanged; open attempts count
+   * as cut off) and deletes its worker row, in one transaction; returns how many.
+   */
   release(owner: string): number;
+  /**
+   * The same for an owner judged dead, only while its worker row still has the beat count the
+   * caller observed (null: it has no worker row): returns how many were put back, or null when
+   * the owner has beaten since (it lives) and nothing changed.
+   */
+  bury(owner: string, beat: number | null): number | null;
 
-  heartbeat(worker: Omit<WorkerRow, 'beat' | 'seenMs'>, atMs: number): void;
+  /**
+   * Inserts or renews the owner's worker row. Returns false when the row was not there
+   * although `continuing` says it should be: another scheduler buried this owner.
+   */
+  heartbeat(worker: Omit<WorkerRow, 'beat' | 'seenMs'>, atMs: number, continuing: boolean): boolean;
   workers(): WorkerRow[];
-  forgetWorker(owner: string): void;
   /** Owners that hold running tasks but have no worker row. */
   orphanOwners(): string[];
 
@@ -145,9 +213,6 @@ export interface Store {
   batchChunks(id: number, chunk?: number): Chunk[];
   /** The task rows of items from `fromIndex` on, by index; purged items are missing. */
   batchItems(id: number, fromIndex: number, limit: number): BatchItemRow[];
-  /** How many reduce tasks this handle's record() and cancel() have inserted; only ever grows. */
-  reducesScheduled(): number;
-
   close(): void;
 }
 
@@ -160,8 +225,8 @@ export interface NewBatch {
   createdMs: number;
   /** When the reduce of an empty batch is due (a batch with items reduces when they are done). */
   dueMs: number;
-  /** Scheduled with args [batchId] once every item has a final outcome. */
-  reduce: { name: string; retries: number; backoffMs: number; timeoutMs: number | null } | null;
+  /** Scheduled with args [batchId] once every item has a final outcome; policy fields as in NewTask. */
+  reduce: { name: string; retries: number | null; backoffMs: number | null; timeoutMs: number | null } | null;
 }
 
 export interface InsertedBatch {
@@ -194,4 +259,5 @@ export interface BatchItemRow {
   state: TaskState;
   result: string | null;
   lastError: string | null;
+  lastErrorCode: string | null;
 }

@@ -12,7 +12,7 @@ import { chunkOf, indicesWith, statusIn, type ItemStatus } from './bits.js';
 import { DelaydError, describe } from './errors.js';
 import type { BatchRow, NewBatch, NewTask, Store, TaskState } from './store/types.js';
 import type { TaskMethods } from './task.js';
-import { buildNewTask, checkDelayOptions, DEFAULT_TASK_OPTIONS, dueMsOf, type DelayOptions, type TaskOptions } from './validate.js';
+import { buildRow, checkDelayOptions, dueMsOf, rowBase, type DelayOptions, type TaskOptions } from './validate.js';
 
 export type { ItemStatus } from './bits.js';
 
@@ -132,14 +132,19 @@ export class Batch {
   }
 }
 
-/** Checks map()'s options and builds the batch row and one task row per item. */
+/**
+ * Checks map()'s options and builds the batch row and one task row per item. Like delay(),
+ * the rows carry only the policy given in `options`; the reduce row none (its handler's
+ * policy applies when it runs).
+ */
 export function buildBatch(input: {
   name: string;
   items: unknown;
   options: unknown;
-  defaults: TaskOptions;
-  /** The reduce task's own defaults (retries, backoff, timeout), when it has some. */
-  reduceDefaults: (name: string) => TaskOptions | undefined;
+  /** Ignored (the handler's policy applies at run time); kept until scheduler.ts stops passing it. */
+  defaults?: TaskOptions;
+  /** Ignored, as `defaults`. */
+  reduceDefaults?: (name: string) => TaskOptions | undefined;
   nowMs: number;
   maxArgsBytes: number;
 }): { batch: NewBatch; tasks: NewTask[] } {
@@ -149,10 +154,9 @@ export function buildBatch(input: {
   }
   const { key, reduce, ...when } = checkMapOptions(input.options);
   const delay = checkDelayOptions(when);
-  const tasks = input.items.map((args: unknown) =>
-    buildNewTask({ name, args, when: delay, defaults: input.defaults, nowMs, maxArgsBytes: input.maxArgsBytes }),
-  );
-  const reduceTask = reduceRow(reduce, input.reduceDefaults);
+  const base = rowBase(name, nowMs, input.maxArgsBytes);
+  const tasks = input.items.map((args: unknown) => buildRow(base, args, delay));
+  const reduceTask = reduce ? { name: reduce.taskName, retries: null, backoffMs: null, timeoutMs: null } : null;
   return { batch: { name, key: key ?? null, createdMs: nowMs, dueMs: dueMsOf(delay, nowMs), reduce: reduceTask }, tasks };
 }
 
@@ -168,16 +172,4 @@ function checkMapOptions(options: unknown): MapOptions {
     throw new DelaydError('E_BAD_OPTION', `Expected \`reduce\` to be a function decorated with task(), got ${describe(reduce)}`);
   }
   return { ...rest, key, reduce };
-}
-
-function reduceRow(reduce: MapOptions['reduce'], defaultsOf: (name: string) => TaskOptions | undefined): NewBatch['reduce'] {
-  if (!reduce) return null;
-  const defaults = defaultsOf(reduce.taskName) ?? {};
-  const timeout = defaults.timeout ?? DEFAULT_TASK_OPTIONS.timeout;
-  return {
-    name: reduce.taskName,
-    retries: defaults.retries ?? DEFAULT_TASK_OPTIONS.retries,
-    backoffMs: Math.round((defaults.backoff ?? DEFAULT_TASK_OPTIONS.backoff) * 1000),
-    timeoutMs: timeout === null ? null : Math.round(timeout * 1000),
-  };
 }

@@ -4,7 +4,7 @@
  */
 import { availableParallelism, hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from './clock.js';
 import { DelaydError, describe } from './errors.js';
@@ -34,6 +34,11 @@ export interface SchedulerOptions {
   drainMs?: number;
   /** Largest JSON size of one task's args, in bytes. @default 65536 */
   maxArgsBytes?: number;
+  /**
+   * Attempts cut off by the death of their owner before a task fails with E_CUT_OFF, for
+   * handlers that do not set their own in task(). @default 3
+   */
+  maxCutOffs?: number;
   /** SQLite synchronous mode: 'normal' survives a process crash, 'full' also a power cut. @default 'normal' */
   synchronous?: 'normal' | 'full';
   /** An id for this scheduler in the owner column of running tasks. @default host:pid:random */
@@ -56,6 +61,7 @@ export interface ResolvedOptions {
   leaseMs: number;
   drainMs: number;
   maxArgsBytes: number;
+  maxCutOffs: number;
   synchronous: 'normal' | 'full';
   owner: string;
   threads: number;
@@ -70,7 +76,23 @@ export const DEFAULTS = {
   leaseMs: 30_000,
   drainMs: 10_000,
   maxArgsBytes: 65_536,
+  maxCutOffs: 3,
 } as const;
+
+/** The longest delay Node's timers keep; a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** [min, max] of each numeric option; the ones that become timers stay within MAX_TIMER_MS. */
+const RANGES: Record<keyof typeof DEFAULTS, readonly [number, number]> = {
+  concurrency: [1, 1_000_000],
+  queueSize: [1, 10_000_000],
+  lookaheadMs: [0, 999],
+  heartbeatMs: [1, MAX_TIMER_MS],
+  leaseMs: [1, MAX_TIMER_MS],
+  drainMs: [0, MAX_TIMER_MS],
+  maxArgsBytes: [1, 1 << 30],
+  maxCutOffs: [0, 1000],
+};
 
 const KNOWN = new Set([
   'db', 'store', 'clock', 'logger', 'synchronous', 'owner', 'threads', 'threadModules', ...Object.keys(DEFAULTS),
@@ -89,18 +111,16 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
   const numbers = Object.fromEntries(
     Object.entries(DEFAULTS).map(([key, fallback]) => {
       const value = (options as Record<string, unknown>)[key] ?? fallback;
-      return [key, checkInteger(key, value, key === 'lookaheadMs' ? 0 : 1)];
+      const [min, max] = RANGES[key as keyof typeof DEFAULTS];
+      return [key, checkInteger(key, value, min, max)];
     }),
   ) as Record<keyof typeof DEFAULTS, number>;
   if (options.synchronous !== undefined && options.synchronous !== 'normal' && options.synchronous !== 'full') {
     throw new DelaydError('E_BAD_OPTION', `Expected \`synchronous\` to be 'normal' or 'full', got ${describe(options.synchronous)}`);
   }
-  if (numbers.lookaheadMs >= 1000) {
-    throw new DelaydError('E_BAD_OPTION', `Expected \`lookaheadMs\` to be below 1000, got ${describe(numbers.lookaheadMs)}`);
-  }
   return {
     ...numbers,
-    db: options.db ?? defaultDbPath(),
+    db: checkDbPath(options.db ?? defaultDbPath(), '`db`'),
     store: options.store,
     clock: options.clock ?? systemClock,
     logger: options.logger ?? createLogger(),
@@ -120,9 +140,34 @@ function moduleUrls(modules: unknown): string[] {
   return modules.map((m: string) => (/^[a-z][a-z0-9+.-]+:/i.test(m) && !isAbsolute(m) ? m : pathToFileURL(resolve(m)).href));
 }
 
-function checkInteger(name: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new DelaydError('E_BAD_OPTION', `Expected \`${name}\` to be an integer >= ${min}, got ${describe(value)}`);
+function checkInteger(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new DelaydError('E_BAD_OPTION', `Expected \`${name}\` to be an integer ${range}, got ${describe(value)}`);
   }
   return value;
+}
+
+/**
+ * The SQLite file a `db` option names: a path, or a file: URL (made a path). Another scheme
+ * (redis://, postgres://) is refused: there is no backend for it yet, and taking it for a
+ * relative path would fail later with a puzzling error, or create a file named like a URL.
+ * `what` names the option in messages (`db`, --db, $DELAYD_DB).
+ */
+export function checkDbPath(db: unknown, what = '`db`'): string {
+  if (typeof db !== 'string') throw new DelaydError('E_BAD_OPTION', `Expected ${what} to be a SQLite file path, got ${describe(db)}`);
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(db)?.[1];
+  if (scheme !== undefined && scheme.toLowerCase() !== 'file') {
+    throw new DelaydError(
+      'E_BAD_DB_URL',
+      `delayd has no backend for ${scheme.toLowerCase()}:// yet; ${what} takes a SQLite file path (or a file: URL), got ${JSON.stringify(db)}`,
+    );
+  }
+  if (!/^file:/i.test(db)) return db;
+  try {
+    // file:///abs/path, or file:relative/path (SQLite's own URI form, relative to the cwd).
+    return /^file:\/\//i.test(db) ? fileURLToPath(db) : decodeURIComponent(db.slice(5).split(/[?#]/)[0] as string);
+  } catch (error) {
+    throw new DelaydError('E_BAD_DB_URL', `Expected ${what} to be a SQLite file path or a file: URL, got ${JSON.stringify(db)} (${(error as Error).message})`);
+  }
 }

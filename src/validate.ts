@@ -1,31 +1,43 @@
 /**
  * Checks what a caller hands to delay() and turns it into a row to insert. Everything is
  * checked before anything is written, so bad input changes nothing.
+ *
+ * Bounds: a due time (from a countdown, an eta, or a retry) must be a time a Date can hold
+ * (at most 8.64e15 ms); a duration that becomes a timer (timeout) must fit Node's timers
+ * (at most 2147483647 ms), else it would silently fire after 1 ms. Backoff is bounded the same
+ * way; the runtime clamps what doubling it for each retry makes of it.
  */
+import { serializeArgs } from './args.js';
+import { checkEtaMs, MAX_DUE_MS, parseEtaString } from './eta.js';
 import { DelaydError, describe } from './errors.js';
 import type { NewTask } from './store/types.js';
+
+export { serializeArgs } from './args.js';
+export { MAX_DUE_MS } from './eta.js';
 
 /** When and how one task runs; every field is optional. */
 export interface DelayOptions {
   /** Seconds from now (fractions allowed). Exclusive with `eta`. @default 0 */
   countdown?: number;
-  /** An absolute due time: a Date, unix milliseconds, or an ISO 8601 string. */
+  /** An absolute due time: a Date, unix milliseconds, or an ISO 8601 string (see eta.ts). */
   eta?: Date | number | string;
   /** Idempotency key: while a task with this key is unfinished, delay() returns it instead. */
   key?: string;
-  /** Attempts after the first one before the task is `failed`. */
+  /** Attempts after the first one before the task is `failed`; overrides the handler's. */
   retries?: number;
-  /** Seconds before the first retry; doubles for each next one, with jitter. */
+  /** Seconds before the first retry; doubles for each next one, with jitter; overrides the handler's. */
   backoff?: number;
-  /** Seconds a single attempt may run before it is aborted and counted as failed. */
+  /** Seconds a single attempt may run before it is aborted and counted as failed; overrides the handler's. */
   timeout?: number;
 }
 
-/** Per-task defaults, given to task(name, options). */
+/** A handler's policy, given to task(name, options); enqueue options override it per task. */
 export interface TaskOptions {
   retries?: number;
   backoff?: number;
   timeout?: number;
+  /** Attempts cut off by the death of their daemon before the task fails with E_CUT_OFF. @default 3 */
+  maxCutOffs?: number;
   /**
    * Where the handler runs: 'none' in the scheduler's own thread, 'thread' in its pool of
    * worker threads (for CPU-bound work; see the scheduler's `threads` and `threadModules`).
@@ -39,16 +51,31 @@ export type Isolation = (typeof ISOLATIONS)[number];
 
 export const DEFAULT_TASK_OPTIONS = { retries: 0, backoff: 1, timeout: null as number | null };
 
+/** The longest delay Node's timers keep (2^31 - 1 ms); longer ones fire after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+/** The same in whole seconds, as messages say it. */
+export const MAX_TIMER_S = 2_147_483;
+
 const DELAY_KEYS = new Set(['countdown', 'eta', 'key', 'retries', 'backoff', 'timeout']);
-const TASK_KEYS = new Set(['retries', 'backoff', 'timeout', 'isolation']);
+const TASK_KEYS = new Set(['retries', 'backoff', 'timeout', 'maxCutOffs', 'isolation']);
 const MAX_NAME_LENGTH = 200;
 const MAX_KEY_LENGTH = 200;
+// C0 controls, DEL and C1 controls: they would reach terminals and logs raw.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// A surrogate half without its other half: SQLite stores it as invalid UTF-8, read back as U+FFFD.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 export function checkName(name: unknown): string {
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH) {
     throw new DelaydError(
       'E_BAD_NAME',
       `Expected a task name to be a non-empty string of at most ${MAX_NAME_LENGTH} characters, got ${describe(name)}`,
+    );
+  }
+  if (CONTROL.test(name) || LONE_SURROGATE.test(name)) {
+    throw new DelaydError(
+      'E_BAD_NAME',
+      `Expected a task name without control characters or lone surrogates, got ${JSON.stringify(name)}`,
     );
   }
   return name;
@@ -58,8 +85,9 @@ export function checkTaskOptions(options: unknown): TaskOptions {
   const record = checkRecord(options, 'task options', TASK_KEYS);
   return {
     retries: optionalCount(record.retries, 'retries'),
-    backoff: optionalSeconds(record.backoff, 'backoff'),
-    timeout: optionalSeconds(record.timeout, 'timeout', true),
+    backoff: optionalBackoff(record.backoff),
+    timeout: optionalTimeout(record.timeout),
+    maxCutOffs: optionalCount(record.maxCutOffs, 'maxCutOffs'),
     isolation: optionalIsolation(record.isolation),
   };
 }
@@ -78,10 +106,10 @@ export function checkDelayOptions(when: unknown): DelayOptions {
     throw new DelaydError('E_BAD_OPTION', 'Expected either `countdown` or `eta`, got both');
   }
   const key = record.key;
-  if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH)) {
+  if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH || LONE_SURROGATE.test(key))) {
     throw new DelaydError(
       'E_BAD_OPTION',
-      `Expected \`key\` to be a non-empty string of at most ${MAX_KEY_LENGTH} characters, got ${describe(key)}`,
+      `Expected \`key\` to be a non-empty string of at most ${MAX_KEY_LENGTH} characters without lone surrogates, got ${describe(key)}`,
     );
   }
   return {
@@ -89,11 +117,12 @@ export function checkDelayOptions(when: unknown): DelayOptions {
     eta: record.eta === undefined ? undefined : (record.eta as DelayOptions['eta']),
     key: key as string | undefined,
     retries: optionalCount(record.retries, 'retries'),
-    backoff: optionalSeconds(record.backoff, 'backoff'),
-    timeout: optionalSeconds(record.timeout, 'timeout', true),
+    backoff: optionalBackoff(record.backoff),
+    timeout: optionalTimeout(record.timeout),
   };
 }
 
+/** Seconds from now; the due time it gives is checked against MAX_DUE_MS by dueFromCountdown. */
 export function checkCountdown(countdown: unknown): number {
   if (typeof countdown !== 'number' || !Number.isFinite(countdown) || countdown < 0) {
     throw new DelaydError(
@@ -101,106 +130,49 @@ export function checkCountdown(countdown: unknown): number {
       `Expected \`countdown\` to be a finite number of seconds >= 0, got ${describe(countdown)}`,
     );
   }
+  if (countdown > MAX_DUE_MS / 1000) throw countdownTooLarge(countdown);
   return countdown;
 }
 
-/** Unix milliseconds of an eta given as a Date, a number of milliseconds, or an ISO string. */
+/** The due time of a countdown given at `nowMs`, refused when past what a Date can hold. */
+export function dueFromCountdown(countdown: number, nowMs: number): number {
+  const dueMs = nowMs + toMs(countdown);
+  if (dueMs > MAX_DUE_MS) throw countdownTooLarge(countdown);
+  return dueMs;
+}
+
+function countdownTooLarge(countdown: number): DelaydError {
+  return new DelaydError(
+    'E_BAD_COUNTDOWN',
+    `Expected \`countdown\` to be small enough that the due time stays within ${MAX_DUE_MS} unix ms (+275760-09-13), got ${describe(countdown)}`,
+  );
+}
+
+/** Unix milliseconds of an eta given as a Date, a number of milliseconds, or a string (see eta.ts). */
 export function etaToMs(eta: unknown): number {
-  let ms = Number.NaN;
-  if (eta instanceof Date) ms = eta.getTime();
-  else if (typeof eta === 'number') ms = eta;
-  else if (typeof eta === 'string' && eta.trim() !== '') ms = Date.parse(eta);
-  if (!Number.isFinite(ms) || ms < 0 || ms > 8.64e15) {
-    throw new DelaydError(
-      'E_BAD_ETA',
-      `Expected \`eta\` to be a valid Date, unix milliseconds or ISO 8601 time, got ${describe(eta)}`,
-    );
-  }
-  return Math.ceil(ms);
+  if (typeof eta === 'string') return parseEtaString(eta);
+  if (eta instanceof Date || typeof eta === 'number') return checkEtaMs(eta instanceof Date ? eta.getTime() : eta, eta);
+  throw new DelaydError('E_BAD_ETA', `Expected \`eta\` to be a valid Date, unix milliseconds or ISO 8601 time, got ${describe(eta)}`);
 }
 
 export function dueMsOf(options: DelayOptions, nowMs: number): number {
   if (options.eta !== undefined) return etaToMs(options.eta);
-  return nowMs + Math.round((options.countdown ?? 0) * 1000);
+  return dueFromCountdown(options.countdown ?? 0, nowMs);
 }
 
 /**
- * Serialises handler args, refusing what JSON would silently change or drop. Runs once per
- * task, so the common case stays cheap: a quick walk that builds no paths, and a byte count
- * only when the JSON could be over the limit.
+ * The delay of `this.retry(seconds)` at `nowMs`, in ms: seconds >= 0 whose due time stays
+ * within what a Date can hold (a retry due at Infinity or past 8.64e15 could not be stored).
  */
-export function serializeArgs(args: unknown, maxBytes: number): string {
-  if (!Array.isArray(args)) {
-    throw new DelaydError('E_BAD_ARGS', `Expected \`args\` to be an array, got ${describe(args)}`);
+export function retryDelayMs(seconds: unknown, nowMs: number): number {
+  const ok = typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 && nowMs + toMs(seconds) <= MAX_DUE_MS;
+  if (!ok) {
+    throw new DelaydError(
+      'E_BAD_OPTION',
+      `Expected retry seconds to be a finite number >= 0 that keeps the due time within ${MAX_DUE_MS} unix ms, got ${describe(seconds)}`,
+    );
   }
-  // The quick walk says "fine" or "look closer"; the full check finds what is wrong and where.
-  if (!isPlainJson(args, 0)) checkJsonValue(args, 'args', new Set());
-  const json = JSON.stringify(args);
-  // UTF-8 needs at most 3 bytes per UTF-16 code unit, so short JSON cannot be over the limit.
-  if (json.length * 3 > maxBytes) {
-    const bytes = Buffer.byteLength(json);
-    if (bytes > maxBytes) {
-      throw new DelaydError(
-        'E_ARGS_TOO_LARGE',
-        `Expected \`args\` to serialise to at most ${maxBytes} bytes of JSON, got ${bytes} bytes`,
-      );
-    }
-  }
-  return json;
-}
-
-/** Nesting the quick walk follows; deeper values (and cycles, which never end) go to the full check. */
-const QUICK_DEPTH = 32;
-
-/**
- * True when `value` is certainly what checkJsonValue accepts; false when it may not be. It
- * keeps no set of seen objects and builds no paths, which is most of the full check's cost.
- */
-function isPlainJson(value: unknown, depth: number): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(value);
-    case 'object':
-      break;
-    default:
-      return false;
-  }
-  if (value === null) return true;
-  if (depth >= QUICK_DEPTH) return false;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
-    return true;
-  }
-  const proto = Object.getPrototypeOf(value) as unknown;
-  if (proto !== Object.prototype && proto !== null) return false;
-  const record = value as Record<string, unknown>;
-  for (const key in record) if (!isPlainJson(record[key], depth + 1)) return false;
-  return true;
-}
-
-function checkJsonValue(value: unknown, path: string, seen: Set<object>): void {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
-  if (typeof value === 'number') {
-    if (Number.isFinite(value)) return;
-    throw badArg(path, `a finite number`, value);
-  }
-  if (typeof value !== 'object') throw badArg(path, 'a JSON value', value);
-  if (seen.has(value)) throw new DelaydError('E_BAD_ARGS', `Expected \`args\` to be JSON-serialisable, got a circular reference at ${path}`);
-  const proto = Object.getPrototypeOf(value) as unknown;
-  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) {
-    throw badArg(path, 'a plain object, array, string, finite number, boolean or null', value);
-  }
-  seen.add(value);
-  if (Array.isArray(value)) value.forEach((item, i) => checkJsonValue(item, `${path}[${i}]`, seen));
-  else for (const [k, v] of Object.entries(value)) checkJsonValue(v, `${path}.${k}`, seen);
-  seen.delete(value);
-}
-
-function badArg(path: string, expected: string, value: unknown): DelaydError {
-  return new DelaydError('E_BAD_ARGS', `Expected ${path} to be ${expected}, got ${describe(value)}`);
+  return toMs(seconds as number);
 }
 
 function checkRecord(value: unknown, what: string, allowed: Set<string>): Record<string, unknown> {
@@ -228,68 +200,59 @@ function optionalCount(value: unknown, name: string): number | undefined {
   return value;
 }
 
-function optionalSeconds(value: unknown, name: string, positive = false): number | undefined {
+/** 0 to 2147483 s: the first retry's delay; doubling it is clamped at run time. */
+function optionalBackoff(value: unknown): number | undefined {
   if (value === undefined) return undefined;
-  const ok = typeof value === 'number' && Number.isFinite(value) && (positive ? value > 0 : value >= 0);
-  if (!ok) {
-    throw new DelaydError(
-      'E_BAD_OPTION',
-      `Expected \`${name}\` to be a finite number of seconds ${positive ? '> 0' : '>= 0'}, got ${describe(value)}`,
-    );
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMER_S) {
+    throw new DelaydError('E_BAD_OPTION', `Expected \`backoff\` to be a number of seconds from 0 to ${MAX_TIMER_S} (at most ${MAX_TIMER_S} s), got ${describe(value)}`);
   }
-  return value as number;
+  return value;
 }
 
-/** What every row of one enqueue call shares: its task, its time and the task's defaults. */
+/** 0.001 to 2147483 s: it becomes a timer, so it must be a whole ms > 0 that Node keeps. */
+function optionalTimeout(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0.001 || value > MAX_TIMER_S) {
+    throw new DelaydError('E_BAD_OPTION', `Expected \`timeout\` to be a number of seconds from 0.001 to ${MAX_TIMER_S} (at most ${MAX_TIMER_S} s), got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** What every row of one enqueue call shares: its task and its time. */
 export interface RowBase {
   name: string;
   nowMs: number;
   maxArgsBytes: number;
-  retries: number;
-  backoffMs: number;
-  timeoutMs: number | null;
-}
-
-/** Resolves the task's defaults once per call rather than once per row. */
-export function rowBase(name: string, defaults: TaskOptions, nowMs: number, maxArgsBytes: number): RowBase {
-  const timeout = defaults.timeout ?? DEFAULT_TASK_OPTIONS.timeout;
-  return {
-    name,
-    nowMs,
-    maxArgsBytes,
-    retries: defaults.retries ?? DEFAULT_TASK_OPTIONS.retries,
-    backoffMs: toMs(defaults.backoff ?? DEFAULT_TASK_OPTIONS.backoff),
-    timeoutMs: timeout === null ? null : toMs(timeout),
-  };
 }
 
 /**
- * Builds the row for one item: task defaults < the item's options. `when` is checked before
- * `args`. A bare countdown, the bulk case, needs no options object.
+ * No policy here: a row carries only what its own call gives (retries, backoff, timeout),
+ * and the daemon that runs it fills the rest from its handler (see policy.ts).
+ */
+export function rowBase(name: string, nowMs: number, maxArgsBytes: number): RowBase {
+  return { name, nowMs, maxArgsBytes };
+}
+
+/**
+ * Builds the row for one item from its own options. `when` is checked before `args`. A bare
+ * countdown, the bulk case, needs no options object.
  */
 export function buildRow(base: RowBase, args: unknown, when: unknown): NewTask {
   if (when === undefined || typeof when === 'number') {
-    const dueMs = base.nowMs + (when === undefined ? 0 : toMs(checkCountdown(when)));
-    return newTask(base, serializeArgs(args, base.maxArgsBytes), dueMs, null, base.retries, base.backoffMs, base.timeoutMs);
+    const dueMs = when === undefined ? base.nowMs : dueFromCountdown(checkCountdown(when), base.nowMs);
+    return newTask(base, serializeArgs(args, base.maxArgsBytes), dueMs, null, null, null, null);
   }
   const options = checkDelayOptions(when);
   const argsJson = serializeArgs(args, base.maxArgsBytes);
-  const timeoutMs = options.timeout === undefined ? base.timeoutMs : toMs(options.timeout);
-  const backoffMs = options.backoff === undefined ? base.backoffMs : toMs(options.backoff);
+  const timeoutMs = options.timeout === undefined ? null : toMs(options.timeout);
+  const backoffMs = options.backoff === undefined ? null : toMs(options.backoff);
   const dueMs = dueMsOf(options, base.nowMs);
-  return newTask(base, argsJson, dueMs, options.key ?? null, options.retries ?? base.retries, backoffMs, timeoutMs);
+  return newTask(base, argsJson, dueMs, options.key ?? null, options.retries ?? null, backoffMs, timeoutMs);
 }
 
-/** Builds the row for one delay() call: task defaults < per-call options. */
-export function buildNewTask(input: {
-  name: string;
-  args: unknown;
-  when: unknown;
-  defaults: TaskOptions;
-  nowMs: number;
-  maxArgsBytes: number;
-}): NewTask {
-  return buildRow(rowBase(input.name, input.defaults, input.nowMs, input.maxArgsBytes), input.args, input.when);
+/** Builds the row for one delay() call. */
+export function buildNewTask(input: { name: string; args: unknown; when: unknown; nowMs: number; maxArgsBytes: number }): NewTask {
+  return buildRow(rowBase(input.name, input.nowMs, input.maxArgsBytes), input.args, input.when);
 }
 
 // One literal, so every row has the same shape (hidden class) for the store's loop.
@@ -298,8 +261,8 @@ function newTask(
   args: string,
   dueMs: number,
   key: string | null,
-  retries: number,
-  backoffMs: number,
+  retries: number | null,
+  backoffMs: number | null,
   timeoutMs: number | null,
 ): NewTask {
   return { name: base.name, args, dueMs, createdMs: base.nowMs, key, retries, backoffMs, timeoutMs };

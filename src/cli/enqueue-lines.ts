@@ -82,7 +82,7 @@ class RowMaker {
   parse(line: string, nowMs: number): NewTask {
     const record = parseObject(line);
     const name = checkName(record.name);
-    if (this.#base?.name !== name || this.#base.nowMs !== nowMs) this.#base = rowBase(name, {}, nowMs, DEFAULTS.maxArgsBytes);
+    if (this.#base?.name !== name || this.#base.nowMs !== nowMs) this.#base = rowBase(name, nowMs, DEFAULTS.maxArgsBytes);
     const args = record.args === undefined ? [] : record.args;
     // A bare countdown (the bulk case) goes as a number: no object of the other fields to check.
     if (hasOnlyCountdown(record)) return buildRow(this.#base, args, record.countdown);

@@ -23,7 +23,7 @@ const READ_BYTES = 1 << 20;
 export function enqueueOne(task: EnqueueOne, target: StoreTarget, json: boolean, io: Io): void {
   const nowMs = io.clock.now();
   const name = checkName(task.name);
-  const row = buildNewTask({ name, args: task.args, when: task.when, defaults: {}, nowMs, maxArgsBytes: DEFAULTS.maxArgsBytes });
+  const row = buildNewTask({ name, args: task.args, when: task.when, nowMs, maxArgsBytes: DEFAULTS.maxArgsBytes });
   withStore(target, { mustExist: false }, (store) => {
     const [inserted] = store.insert([row]);
     if (!inserted) throw new DelaydError('E_DB', 'The store inserted nothing');

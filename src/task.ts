@@ -6,6 +6,7 @@
 import type { Batch, MapOptions } from './batch.js';
 import { DelaydError } from './errors.js';
 import type { Handler, TaskContext } from './runner.js';
+import type { TaskPolicy } from './store/types.js';
 import { checkName, checkTaskOptions, type DelayOptions, type TaskOptions } from './validate.js';
 
 // No `this` in the constraint: a handler that wants its context declares `this: TaskContext`,
@@ -51,6 +52,18 @@ export interface TaskDefinition {
   name: string;
   handler: Handler;
   options: TaskOptions;
+  /** What the options declare of the policy, in ms (policy.ts): what runs the handler's tasks. */
+  policy: TaskPolicy;
+}
+
+/** The policy a handler's task() options declare, in milliseconds; undeclared fields are absent. */
+export function declaredPolicy(options: TaskOptions): TaskPolicy {
+  const policy: TaskPolicy = {};
+  if (options.retries !== undefined) policy.retries = options.retries;
+  if (options.backoff !== undefined) policy.backoffMs = Math.round(options.backoff * 1000);
+  if (options.timeout !== undefined) policy.timeoutMs = options.timeout === null ? null : Math.round(options.timeout * 1000);
+  if (options.maxCutOffs !== undefined) policy.maxCutOffs = options.maxCutOffs;
+  return policy;
 }
 
 export class Registry {
@@ -66,6 +79,13 @@ export class Registry {
 
   get(name: string): TaskDefinition | undefined {
     return this.#tasks.get(name);
+  }
+
+  /** The declared policy of each registered name that declares one (what a heartbeat publishes). */
+  policies(): Record<string, TaskPolicy> {
+    const policies: Record<string, TaskPolicy> = {};
+    for (const [name, definition] of this.#tasks) if (Object.keys(definition.policy).length > 0) policies[name] = definition.policy;
+    return policies;
   }
 
   names(): string[] {
@@ -85,7 +105,7 @@ export function taskFactory(registry: Registry, enqueuer: () => Enqueuer) {
         throw new DelaydError('E_BAD_ARGS', `Expected task() to decorate a function, got ${typeof fn}`);
       }
       const name = explicitName ?? checkName(context ? String(context.name) : fn.name);
-      registry.register({ name, handler: fn as Handler, options });
+      registry.register({ name, handler: fn as Handler, options, policy: declaredPolicy(options) });
       return decorate(fn, name, options, enqueuer);
     };
   };

@@ -13,7 +13,8 @@
  * `this.signal` never aborts here: a timeout or a stop terminates the whole thread instead.
  */
 import { RetryLater } from './errors.js';
-import { errorText, makeContext, toResultJson, type Handler } from './runner.js';
+import { errorInfo, errorText, resultJson } from './attempt-error.js';
+import { makeContext, type Handler } from './runner.js';
 import type { ThreadReply, ThreadRequest } from './threads.js';
 
 const imported = new Map<string, Promise<Record<string, unknown>>>();
@@ -35,13 +36,18 @@ export default async function runInThread(request: ThreadRequest): Promise<Threa
     const where = request.modules.length === 0 ? 'no threadModules were given' : `looked in ${request.modules.join(', ')}`;
     return { ok: false, unknown: true, text: `No handler is registered for task "${request.name}" in the worker thread (${where})` };
   }
-  const task = { id: request.id, name: request.name, args: '', dueMs: request.dueMs, attempts: request.attempt - 1, retries: 0, backoffMs: 0, timeoutMs: null };
+  const task = {
+    id: request.id, name: request.name, args: '', dueMs: request.dueMs, attempts: request.attempt - 1, cutOffs: 0,
+    retries: null, backoffMs: null, timeoutMs: null,
+  };
   try {
     const result = await handler.apply(makeContext(task, { signal: never }), request.args as never[]);
-    return { ok: true, json: toResultJson(result) };
+    // resultJson throws E_BAD_RESULT for what is not JSON: answered below like any error.
+    return { ok: true, json: resultJson(result) };
   } catch (error) {
     if (error instanceof RetryLater) return { ok: false, text: errorText(error), retryMs: error.delayMs, reason: error.message };
-    return { ok: false, text: errorText(error) };
+    const info = errorInfo(error);
+    return { ok: false, text: info.stack, message: info.message, code: info.code };
   }
 }
 

@@ -13,11 +13,13 @@
  * piscina's abort signal: a timeout or a stop terminates the thread running it, and piscina
  * starts a fresh one. A thread that dies (process.exit, an uncaught error, out of memory)
  * rejects only its own attempt, which the runner records as failed.
- * The pool opens on the first thread task, so schedulers without one start no thread.
+ * The pool opens on the first thread task, so schedulers without one start no thread, and
+ * piscina itself is imported only then (it is not loaded by schedulers that never use it).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
+import { errorInfo } from './attempt-error.js';
 import { DelaydError, RetryLater } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Execute, TaskContext } from './runner.js';
@@ -35,7 +37,7 @@ export interface ThreadRequest {
 /** What the worker answers: the handler's outcome as data (its errors do not cross as objects). */
 export type ThreadReply =
   | { ok: true; json: string | null }
-  | { ok: false; text: string; retryMs?: number; reason?: string; unknown?: boolean };
+  | { ok: false; text: string; message?: string; code?: string | null; retryMs?: number; reason?: string; unknown?: boolean };
 
 export interface ThreadPoolOptions {
   threads: number;
@@ -49,7 +51,7 @@ const WORKER = new URL('./thread-worker.js', import.meta.url);
 export class ThreadPool {
   readonly #o: ThreadPoolOptions;
   readonly #slots: Slots;
-  #pool: Piscina | undefined;
+  #pool: Promise<Piscina> | undefined;
 
   constructor(options: ThreadPoolOptions) {
     this.#o = options;
@@ -78,10 +80,11 @@ export class ThreadPool {
     };
     let reply: ThreadReply;
     try {
-      reply = (await this.#open().run(request, { signal: context.signal })) as ThreadReply;
+      const pool = await this.#open();
+      reply = (await pool.run(request, { signal: context.signal })) as ThreadReply;
     } catch (error) {
       if (context.signal.aborted) throw context.signal.reason;
-      const why = error instanceof Error ? error.message : String(error);
+      const why = errorInfo(error).message;
       throw new DelaydError('E_THREAD_CRASHED', `The worker thread running task ${context.id} (${context.name}) died: ${why}`, {
         cause: error,
       });
@@ -94,14 +97,19 @@ export class ThreadPool {
   async close(): Promise<void> {
     const pool = this.#pool;
     this.#pool = undefined;
-    if (pool) await pool.destroy();
+    if (pool) await pool.then((p) => p.destroy(), () => {});
   }
 
-  #open(): Piscina {
-    if (this.#pool) return this.#pool;
+  #open(): Promise<Piscina> {
+    this.#pool ??= this.#create();
+    return this.#pool;
+  }
+
+  async #create(): Promise<Piscina> {
     if (!existsSync(fileURLToPath(WORKER))) {
       throw new DelaydError('E_THREAD_CRASHED', `The thread worker ${fileURLToPath(WORKER)} is missing; thread isolation runs from the built dist/`);
     }
+    const { Piscina } = await import('piscina');
     const pool = new Piscina({
       filename: WORKER.href,
       minThreads: this.#o.threads,
@@ -110,7 +118,6 @@ export class ThreadPool {
     });
     // Emitted for a crash outside any task; without a listener it would end the process.
     pool.on('error', (error: unknown) => this.#o.logger.error({ err: error }, 'a worker thread failed outside a task'));
-    this.#pool = pool;
     return pool;
   }
 }
@@ -118,9 +125,10 @@ export class ThreadPool {
 function replyError(reply: Extract<ThreadReply, { ok: false }>): Error {
   if (reply.retryMs !== undefined) return new RetryLater(reply.retryMs, reply.reason);
   if (reply.unknown) return new DelaydError('E_UNKNOWN_TASK', reply.text);
-  // Keep the handler's own stack (it names the thread's frames) as the recorded error.
-  const error = new Error(reply.text.split('\n', 1)[0]);
+  // Keep the handler's own stack (it names the thread's frames) and code as the recorded error.
+  const error = new Error(reply.message ?? reply.text.split('\n', 1)[0]) as Error & { code?: string };
   error.stack = reply.text;
+  if (reply.code) error.code = reply.code;
   return error;
 }
 

@@ -60,6 +60,32 @@ export class Ticker {
    */
   #aim(ticked: number): void {
     const nextBoundary = (ticked + 1) * 1000 - this.#lookaheadMs;
-    this.#timer = this.#clock.setTimeout(() => this.#fire(), Math.max(0, nextBoundary - this.#clock.now()));
+    this.#timer = this.#clock.setTimeout(() => this.#fire(), timerMs(nextBoundary - this.#clock.now()));
   }
+}
+
+/** Node's timers take at most 2^31 - 1 ms; a longer delay fires after 1 ms with a warning. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A delay for one Node timer: within 0 .. MAX_TIMER_MS (a caller that needs more re-arms). */
+export function timerMs(ms: number): number {
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_TIMER_MS) : MAX_TIMER_MS;
+}
+
+/** A timeout of any length: re-armed in steps of at most MAX_TIMER_MS. Returns its cancel. */
+export function setLongTimeout(clock: Clock, fn: () => void, ms: number): () => void {
+  let handle: unknown;
+  let cancelled = false;
+  const arm = (left: number) => {
+    handle = clock.setTimeout(() => {
+      if (cancelled) return;
+      if (left > MAX_TIMER_MS) arm(left - MAX_TIMER_MS);
+      else fn();
+    }, timerMs(left));
+  };
+  arm(ms);
+  return () => {
+    cancelled = true;
+    clock.clearTimeout(handle);
+  };
 }

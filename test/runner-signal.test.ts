@@ -6,13 +6,16 @@ import { createClock } from '@sinonjs/fake-timers';
 import { describe, expect, it } from 'vitest';
 import { fromFakeClock } from '../src/clock.js';
 import { AttemptAbort, runAttempt, type Handler } from '../src/runner.js';
+import { DEFAULT_POLICY } from '../src/policy.js';
 import type { ClaimedTask } from '../src/store/types.js';
 
 const T = Date.parse('2030-01-01T09:00:00Z');
 
 function claimed(timeoutMs: number | null): ClaimedTask {
-  return { id: 7, name: 'slow', args: '[]', dueMs: T, attempts: 0, retries: 0, backoffMs: 1000, timeoutMs };
+  return { id: 7, name: 'slow', args: '[]', dueMs: T, attempts: 0, cutOffs: 0, retries: null, backoffMs: null, timeoutMs };
 }
+
+const policyOf = (task: ClaimedTask) => ({ ...DEFAULT_POLICY, timeoutMs: task.timeoutMs });
 
 describe('the signal of an attempt', () => {
   it('is aborted by the timeout, with the timeout error, when read after it', async () => {
@@ -22,9 +25,9 @@ describe('the signal of an attempt', () => {
       await new Promise((resolve) => fake.setTimeout(resolve, 5000));
       seen = this.signal;
     };
-    const attempt = runAttempt({ task: claimed(1000), handler, clock: fromFakeClock(fake), stopSignal: new AbortController().signal });
+    const attempt = runAttempt({ task: claimed(1000), policy: policyOf(claimed(1000)), handler, clock: fromFakeClock(fake), stopSignal: new AbortController().signal });
     await fake.tickAsync(1000);
-    expect(await attempt).toMatchObject({ kind: 'failed', error: expect.stringContaining('timed out after 1000 ms') });
+    expect(await attempt).toMatchObject({ kind: 'failed', error: { code: 'E_TIMEOUT', message: expect.stringContaining('timed out after 1000 ms') } });
     await fake.tickAsync(4000);
     expect(seen?.aborted).toBe(true);
     expect((seen?.reason as { code?: string }).code).toBe('E_TIMEOUT');

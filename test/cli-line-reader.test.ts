@@ -74,3 +74,49 @@ describe('LineReader', () => {
     expect(await viaLineReader(['a\r', '\nb', 'é\n'])).toEqual({ lines: ['a', 'bé'], bytes: 7 });
   });
 });
+
+describe('LineReader limits and byte-order marks', () => {
+  it('drops a byte-order mark at the very start, also when it is split between reads', async () => {
+    const bom = Buffer.from('\ufeff{"a":1}\n\ufeffb\n');
+    expect((await viaLineReader([bom])).lines).toEqual(['{"a":1}', '\ufeffb']);
+    expect((await viaLineReader([bom.subarray(0, 1), bom.subarray(1, 2), bom.subarray(2)])).lines).toEqual(['{"a":1}', '\ufeffb']);
+  });
+
+  it('refuses a line longer than the limit as soon as that much of it has come, reading no further', async () => {
+    let reads = 0;
+    async function* endless() {
+      for (;;) {
+        reads++;
+        yield Buffer.alloc(1000, 'x');
+      }
+    }
+    const reader = new LineReader(endless(), { maxLineBytes: 10_000 });
+    const error = await (async () => {
+      for await (const _ of reader) void _;
+    })().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'E_ARGS_TOO_LARGE', message: expect.stringMatching(/^Expected a line of at most 10000 bytes, got a longer one/) });
+    expect(reads).toBe(11);
+  });
+
+  it('refuses a long complete line inside one read, and accepts one at the limit', async () => {
+    const line = 'é'.repeat(50);
+    expect((await viaLines([`${line}\nok\n`], 100)).lines).toEqual([line, 'ok']);
+    await expect(viaLines([`${line}x\nok\n`], 100)).rejects.toMatchObject({ code: 'E_ARGS_TOO_LARGE' });
+  });
+
+  it('joins a long line from many reads in time linear in its length', async () => {
+    const pieces = Array.from({ length: 2000 }, () => Buffer.alloc(4096, 'y'));
+    const started = performance.now();
+    const { lines } = await viaLines([...pieces, Buffer.from('\nz')], Number.POSITIVE_INFINITY);
+    expect(lines.map((l) => l.length)).toEqual([2000 * 4096, 1]);
+    // Re-splitting the whole line at every read took seconds for this (8 MB in 2000 reads).
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+});
+
+async function viaLines(chunks: readonly (Buffer | string)[], maxLineBytes: number): Promise<{ lines: string[] }> {
+  const reader = new LineReader(Readable.from(chunks), { maxLineBytes });
+  const lines: string[] = [];
+  for await (const read of reader) lines.push(...read);
+  return { lines };
+}

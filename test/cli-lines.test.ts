@@ -3,7 +3,7 @@
  * written in one insert; a bad line stops everything from its batch on and says which lines
  * were committed. Also: which task names no live daemon serves.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { enqueueLines, parseLine } from '../src/cli/enqueue-lines.js';
 import { unservedNames, unservedWarning } from '../src/cli/serving.js';
 import { DelaydError } from '../src/errors.js';
@@ -40,15 +40,24 @@ describe('parseLine', () => {
       createdMs: NOW,
       key: 'k',
       retries: 2,
-      backoffMs: 1000,
+      backoffMs: null,
       timeoutMs: null,
     });
+  });
+  it('leaves the policy to the handler unless the line gives it (null: not given)', () => {
+    expect(parseLine('{"name": "send"}', NOW)).toMatchObject({ retries: null, backoffMs: null, timeoutMs: null });
+    expect(parseLine('{"name": "send", "countdown": 1}', NOW)).toMatchObject({ retries: null, backoffMs: null, timeoutMs: null });
+    expect(parseLine('{"name": "send", "retries": 0, "backoff": 2, "timeout": 3}', NOW)).toMatchObject({ retries: 0, backoffMs: 2000, timeoutMs: 3000 });
+  });
+  it('refuses integers that a JavaScript number cannot hold exactly', () => {
+    expect(() => parseLine('{"name": "send", "args": [12345678901234567890]}', NOW)).toThrow(/holds the integer 12345678901234567890, which loses precision as a JSON number; pass it as a string/);
+    expect(parseLine('{"name": "send", "args": ["12345678901234567890", 9007199254740991, 1.2345678901234567e19]}', NOW).args).toBe('["12345678901234567890",9007199254740991,12345678901234567000]');
   });
   it('defaults args to []', () => {
     expect(parseLine('{"name": "tick"}', NOW).args).toBe('[]');
   });
   it('reads a bare countdown like one among other options', () => {
-    expect(parseLine('{"countdown": 1.5, "args": [1], "name": "a"}', NOW)).toEqual(parseLine('{"name": "a", "args": [1], "countdown": 1.5, "retries": 0}', NOW));
+    expect({ ...parseLine('{"countdown": 1.5, "args": [1], "name": "a"}', NOW), retries: 0 }).toEqual(parseLine('{"name": "a", "args": [1], "countdown": 1.5, "retries": 0}', NOW));
     expect(parseLine('{"name": "a", "countdown": 0.0006}', NOW)).toMatchObject({ dueMs: NOW + 1, args: '[]', key: null });
     expect(parseLine('{"name": "a", "countdown": 5, "countdown": 7}', NOW).dueMs).toBe(NOW + 7000);
   });
@@ -73,7 +82,7 @@ describe('parseLine', () => {
     expect(error.message).toContain(message);
   });
   it.each([
-    ['not JSON', '{"name": ', /got invalid JSON/],
+    ['not JSON', '{"name": ', /got a line that is invalid JSON/],
     ['not an object', '[1, 2]', /Expected a JSON object .*got an array/],
     ['no name', '{"args": []}', /task name/],
     ['args not an array', '{"name": "x", "args": 1}', /Expected `args` to be an array, got `1` \(number\)/],
@@ -117,8 +126,57 @@ describe('enqueueLines', () => {
     const store = fakeStore();
     const lines = [...Array.from({ length: 5 }, () => '{"name": "x"}'), 'oops'];
     const error = await enqueueLines({ lines: linesOf(lines), insert: store.insert, now: () => NOW, batchSize: 2 }).catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(/^line 6: .*; the 4 tasks of lines 1-4 were committed; nothing from line 5 on was written$/);
+    expect((error as Error).message).toMatch(/^line 6: .*; lines 1-4 were committed \(4 tasks\); nothing from line 5 on was written$/);
     expect(store.batches.map((b) => b.length)).toEqual([2, 2]);
+  });
+
+  it('says which lines were committed when the database fails after the first commit', async () => {
+    let calls = 0;
+    const insert = (rows: readonly NewTask[]): Inserted[] => {
+      if (++calls === 2) throw new DelaydError('E_DB_FULL', 'x.db: the disk or database is full (SQLITE_FULL)');
+      return rows.map((row, i) => ({ id: i + 1, dueMs: row.dueMs, created: true }));
+    };
+    const lines = Array.from({ length: 5 }, () => '{"name": "x"}');
+    const error = await enqueueLines({ lines: linesOf(lines), insert, now: () => NOW, batchSize: 3 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'E_DB_FULL' });
+    expect((error as Error).message).toBe('x.db: the disk or database is full (SQLITE_FULL); lines 1-3 were committed (3 tasks); nothing from line 4 on was written');
+  });
+
+  it('says which lines were committed when reading the input fails', async () => {
+    async function* failing() {
+      yield ['{"name": "x"}', '{"name": "x"}'];
+      throw new DelaydError('E_ARGS_TOO_LARGE', 'Expected a line of at most 10 bytes, got a longer one');
+    }
+    const store = fakeStore();
+    const error = await enqueueLines({ lines: failing(), insert: store.insert, now: () => NOW, batchSize: 1 }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe('line 3: Expected a line of at most 10 bytes, got a longer one; lines 1-2 were committed (2 tasks); nothing from line 3 on was written');
+  });
+
+  it('writes a partial batch once the input has been quiet for the idle time', async () => {
+    const store = fakeStore();
+    const timers: { fn: () => void; ms: number; cleared: boolean }[] = [];
+    const setTimer = (fn: () => void, ms: number) => {
+      const timer = { fn, ms, cleared: false };
+      timers.push(timer);
+      return { clear: () => (timer.cleared = true) };
+    };
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    async function* slow() {
+      yield ['{"name": "x"}', '{"name": "x"}', '{"name": "x"}'];
+      await gate;
+      yield ['{"name": "y"}'];
+    }
+    const done = enqueueLines({ lines: slow(), insert: store.insert, now: () => NOW, idleMs: 100, setTimer });
+    await vi.waitFor(() => expect(timers.filter((t) => !t.cleared)).toHaveLength(1));
+    expect(store.batches).toEqual([]);
+    const idle = timers.find((t) => !t.cleared)!;
+    expect(idle.ms).toBe(100);
+    idle.fn();
+    await vi.waitFor(() => expect(store.batches.map((b) => b.length)).toEqual([3]));
+    release();
+    expect(await done).toMatchObject({ lines: 4, enqueued: 4, batches: 2 });
+    expect(store.batches.map((b) => b.map((r) => r.name))).toEqual([['x', 'x', 'x'], ['y']]);
   });
 });
 

@@ -14,8 +14,10 @@ import {
   toReschedule,
   toStoreTarget,
   toTaskId,
+  withFlagNames,
 } from '../src/cli/options.js';
-import { formatFields, formatTable, truncate } from '../src/cli/table.js';
+import { escapeText, formatFields, formatTable, truncate } from '../src/cli/table.js';
+import { checkDelayOptions, dueMsOf } from '../src/validate.js';
 
 const context = { env: {}, cwd: '/srv/app', stdoutIsTTY: false };
 
@@ -113,7 +115,12 @@ describe('toEnqueueRequest', () => {
     expect(() => toEnqueueRequest({ name: 'send', args: '[1,' })).toThrow(/Expected `--args` to be a JSON array.*got `"\[1,"`/);
   });
   it('refuses a countdown that is not a number', () => {
-    expect(() => toEnqueueRequest({ name: 'send', countdown: 'soon' })).toThrow(/Expected `--countdown` to be a number, got `"soon"`/);
+    expect(() => toEnqueueRequest({ name: 'send', countdown: 'soon' })).toThrow(/Expected `--countdown` to be a decimal number, got `"soon"`/);
+    for (const raw of ['0x10', '1e', 'Infinity', '-Infinity', '0b1', '', ' ', '1_000', 'NaN']) {
+      expect(() => toEnqueueRequest({ name: 'send', countdown: raw })).toThrow(/Expected `--countdown` to be a decimal number/);
+    }
+    expect(toEnqueueRequest({ name: 'send', countdown: ' 1.5e2 ' })).toMatchObject({ task: { when: { countdown: 150 } } });
+    expect(toEnqueueRequest({ name: 'send', countdown: '.5' })).toMatchObject({ task: { when: { countdown: 0.5 } } });
   });
   it('takes --file alone', () => {
     expect(toEnqueueRequest({ file: 'tasks.jsonl' })).toEqual({ kind: 'file', file: 'tasks.jsonl' });
@@ -205,5 +212,66 @@ describe('tables', () => {
   it('truncates with an ellipsis', () => {
     expect(truncate('abcdef', 4)).toBe('abc…');
     expect(truncate('abc', 4)).toBe('abc');
+  });
+});
+
+describe('bad values from flags and the environment', () => {
+  const message = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (error) {
+      return `${(error as DelaydError).code}: ${(error as Error).message}`;
+    }
+    return 'no error';
+  };
+
+  it('--db and $DELAYD_DB: no URL scheme, no in-memory database, not empty', () => {
+    expect(message(() => toStoreTarget({ db: 'redis://127.0.0.1:6379' }, {}))).toMatch(/^E_BAD_DB_URL: delayd has no backend for redis:\/\/ yet; --db takes a SQLite file path \(or a file: URL\)/);
+    expect(message(() => toStoreTarget({}, { DELAYD_DB: 'postgres://db/app' }))).toMatch(/^E_BAD_DB_URL: .*\$DELAYD_DB takes a SQLite file path/);
+    for (const db of [':memory:', '', ' ', 'file::memory:']) {
+      expect(message(() => toStoreTarget({ db }, {}))).toMatch(/^E_BAD_OPTION: Expected --db to be a SQLite file path, got .*in-memory or temporary database would be gone/);
+    }
+    expect(message(() => toStoreTarget({}, { DELAYD_DB: '' }))).toMatch(/^E_BAD_OPTION: Expected \$DELAYD_DB to be a SQLite file path/);
+    expect(toStoreTarget({ db: 'file:///tmp/x.db' }, {}).db).toBe('/tmp/x.db');
+    expect(toStoreTarget({}, { DELAYD_DB: 'env.db' }).db).toBe('env.db');
+  });
+
+  it('durations that become timers are at most 2147483 s; the daemon flags say their own names', () => {
+    expect(message(() => toStoreTarget({ busyTimeout: '3000000' }, {}))).toMatch(/^E_BAD_OPTION: Expected `--busy-timeout` to be a number of seconds from 0 to 2147483 \(at most 2147483 s\)/);
+    expect(message(() => toStoreTarget({}, { DELAYD_BUSY_TIMEOUT: '3000000' }))).toMatch(/`\$DELAYD_BUSY_TIMEOUT`/);
+    const daemon = (extra: Record<string, string>) => message(() => toDaemonOptions({ handlers: ['h.js'], ...extra }, context));
+    expect(daemon({ heartbeat: '3000000' })).toMatch(/^E_BAD_OPTION: Expected `--heartbeat` to be a number of seconds from 0.001 to 2147483/);
+    expect(daemon({ lease: '3000000' })).toMatch(/`--lease`.*at most 2147483 s/);
+    expect(daemon({ drainTimeout: '3000000' })).toMatch(/`--drain-timeout`.*at most 2147483 s/);
+    expect(daemon({ heartbeat: '0.0004' })).toMatch(/`--heartbeat` to be a number of seconds from 0.001/);
+    expect(daemon({ concurrency: '0' })).toMatch(/^E_BAD_OPTION: Expected `--concurrency` to be an integer >= 1, got `"0"`/);
+    expect(daemon({ logLevel: 'bogus' })).toMatch(/^E_BAD_OPTION: Expected --log-level to be one of fatal, error/);
+    expect(message(() => toDaemonOptions({ handlers: ['h.js'] }, { ...context, env: { DELAYD_LOG_LEVEL: 'loud' } }))).toMatch(/\$DELAYD_LOG_LEVEL/);
+  });
+
+  it('list --state must be a state', () => {
+    expect(message(() => toListFilter({ state: 'bogus' }))).toMatch(/^E_BAD_OPTION: Expected `--state` to be one of scheduled, running, succeeded, failed, cancelled, got `"bogus"`/);
+    expect(toListFilter({ state: 'failed' })).toEqual({ state: 'failed' });
+  });
+
+  it('--args: integers beyond 2^53 are refused, not rounded', () => {
+    expect(message(() => toEnqueueRequest({ name: 'send', args: '[12345678901234567890]' }))).toMatch(/^E_BAD_ARGS: .*holds the integer 12345678901234567890, which loses precision as a JSON number; pass it as a string/);
+    expect(message(() => toEnqueueRequest({ name: 'send', args: '[{"a": "x\\"", "n": -98765432109876543210}]' }))).toMatch(/-98765432109876543210/);
+    expect(toEnqueueRequest({ name: 'send', args: '["12345678901234567890", 9007199254740991, 1e300]' })).toMatchObject({ task: { args: ['12345678901234567890', 9007199254740991, 1e300] } });
+  });
+
+  it('withFlagNames names the flags in the core\'s messages', () => {
+    expect(message(() => withFlagNames(() => dueMsOf(checkDelayOptions({ countdown: -1 }), 0)))).toMatch(/^E_BAD_COUNTDOWN: Expected `--countdown` to be/);
+    expect(message(() => withFlagNames(() => dueMsOf(checkDelayOptions({ eta: '2030-01-01T09:00' }), 0)))).toMatch(/^E_BAD_ETA: Expected `--eta` to say its zone/);
+  });
+});
+
+describe('escapeText', () => {
+  it('shows control characters and lone surrogates as escapes', () => {
+    expect(escapeText('evil\u001b[2J\u001b]0;owned\u0007')).toBe('evil\\x1b[2J\\x1b]0;owned\\x07');
+    expect(escapeText('a\nb\tc\u0085\u007f\ud800')).toBe('a\\nb\\tc\\x85\\x7f\\ud800');
+    expect(escapeText('a\nb', true)).toBe('a\nb');
+    expect(escapeText('größe 送信 🚀')).toBe('größe 送信 🚀');
+    expect(formatTable(['NAME'], [['x\u001b[2J']])).toBe('NAME\nx\\x1b[2J\n');
   });
 });

@@ -7,12 +7,12 @@
 import cliProgress from 'cli-progress';
 import { Batch } from '../batch.js';
 import { DelaydError, describe } from '../errors.js';
-import { SqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { defineCommand, JSON_OPTION, type CommandContext } from './commands/define.js';
 import { relativeTime } from './duration.js';
 import { printJson, type Io } from './io.js';
 import { toStoreTarget, toTaskId, type CommonArgv, type StoreTarget } from './options.js';
+import { openStore, READ_ONLY } from './open-store.js';
 import { iso } from './present.js';
 import { formatFields, truncate } from './table.js';
 
@@ -51,7 +51,7 @@ export function batchCommand(ctx: CommandContext) {
 }
 
 export async function showBatch(target: StoreTarget, request: { id: number; item?: number; watch: boolean; json: boolean }, io: Io): Promise<void> {
-  const store = new SqliteStore({ path: target.db, mustExist: true, busyTimeoutMs: target.busyTimeoutMs });
+  const store = openStore(target, READ_ONLY);
   try {
     const batch = new Batch(store, request.id);
     batch.info(); // E_NOT_FOUND before anything is drawn

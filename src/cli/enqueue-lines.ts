@@ -9,10 +9,13 @@
  */
 import { DEFAULTS } from '../config.js';
 import { DelaydError, describe } from '../errors.js';
+import { parseJsonExact } from './json.js';
 import type { Inserted, NewTask } from '../store/types.js';
 import { buildRow, checkName, rowBase, type RowBase } from '../validate.js';
 
 export const BATCH_SIZE = 10_000;
+/** A partial batch is written once the input has been quiet this long (a streaming producer). */
+export const IDLE_FLUSH_MS = 100;
 
 export interface LinesResult {
   /** Lines read, blank ones included. */
@@ -31,16 +34,29 @@ export interface EnqueueLinesOptions {
   insert: (rows: readonly NewTask[]) => Inserted[];
   now: () => number;
   batchSize?: number;
+  /** How long the input may be quiet before a partial batch is written. @default IDLE_FLUSH_MS */
+  idleMs?: number;
+  /** The timer of the idle flush. @default setTimeout */
+  setTimer?: (fn: () => void, ms: number) => { clear(): void };
   /** After each read's lines and after the last batch. */
   onProgress?: (result: LinesResult) => void;
 }
 
+const IDLE = Symbol('idle');
+
+/**
+ * Every failure, of a line, of the input or of the database, says which lines were committed:
+ * a user who runs the file again would otherwise enqueue those twice.
+ */
 export async function enqueueLines(options: EnqueueLinesOptions): Promise<LinesResult> {
   const batchSize = options.batchSize ?? BATCH_SIZE;
+  const idleMs = options.idleMs ?? IDLE_FLUSH_MS;
+  const setTimer = options.setTimer ?? defaultTimer;
   const result: LinesResult = { lines: 0, enqueued: 0, deduplicated: 0, batches: 0, names: new Set() };
   const rows = new RowMaker();
   let batch: NewTask[] = [];
   let committedThrough = 0;
+  let batchEnd = 0;
   const flush = () => {
     if (batch.length === 0) return;
     for (const row of options.insert(batch)) {
@@ -49,25 +65,64 @@ export async function enqueueLines(options: EnqueueLinesOptions): Promise<LinesR
     }
     addNames(result.names, batch);
     result.batches++;
-    committedThrough = result.lines;
+    committedThrough = batchEnd;
     batch = [];
   };
-  for await (const lines of options.lines) {
-    for (const line of lines) {
-      result.lines++;
-      if (line.trim() === '') continue;
-      try {
-        batch.push(rows.parse(line, options.now()));
-      } catch (error) {
-        throw lineError(error, result.lines, committedThrough, result);
+  const iterator = options.lines[Symbol.asyncIterator]();
+  // The line an error is about: the one being parsed, or the next one while reading.
+  let at: number | undefined;
+  try {
+    for (;;) {
+      at = result.lines + 1;
+      const next = iterator.next();
+      let step = batch.length > 0 ? await quietFor(next, idleMs, setTimer) : await next;
+      if (step === IDLE) {
+        at = undefined;
+        flush();
+        at = result.lines + 1;
+        step = await next;
       }
-      if (batch.length >= batchSize) flush();
+      if (step.done) break;
+      for (const line of step.value) {
+        result.lines++;
+        if (line.trim() === '') continue;
+        at = result.lines;
+        batch.push(rows.parse(line, options.now()));
+        batchEnd = result.lines;
+        at = undefined;
+        if (batch.length >= batchSize) flush();
+      }
+      options.onProgress?.(result);
     }
-    options.onProgress?.(result);
+    at = undefined;
+    flush();
+  } catch (error) {
+    throw failure(error, at, result, committedThrough);
   }
-  flush();
   options.onProgress?.(result);
   return result;
+}
+
+/** The next read, or IDLE when it has not come within `ms`. */
+function quietFor<T>(next: Promise<T>, ms: number, setTimer: NonNullable<EnqueueLinesOptions['setTimer']>): Promise<T | typeof IDLE> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimer(() => resolve(IDLE), ms);
+    next.then(
+      (value) => {
+        timer.clear();
+        resolve(value);
+      },
+      (error: unknown) => {
+        timer.clear();
+        reject(error);
+      },
+    );
+  });
+}
+
+function defaultTimer(fn: () => void, ms: number): { clear(): void } {
+  const handle = setTimeout(fn, ms);
+  return { clear: () => clearTimeout(handle) };
 }
 
 /** One JSON line to a row, with the same checks as delay(). */
@@ -92,12 +147,9 @@ class RowMaker {
 }
 
 function parseObject(line: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch (error) {
-    throw new DelaydError('E_BAD_ARGS', `Expected a JSON object such as {"name": "send", "args": [1], "countdown": 5}, got invalid JSON (${(error as Error).message})`);
-  }
+  const value = parseJsonExact(line, (why) =>
+    new DelaydError('E_BAD_ARGS', `Expected a JSON object such as {"name": "send", "args": [1], "countdown": 5}, got a line that ${why.replace(/^is not JSON/, 'is invalid JSON')}`),
+  );
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new DelaydError('E_BAD_ARGS', `Expected a JSON object such as {"name": "send", "args": [1]}, got ${describe(value)}`);
   }
@@ -120,11 +172,19 @@ function addNames(names: Set<string>, rows: readonly NewTask[]): void {
   }
 }
 
-function lineError(error: unknown, line: number, committedThrough: number, result: LinesResult): unknown {
-  if (!(error instanceof DelaydError)) return error;
+/**
+ * The error with where it happened (the line being read, for a line's or the input's own
+ * error) and what was committed before it; a failed insert wrote none of its batch.
+ */
+function failure(error: unknown, at: number | undefined, result: LinesResult, committedThrough: number): unknown {
   const kept = result.enqueued + result.deduplicated;
   const after = committedThrough === 0
     ? 'nothing was written'
-    : `the ${kept} tasks of lines 1-${committedThrough} were committed; nothing from line ${committedThrough + 1} on was written`;
-  return new DelaydError(error.code, `line ${line}: ${error.message}; ${after}`, { cause: error });
+    : `lines 1-${committedThrough} were committed (${kept} tasks); nothing from line ${committedThrough + 1} on was written`;
+  if (error instanceof DelaydError) {
+    const where = at === undefined ? '' : `line ${at}: `;
+    return new DelaydError(error.code, `${where}${error.message}; ${after}`, { cause: error });
+  }
+  if (error instanceof Error) error.message = `${error.message}; ${after}`;
+  return error;
 }

@@ -13,17 +13,19 @@ import { enqueueLines } from './enqueue-lines.js';
 import { printJson, warn, type Io } from './io.js';
 import { LineReader } from './lines.js';
 import { withStore } from './open-store.js';
-import type { EnqueueOne, StoreTarget } from './options.js';
+import { withFlagNames, type EnqueueOne, type StoreTarget } from './options.js';
 import { iso } from './present.js';
 import { startProgress } from './progress.js';
 import { processLiveContext, unservedWarning } from './serving.js';
 
 const READ_BYTES = 1 << 20;
+/** A line may carry the largest args and 64 KiB of the rest; longer ones are refused unread. */
+export const MAX_LINE_BYTES = DEFAULTS.maxArgsBytes + 65_536;
 
 export function enqueueOne(task: EnqueueOne, target: StoreTarget, json: boolean, io: Io): void {
   const nowMs = io.clock.now();
   const name = checkName(task.name);
-  const row = buildNewTask({ name, args: task.args, when: task.when, nowMs, maxArgsBytes: DEFAULTS.maxArgsBytes });
+  const row = withFlagNames(() => buildNewTask({ name, args: task.args, when: task.when, nowMs, maxArgsBytes: DEFAULTS.maxArgsBytes }));
   withStore(target, { mustExist: false }, (store) => {
     const [inserted] = store.insert([row]);
     if (!inserted) throw new DelaydError('E_DB', 'The store inserted nothing');
@@ -39,7 +41,7 @@ export async function enqueueFile(file: string, target: StoreTarget, json: boole
   // Opened on the first full batch, so input that is bad from line 1 creates no database.
   let store: Store | undefined;
   const progress = startProgress(io, input.size);
-  const lines = new LineReader(input.stream as AsyncIterable<Buffer | string>);
+  const lines = new LineReader(input.stream as AsyncIterable<Buffer | string>, { maxLineBytes: MAX_LINE_BYTES });
   try {
     const result = await enqueueLines({
       lines,
@@ -48,6 +50,10 @@ export async function enqueueFile(file: string, target: StoreTarget, json: boole
         return store.insert(rows);
       },
       now: () => io.clock.now(),
+      setTimer: (fn, ms) => {
+        const handle = io.clock.setTimeout(fn, ms);
+        return { clear: () => io.clock.clearTimeout(handle) };
+      },
       onProgress: (r) => progress.update(lines.bytes, r.enqueued + r.deduplicated),
     });
     progress.stop();

@@ -4,15 +4,28 @@
  * between the \r and the \n); a last line without an end counts, an empty one after the last
  * end does not. readline hands out one line per promise, which cost `enqueue --file` about
  * as much as parsing the line; here there is one promise per read.
+ *
+ * Only each new read is split: the start of an unfinished line waits as pieces, joined once
+ * its end comes, so a long line costs its length, not its length times the reads it spans.
+ * A line longer than `maxLineBytes` is refused as soon as that much of it has come, without
+ * reading the rest. A byte-order mark at the very start is dropped (editors on Windows add it).
  */
 import { StringDecoder } from 'node:string_decoder';
+import { DelaydError } from '../errors.js';
+
+export interface LineReaderOptions {
+  /** The longest line accepted, in UTF-8 bytes. @default unlimited */
+  maxLineBytes?: number;
+}
 
 export class LineReader implements AsyncIterable<string[]> {
   readonly #input: AsyncIterable<Buffer | string>;
+  readonly #maxLineBytes: number;
   #bytes = 0;
 
-  constructor(input: AsyncIterable<Buffer | string>) {
+  constructor(input: AsyncIterable<Buffer | string>, options: LineReaderOptions = {}) {
     this.#input = input;
+    this.#maxLineBytes = options.maxLineBytes ?? Number.POSITIVE_INFINITY;
   }
 
   /** Bytes read so far (of UTF-8 text, when the stream gives strings). */
@@ -22,18 +35,78 @@ export class LineReader implements AsyncIterable<string[]> {
 
   async *[Symbol.asyncIterator](): AsyncGenerator<string[]> {
     const decoder = new StringDecoder('utf8');
-    let rest = '';
+    const pending = new Pending(this.#maxLineBytes);
+    // The line in `pending` has ended at a \r that may be the first half of a \r\n.
+    let heldCr = false;
+    let first = true;
     for await (const chunk of this.#input) {
       this.#bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-      const lines = splitLines(rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk)));
-      rest = lines.pop() as string;
-      if (lines.length > 0) yield lines;
+      let text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+      if (first && text !== '') {
+        first = false;
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      }
+      const out: string[] = [];
+      if (heldCr && text !== '') {
+        out.push(pending.take());
+        heldCr = false;
+        if (text.startsWith('\n')) text = text.slice(1);
+      }
+      const parts = splitLines(text);
+      let tail = parts.pop() as string;
+      if (parts.length > 0) {
+        parts[0] = pending.take() + (parts[0] as string);
+        for (const line of parts) checkLength(line, this.#maxLineBytes);
+        out.push(...parts);
+      }
+      if (tail.endsWith('\r')) {
+        heldCr = true;
+        tail = tail.slice(0, -1);
+      }
+      pending.add(tail);
+      if (out.length > 0) yield out;
     }
-    const last = rest + decoder.end();
-    // `rest` holds no line end but, at most, a \r that waited for a \n that never came.
-    if (last.endsWith('\r')) yield [last.slice(0, -1)];
-    else if (last !== '') yield [last];
+    pending.add(decoder.end());
+    if (heldCr || !pending.empty) yield [pending.take()];
   }
+}
+
+/** The start of an unfinished line, a piece per read. */
+class Pending {
+  readonly #max: number;
+  #pieces: string[] = [];
+  #bytes = 0;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  get empty(): boolean {
+    return this.#pieces.length === 0;
+  }
+
+  add(piece: string): void {
+    if (piece === '') return;
+    this.#pieces.push(piece);
+    this.#bytes += Buffer.byteLength(piece);
+    if (this.#bytes > this.#max) throw tooLong(this.#max);
+  }
+
+  take(): string {
+    const line = this.#pieces.length === 1 ? (this.#pieces[0] as string) : this.#pieces.join('');
+    this.#pieces = [];
+    this.#bytes = 0;
+    return line;
+  }
+}
+
+function checkLength(line: string, max: number): void {
+  // UTF-8 needs at most 3 bytes per UTF-16 code unit: short lines need no byte count.
+  if (line.length * 3 > max && Buffer.byteLength(line) > max) throw tooLong(max);
+}
+
+function tooLong(max: number): DelaydError {
+  return new DelaydError('E_ARGS_TOO_LARGE', `Expected a line of at most ${max} bytes, got a longer one (refused before reading the rest of it)`);
 }
 
 /**

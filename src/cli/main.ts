@@ -2,7 +2,8 @@
  * The command line: yargs parses, options.ts maps argv to options, and the daemon or the store
  * does the work. Exit status: 0 success; 1 an error from delayd (a bad value, an unknown id,
  * a database that is missing, locked, not SQLite or too new); 2 a usage error caught by the
- * parser (unknown command or option, missing argument). Either way, one line on stderr.
+ * parser (unknown command or option, missing argument). Either way, one line on stderr:
+ * `delayd: E_CODE: message` (E_USAGE for the parser's).
  */
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
@@ -111,8 +112,10 @@ export function commandWord(args: readonly string[]): string | undefined {
   return undefined;
 }
 
+/** `E_CODE: message` for every error a user can cause; "unexpected error" is for bugs. */
 function messageOf(error: unknown): string {
-  if (error instanceof DelaydError || error instanceof UsageError) return error.message;
+  if (error instanceof DelaydError) return `${error.code}: ${error.message}`;
+  if (error instanceof UsageError) return `E_USAGE: ${error.message}`;
   if (error instanceof Error) return `unexpected error: ${error.message}`;
   return `unexpected error: ${String(error)}`;
 }

@@ -8,7 +8,8 @@ import { checkDelayOptions, dueMsOf, type DelayOptions } from '../validate.js';
 import { formatDuration } from './duration.js';
 import { printJson, type Io } from './io.js';
 import { withStore } from './open-store.js';
-import type { StoreTarget } from './options.js';
+import { withFlagNames, type StoreTarget } from './options.js';
+import { liveServed } from './inspect.js';
 import { iso, taskJson } from './present.js';
 
 interface Change {
@@ -27,7 +28,7 @@ export function retry(id: number, c: Change): void {
 
 export function reschedule(id: number, when: DelayOptions, c: Change): void {
   // Validated before the database is opened: a bad --eta changes nothing.
-  const dueMs = dueMsOf(checkDelayOptions(when), c.io.clock.now());
+  const dueMs = withFlagNames(() => dueMsOf(checkDelayOptions(when), c.io.clock.now()));
   change(c, (store) => store.reschedule(id, dueMs), (row) => `task ${row.id} (${row.name}) is now due at ${iso(row.dueMs)}`);
 }
 
@@ -39,7 +40,11 @@ export function purge(olderThanMs: number, c: Change): void {
 }
 
 function change(c: Change, apply: (store: Store) => TaskRow, describe: (row: TaskRow) => string): void {
-  const row = withStore(c.target, { mustExist: true }, apply);
-  if (c.json) printJson(c.io, taskJson(row));
-  else c.io.stdout.write(`${describe(row)}\n`);
+  withStore(c.target, { mustExist: true }, (store) => {
+    // Read before the change: nothing that could fail runs after it is committed.
+    const served = c.json ? liveServed(store, c.io) : undefined;
+    const row = apply(store);
+    if (served) printJson(c.io, taskJson(row, served));
+    else c.io.stdout.write(`${describe(row)}\n`);
+  });
 }

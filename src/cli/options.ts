@@ -1,17 +1,19 @@
 /**
  * The pure mapping from parsed argv (yargs keeps every value a string) to the options that
  * the daemon and the store commands take. Precedence: defaults < environment < flags.
- * The CLI only checks here that a flag is a number at all; ranges are checked once, by the
- * core's own validation (validate.ts, config.ts), so messages stay the same everywhere.
+ * Numbers on the command line are decimal only (no 0x10, Infinity or `1e`). Per-task values
+ * are checked by the core's own validation (validate.ts), and its messages are given the
+ * flags' names (withFlagNames); the daemon's flags, in seconds, are checked here.
  */
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { defaultDbPath } from '../config.js';
+import { checkDbPath } from '../config.js';
 import { DelaydError, describe } from '../errors.js';
 import type { DaemonOptions } from '../daemon.js';
 import type { LogLevel } from '../logger.js';
-import type { ListFilter, TaskState } from '../store/types.js';
-import type { DelayOptions } from '../validate.js';
+import { TASK_STATES, type ListFilter, type TaskState } from '../store/types.js';
+import { MAX_TIMER_S, type DelayOptions } from '../validate.js';
+import { parseJsonExact } from './json.js';
 import { parseDuration } from './duration.js';
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -30,13 +32,26 @@ export interface StoreTarget {
 }
 
 export function toStoreTarget(argv: CommonArgv, env: NodeJS.ProcessEnv): StoreTarget {
-  const raw = argv.busyTimeout ?? env.DELAYD_BUSY_TIMEOUT;
-  const seconds = raw === undefined || raw === '' ? undefined : numberFlag('--busy-timeout', raw);
-  if (seconds !== undefined && seconds < 0) throw notA('--busy-timeout', 'a number of seconds >= 0', raw);
-  return {
-    db: argv.db !== undefined && argv.db !== '' ? argv.db : defaultDbPath(env),
-    busyTimeoutMs: seconds === undefined ? DEFAULT_BUSY_TIMEOUT_MS : Math.round(seconds * 1000),
-  };
+  const fromFlag = argv.busyTimeout !== undefined;
+  const raw = fromFlag ? argv.busyTimeout : env.DELAYD_BUSY_TIMEOUT;
+  const flag = fromFlag ? '--busy-timeout' : '$DELAYD_BUSY_TIMEOUT';
+  const ms = raw === undefined || raw === '' ? undefined : millisFlag(flag, raw, 0);
+  return { db: toDbPath(argv.db, env), busyTimeoutMs: ms ?? DEFAULT_BUSY_TIMEOUT_MS };
+}
+
+/**
+ * --db, else $DELAYD_DB, else ./delayd.db. A URL scheme is refused (checkDbPath), and so are
+ * '' and ':memory:': an in-memory database ends with the command, taking its tasks with it.
+ */
+export function toDbPath(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  const raw = flag ?? env.DELAYD_DB;
+  if (raw === undefined) return './delayd.db';
+  const what = flag === undefined ? '$DELAYD_DB' : '--db';
+  const path = raw.trim() === '' ? '' : checkDbPath(raw, what);
+  if (path === '' || path === ':memory:') {
+    throw new DelaydError('E_BAD_OPTION', `Expected ${what} to be a SQLite file path, got ${describe(raw)}: an in-memory or temporary database would be gone when the command ends`);
+  }
+  return path;
 }
 
 export interface DaemonArgv extends CommonArgv {
@@ -57,7 +72,8 @@ export function toDaemonOptions(
 ): DaemonOptions {
   const level = argv.logLevel ?? context.env.DELAYD_LOG_LEVEL ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-    throw new DelaydError('E_BAD_OPTION', `Expected \`--log-level\` to be one of ${LOG_LEVELS.join(', ')}, got ${describe(level)}`);
+    const what = argv.logLevel === undefined ? '$DELAYD_LOG_LEVEL' : '--log-level';
+    throw new DelaydError('E_BAD_OPTION', `Expected ${what} to be one of ${LOG_LEVELS.join(', ')}, got ${describe(level)}`);
   }
   const handlers = argv.handlers ?? [];
   if (handlers.length === 0) {
@@ -66,12 +82,12 @@ export function toDaemonOptions(
   return {
     ...toStoreTarget(argv, context.env),
     handlers: handlers.map((spec) => moduleUrl(spec, context.cwd)),
-    concurrency: integerFlag('--concurrency', argv.concurrency),
-    queueSize: integerFlag('--queue-size', argv.queueSize),
+    concurrency: countFlag('--concurrency', argv.concurrency),
+    queueSize: countFlag('--queue-size', argv.queueSize),
     drainMs: millisFlag('--drain-timeout', argv.drainTimeout, 0),
     leaseMs: millisFlag('--lease', argv.lease, 1),
     heartbeatMs: millisFlag('--heartbeat', argv.heartbeat, 1),
-    threads: integerFlag('--threads', argv.threads),
+    threads: countFlag('--threads', argv.threads),
     logLevel: level as LogLevel,
     pretty: context.stdoutIsTTY,
   };
@@ -138,14 +154,9 @@ export function toEnqueueRequest(argv: EnqueueArgv): EnqueueRequest {
 /** `--args '[1, "a"]'`; absent means no arguments. */
 export function parseArgsJson(raw: string | undefined): unknown {
   if (raw === undefined) return [];
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch (error) {
-    throw new DelaydError(
-      'E_BAD_ARGS',
-      `Expected \`--args\` to be a JSON array such as '[1, "a"]', got ${describe(raw)}, which is not JSON (${(error as Error).message})`,
-    );
-  }
+  return parseJsonExact(raw, (why) =>
+    new DelaydError('E_BAD_ARGS', `Expected \`--args\` to be a JSON array such as '[1, "a"]', got ${describe(raw)}, which ${why}`),
+  );
 }
 
 export interface ListArgv extends CommonArgv {
@@ -156,7 +167,10 @@ export interface ListArgv extends CommonArgv {
 
 export function toListFilter(argv: ListArgv): ListFilter {
   const filter: ListFilter = {};
-  if (argv.state !== undefined) filter.state = argv.state as TaskState;
+  if (argv.state !== undefined) {
+    if (!(TASK_STATES as readonly string[]).includes(argv.state)) throw notA('--state', `one of ${TASK_STATES.join(', ')}`, argv.state);
+    filter.state = argv.state as TaskState;
+  }
   if (argv.name !== undefined) filter.name = argv.name;
   if (argv.limit !== undefined) {
     const limit = integerFlag('--limit', argv.limit) as number;
@@ -198,27 +212,59 @@ export function toPurgeAgeMs(argv: { olderThan?: string }): number {
   return parseDuration(argv.olderThan, '--older-than');
 }
 
+// Decimal only: Number() would also take 0x10, 0b1, Infinity and '' (as 0).
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 function numberFlag(flag: string, raw: string): number {
-  const value = raw.trim() === '' ? Number.NaN : Number(raw);
-  if (!Number.isFinite(value)) throw notA(flag, 'a number', raw);
+  const text = raw.trim();
+  const value = DECIMAL.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isFinite(value)) throw notA(flag, 'a decimal number', raw);
   return value;
 }
 
 function integerFlag(flag: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const value = numberFlag(flag, raw);
-  if (!Number.isInteger(value)) throw notA(flag, 'an integer', raw);
+  if (!Number.isSafeInteger(value)) throw notA(flag, 'an integer', raw);
   return value;
 }
 
-/** A flag in seconds (fractions allowed) as whole milliseconds, at least `minMs`. */
+/** A positive integer flag (--concurrency, --queue-size, --threads). */
+function countFlag(flag: string, raw: string | undefined): number | undefined {
+  const value = integerFlag(flag, raw);
+  if (value !== undefined && value < 1) throw notA(flag, 'an integer >= 1', raw);
+  return value;
+}
+
+/**
+ * A flag in seconds (fractions allowed) as whole milliseconds, from `minMs` to what a timer
+ * keeps (2147483 s; a longer one would fire after 1 ms).
+ */
 function millisFlag(flag: string, raw: string | undefined, minMs: number): number | undefined {
   if (raw === undefined) return undefined;
-  const ms = Math.round(numberFlag(flag, raw) * 1000);
-  if (ms < minMs) throw notA(flag, minMs === 0 ? 'a number of seconds >= 0' : 'a number of seconds >= 0.001', raw);
+  const seconds = numberFlag(flag, raw);
+  const ms = Math.round(seconds * 1000);
+  if (ms < minMs || seconds < 0 || seconds > MAX_TIMER_S) {
+    throw notA(flag, `a number of seconds from ${minMs === 0 ? '0' : '0.001'} to ${MAX_TIMER_S} (at most ${MAX_TIMER_S} s)`, raw);
+  }
   return ms;
 }
 
 function notA(flag: string, what: string, raw: unknown): DelaydError {
   return new DelaydError('E_BAD_OPTION', `Expected \`${flag}\` to be ${what}, got ${describe(raw)}`);
+}
+
+const PER_TASK_OPTION = /`(args|countdown|eta|key|retries|backoff|timeout)`/g;
+
+/**
+ * Runs the core's checks of values that came from flags, naming the flags in its messages:
+ * "Expected `--countdown` ..." rather than "`countdown`".
+ */
+export function withFlagNames<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (!(error instanceof DelaydError)) throw error;
+    throw new DelaydError(error.code, error.message.replace(PER_TASK_OPTION, '`--$1`'), { cause: error });
+  }
 }

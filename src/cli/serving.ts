@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { pidAlive } from '../liveness.js';
-import type { WorkerRow } from '../store/types.js';
+import type { TaskPolicy, WorkerRow } from '../store/types.js';
 
 /** How recently a daemon on another host must have beaten to count as live. */
 export const REMOTE_STALE_MS = 120_000;
@@ -41,4 +41,24 @@ export function unservedWarning(names: Iterable<string>, workers: readonly Worke
 
 export function processLiveContext(nowMs: number): LiveContext {
   return { nowMs, host: hostname(), isAlive: pidAlive };
+}
+
+/** What live daemons say about the names they serve: which, and each one's declared policy. */
+export interface Served {
+  names: Set<string>;
+  policies: Map<string, TaskPolicy>;
+}
+
+export function servedBy(workers: readonly WorkerRow[], context: LiveContext): Served {
+  const served: Served = { names: new Set(), policies: new Map() };
+  for (const worker of liveWorkers(workers, context)) {
+    for (const name of worker.names) served.names.add(name);
+    for (const [name, policy] of Object.entries(worker.policies ?? {})) if (!served.policies.has(name)) served.policies.set(name, policy);
+  }
+  return served;
+}
+
+/** Scheduled tasks by name that no live daemon serves: they wait until one with the handler runs. */
+export function unservedCounts(scheduledByName: Record<string, number> | undefined, served: Served): Record<string, number> {
+  return Object.fromEntries(Object.entries(scheduledByName ?? {}).filter(([name, n]) => n > 0 && !served.names.has(name)).sort(([a], [b]) => (a < b ? -1 : 1)));
 }

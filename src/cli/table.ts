@@ -5,9 +5,25 @@
 
 export type Cell = string | number | null | undefined;
 
+// C0 and C1 controls, DEL, and lone surrogate halves: a name like "evil\x1b[2J" must not
+// clear the reader's screen or retitle the terminal.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const UNSAFE_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** `text` with control characters shown as escapes (\x1b, \u0085); newlines too unless kept. */
+export function escapeText(text: string, keepNewlines = false): string {
+  return text.replace(keepNewlines ? UNSAFE_BUT_NEWLINE : UNSAFE, (c) => {
+    const code = c.charCodeAt(0);
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
 /** Columns padded to their widest cell, two spaces apart, no trailing spaces. */
 export function formatTable(headers: readonly string[], rows: readonly (readonly Cell[])[]): string {
-  const text = (cell: Cell) => (cell === null || cell === undefined ? '-' : String(cell));
+  const text = (cell: Cell) => (cell === null || cell === undefined ? '-' : escapeText(String(cell)));
   const all = [headers.map(text), ...rows.map((row) => headers.map((_, i) => text(row[i])))];
   const numeric = headers.map((_, i) => rows.length > 0 && rows.every((row) => typeof row[i] === 'number'));
   const widths = headers.map((_, i) => Math.max(...all.map((row) => (row[i] as string).length)));
@@ -26,7 +42,7 @@ export function formatFields(fields: readonly (readonly [string, Cell])[]): stri
   const indent = ' '.repeat(width + 2);
   return fields
     .map(([key, value]) => {
-      const text = value === null || value === undefined ? '-' : String(value);
+      const text = value === null || value === undefined ? '-' : escapeText(String(value), true);
       return `${key.padEnd(width)}  ${text.split('\n').join(`\n${indent}`)}`.trimEnd();
     })
     .join('\n')

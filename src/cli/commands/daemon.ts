@@ -22,7 +22,7 @@ export function daemonCommand(ctx: CommandContext) {
         .option('lease', { type: 'string', requiresArg: true, describe: `Seconds of silence before another daemon's running tasks are put back [default: ${DEFAULTS.leaseMs / 1000}]` })
         .option('heartbeat', { type: 'string', requiresArg: true, describe: `Seconds between heartbeats [default: ${DEFAULTS.heartbeatMs / 1000}]` })
         .option('threads', { type: 'string', requiresArg: true, describe: "Worker threads for tasks with isolation: 'thread' [default: the number of cores]" })
-        .option('log-level', { type: 'string', requiresArg: true, choices: LOG_LEVELS, describe: 'Log level [default: $DELAYD_LOG_LEVEL or info]' })
+        .option('log-level', { type: 'string', requiresArg: true, describe: `Log level: ${LOG_LEVELS.join(', ')} [default: $DELAYD_LOG_LEVEL or info]` })
         .example('$0 daemon --handlers ./handlers.js', 'Run the tasks of ./handlers.js on ./delayd.db')
         .example('$0 daemon --handlers ./mail.js --handlers ./billing.js --concurrency 20', 'Serve two modules, 20 handlers at a time')
         .example('$0 daemon --handlers ./handlers.js --db /var/lib/app/delayd.db --drain-timeout 30', 'Give running handlers 30 s to finish on shutdown'),

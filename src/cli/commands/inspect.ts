@@ -22,7 +22,7 @@ export function inspectCommands(ctx: CommandContext) {
       describe: 'Tasks, newest first',
       builder: (y) =>
         y
-          .option('state', { type: 'string', requiresArg: true, choices: TASK_STATES, describe: 'Only tasks in this state' })
+          .option('state', { type: 'string', requiresArg: true, describe: `Only tasks in this state: ${TASK_STATES.join(', ')}` })
           .option('name', { type: 'string', requiresArg: true, describe: 'Only tasks with this name' })
           .option('limit', { type: 'string', requiresArg: true, describe: 'At most this many [default: 100]' })
           .option('json', JSON_OPTION)

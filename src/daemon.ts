@@ -6,9 +6,18 @@
  * Shutdown: the first SIGTERM or SIGINT stops taking work and lets running handlers finish for
  * up to `drainMs`; whatever could not finish goes back to `scheduled` (Scheduler.stop), and
  * the process exits 0. A second signal exits at once with 128 + its number; the tasks it held
- * stay `running` under a dead pid, and the next daemon's heartbeat puts them back.
+ * stay `running` under a dead pid, and the next daemon's heartbeat puts them back. A signal
+ * while the modules are still importing: the import finishes, nothing starts, exit 0.
+ *
+ * Nothing a handler does takes the daemon down silently (see guard.ts): an unhandled rejection
+ * or uncaught exception is logged and the daemon goes on; a handler's process.exit() ends it
+ * with status 1, not the handler's code. Since every start is durable before its handler
+ * runs, the attempt that brought the process down counts as cut off at the next start, and
+ * a task that does it every time ends failed with E_CUT_OFF (policy maxCutOffs).
  */
+import { errorInfo } from './attempt-error.js';
 import { DEFAULTS } from './config.js';
+import { installGuard, realExit, watchImport } from './guard.js';
 import { defaultRegistry, setDefaultScheduler } from './default.js';
 import { DelaydError } from './errors.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
@@ -27,6 +36,8 @@ export interface DaemonOptions {
   drainMs?: number;
   leaseMs?: number;
   heartbeatMs?: number;
+  /** Attempts cut off by a crash before a task fails with E_CUT_OFF, unless its handler says. */
+  maxCutOffs?: number;
   /** Worker threads for tasks with isolation 'thread'; they import the `handlers` modules. */
   threads?: number;
   logLevel: LogLevel;
@@ -47,12 +58,13 @@ export const processHost: DaemonHost = {
   onSignal: (listener) => {
     for (const signal of SIGNALS) process.on(signal, listener);
   },
-  exit: (code) => process.exit(code),
+  exit: (code) => realExit()(code),
 };
 
 /**
- * Runs until the first signal has been handled; resolves with the exit code. The caller should
- * then exit the process: a handler abandoned after the drain timeout may still hold timers.
+ * Runs until the first signal has been handled (or the store keeps failing beyond repair);
+ * resolves with the exit code. The caller should then exit the process: a handler abandoned
+ * after the drain timeout may still hold timers.
  */
 export async function runDaemon(options: DaemonOptions, host: DaemonHost = processHost): Promise<number> {
   const logger = createLogger({ level: options.logLevel, pretty: options.pretty });
@@ -74,37 +86,70 @@ export async function runDaemon(options: DaemonOptions, host: DaemonHost = proce
       registry: defaultRegistry,
       threadModules: options.handlers,
       ...defined({ concurrency: options.concurrency, queueSize: options.queueSize, leaseMs: options.leaseMs, heartbeatMs: options.heartbeatMs }),
-      ...defined({ threads: options.threads }),
+      ...defined({ threads: options.threads, maxCutOffs: options.maxCutOffs }),
     });
     setDefaultScheduler(scheduler);
-    await importHandlers(options.handlers, logger);
+    await importHandlers(options.handlers);
   } catch (error) {
     store.close();
     throw error;
   }
-
-  logger.info({ db: options.db, tasks: defaultRegistry.names() }, 'daemon starting');
-  scheduler.start();
-  const signal = await firstSignal;
-  const drainMs = options.drainMs ?? DEFAULTS.drainMs;
-  logger.info({ signal, drainMs }, 'stopping: waiting for running handlers (signal again to exit now)');
-  await scheduler.stop({ drainMs });
-  store.close();
-  logger.info('daemon stopped');
-  return 0;
+  if (signals > 0) {
+    logger.info('a signal came while the handler modules were importing: not starting');
+    await scheduler.close();
+    store.close();
+    return 0;
+  }
+  return serve(scheduler, store, options, logger, firstSignal);
 }
 
-async function importHandlers(urls: readonly string[], logger: Logger): Promise<void> {
+async function serve(scheduler: Scheduler, store: SqliteStore, options: DaemonOptions, logger: Logger, firstSignal: Promise<NodeJS.Signals>): Promise<number> {
+  const guard = installGuard({
+    logger,
+    running: () => scheduler.runningTasks(),
+    beforeExit: () => scheduler.flush(),
+  });
+  let fatal!: (error: unknown) => void;
+  const failedForGood = new Promise<unknown>((resolve) => (fatal = resolve));
+  scheduler.on('fatal', ({ error }: { error: unknown }) => fatal(error));
+  try {
+    logger.info({ db: options.db, tasks: defaultRegistry.names() }, 'daemon starting');
+    scheduler.start();
+    const ended = await Promise.race([firstSignal.then((signal) => ({ signal })), failedForGood.then((error) => ({ error }))]);
+    if ('error' in ended) {
+      logger.fatal({ err: ended.error }, 'the database keeps failing in a way no retry mends; exiting');
+      await scheduler.close().catch((error: unknown) => logger.error({ err: error }, 'could not stop cleanly'));
+      return 1;
+    }
+    const drainMs = options.drainMs ?? DEFAULTS.drainMs;
+    logger.info({ signal: ended.signal, drainMs }, 'stopping: waiting for running handlers (signal again to exit now)');
+    await scheduler.stop({ drainMs });
+    await scheduler.close();
+    logger.info('daemon stopped');
+    return 0;
+  } finally {
+    guard.uninstall();
+    store.close();
+  }
+}
+
+async function importHandlers(urls: readonly string[]): Promise<void> {
   for (const url of urls) {
+    const watch = watchImport(url);
     try {
       await import(url);
     } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
+      const why = errorInfo(error).message;
       throw new DelaydError('E_HANDLER_IMPORT', `Could not import handler module ${url}: ${why}`, { cause: error });
+    } finally {
+      watch.done();
     }
   }
   if (defaultRegistry.names().length === 0) {
-    logger.warn({ handlers: urls }, 'the handler modules registered no task; did they call task() from "delayd"?');
+    throw new DelaydError(
+      'E_HANDLER_IMPORT',
+      `Expected the handler modules to register at least one task with task() from "delayd", got none (${urls.join(', ')}); a daemon without tasks would claim nothing`,
+    );
   }
 }
 

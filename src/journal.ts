@@ -1,33 +1,54 @@
 /**
- * Group commit for the state changes of running attempts. Outcomes pushed during one turn of
- * the event loop are written in one transaction, which is what lets thousands of tasks a
- * second each have a durable start and finish. A failed write (locked past the busy timeout,
- * disk full) is logged and kept for the next try: an outcome is never dropped. Until it is
- * written the task stays `running` under its owner, so a crash in between runs it again.
+ * Group commit for the outcomes of finished attempts. Outcomes pushed during one turn of the
+ * event loop are written in one transaction, which is what lets thousands of tasks a second
+ * each have a durable finish. (Starts are not journaled: the scheduler writes them before the
+ * handler runs, as the fence; see scheduler.ts.)
+ *
+ * A write that fails for a passing reason (locked past the busy timeout, disk full, read-only
+ * for now) is logged and everything is kept for the next try: an outcome is never dropped.
+ * Any other failure may be one outcome the backend refuses (a due time it cannot store): the
+ * outcomes are then written one by one, and one that is still refused is replaced by a
+ * `failed` outcome of its task that says why, so it never holds the others back. Until an
+ * outcome is written its task stays `running` under its owner, so a crash in between runs it
+ * again.
  */
+import { errorInfo } from './attempt-error.js';
 import type { Clock } from './clock.js';
+import { DelaydError } from './errors.js';
 import type { Logger } from './logger.js';
-import type { Outcome, Store } from './store/types.js';
+import type { Outcome, RecordResult, Store } from './store/types.js';
 
 const RETRY_MS = 1000;
 
+/** Errors that say "not now" rather than "not this value": retry the whole batch later. */
+const TRANSIENT = new Set(['E_DB_LOCKED', 'E_DB_FULL', 'E_DB_READONLY', 'E_BACKEND_UNAVAILABLE', 'E_BACKEND_READONLY', 'E_BACKEND_FULL']);
+
+export function isTransient(error: unknown): boolean {
+  return error instanceof DelaydError && TRANSIENT.has(error.code);
+}
+
+/** Runs once the outcome is committed; `applied` false: the fence refused it (the attempt is no longer ours). */
+export type OnWritten = (applied: boolean) => void;
+
+export interface JournalOptions {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  /** After each successful write, with what the store answered (the scheduler wakes for new due tasks). */
+  afterWrite?: (result: RecordResult) => void;
+  /** Every failed write, so the scheduler can count failures that will not pass (a corrupt file). */
+  onError?: (error: unknown) => void;
+}
+
 export class Journal {
-  readonly #store: Store;
-  readonly #clock: Clock;
-  readonly #logger: Logger;
+  readonly #o: JournalOptions;
   #pending: Outcome[] = [];
-  /** What to do once the pending outcomes are written (log and emit them), in order. */
-  #onWritten: (() => void)[] = [];
+  /** Parallel to #pending: what to do once each outcome is written (log and emit it), or undefined. */
+  #onWritten: (OnWritten | undefined)[] = [];
   #timer: unknown = undefined;
 
-  readonly #afterWrite: () => void;
-
-  /** `afterWrite` runs after each successful write (the scheduler looks for new reduce tasks). */
-  constructor(options: { store: Store; clock: Clock; logger: Logger; afterWrite?: () => void }) {
-    this.#store = options.store;
-    this.#clock = options.clock;
-    this.#logger = options.logger;
-    this.#afterWrite = options.afterWrite ?? (() => {});
+  constructor(options: JournalOptions) {
+    this.#o = options;
   }
 
   get pending(): number {
@@ -35,38 +56,101 @@ export class Journal {
   }
 
   /** Queues an outcome; `onWritten` runs once it is committed (never if the write fails). */
-  push(outcome: Outcome, onWritten?: () => void): void {
+  push(outcome: Outcome, onWritten?: OnWritten): void {
     this.#pending.push(outcome);
-    if (onWritten) this.#onWritten.push(onWritten);
-    if (this.#timer === undefined) this.#timer = this.#clock.setTimeout(() => this.#flushLater(), 0);
+    this.#onWritten.push(onWritten);
+    if (this.#timer === undefined) this.#timer = this.#o.clock.setTimeout(() => this.#flushLater(), 0);
   }
 
-  /** Writes everything pending now; false (and kept for later) when the write failed. */
+  /** Writes everything pending now; false (and kept for later) when a write failed for a passing reason. */
   flush(): boolean {
-    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancelTimer();
     if (this.#pending.length === 0) return true;
     const batch = this.#pending;
-    const written = this.#onWritten;
+    const callbacks = this.#onWritten;
     this.#pending = [];
     this.#onWritten = [];
+    let result: RecordResult;
     try {
-      this.#store.record(batch);
+      result = this.#o.store.record(batch);
     } catch (error) {
-      this.#pending = batch.concat(this.#pending);
-      this.#onWritten = written.concat(this.#onWritten);
-      this.#logger.error({ err: error, pending: this.#pending.length }, 'could not record task outcomes; will retry');
-      this.#timer = this.#clock.setTimeout(() => this.#flushLater(), RETRY_MS);
-      return false;
+      this.#o.onError?.(error);
+      if (isTransient(error)) return this.#keep(batch, callbacks, error);
+      return this.#oneByOne(batch, callbacks, error);
     }
-    // Outside the try: whatever it does, these outcomes are written and must not be queued again.
-    for (const report of written) report();
-    this.#afterWrite();
+    // Outside the try: whatever they do, these outcomes are written and must not be queued again.
+    this.#report(callbacks, result);
     return true;
+  }
+
+  /** Stops the retry timer; what is still pending stays pending (stop() has released its tasks). */
+  close(): void {
+    this.#cancelTimer();
+  }
+
+  #oneByOne(batch: Outcome[], callbacks: (OnWritten | undefined)[], groupError: unknown): boolean {
+    this.#o.logger.warn({ err: groupError, count: batch.length }, 'could not record task outcomes together; recording them one by one');
+    for (let i = 0; i < batch.length; i++) {
+      const outcome = batch[i] as Outcome;
+      let result: RecordResult;
+      try {
+        result = this.#o.store.record([outcome]);
+      } catch (error) {
+        if (isTransient(error)) return this.#keep(batch.slice(i), callbacks.slice(i), error);
+        this.#replaceWithFailure(outcome, error);
+        continue;
+      }
+      this.#report([callbacks[i]], result);
+    }
+    return true;
+  }
+
+  /** The task fails with why its outcome could not be written, rather than staying running forever. */
+  #replaceWithFailure(outcome: Outcome, error: unknown): void {
+    const info = errorInfo(error);
+    const failed: Outcome = {
+      kind: 'failed',
+      id: outcome.id,
+      owner: outcome.owner,
+      attempt: outcome.attempt,
+      atMs: outcome.atMs,
+      error: {
+        code: info.code,
+        message: `could not record the outcome of attempt ${outcome.attempt}: ${info.message}`,
+        stack: `could not record the outcome (${outcome.kind}) of attempt ${outcome.attempt}: ${info.stack}`,
+      },
+    };
+    const fields = { taskId: outcome.id, attempt: outcome.attempt, kind: outcome.kind, err: error };
+    try {
+      const result = this.#o.store.record([failed]);
+      this.#o.logger.error(fields, 'could not record the outcome of an attempt; recorded the task as failed instead');
+      this.#o.afterWrite?.(result);
+    } catch (again) {
+      // Nothing more to try: keeping it would block every later outcome of this scheduler.
+      this.#o.logger.error({ ...fields, again }, 'could not record the outcome of an attempt, nor its failure; the task stays running until it is put back');
+    }
+  }
+
+  #keep(batch: Outcome[], callbacks: (OnWritten | undefined)[], error: unknown): boolean {
+    this.#pending = batch.concat(this.#pending);
+    this.#onWritten = callbacks.concat(this.#onWritten);
+    this.#o.logger.error({ err: error, pending: this.#pending.length }, 'could not record task outcomes; will retry');
+    this.#timer = this.#o.clock.setTimeout(() => this.#flushLater(), RETRY_MS);
+    return false;
+  }
+
+  #report(callbacks: readonly (OnWritten | undefined)[], result: RecordResult): void {
+    for (let i = 0; i < callbacks.length; i++) callbacks[i]?.(result.applied[i] ?? false);
+    this.#o.afterWrite?.(result);
   }
 
   #flushLater(): void {
     this.#timer = undefined;
     this.flush();
+  }
+
+  #cancelTimer(): void {
+    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 }

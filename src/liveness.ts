@@ -4,38 +4,56 @@
  * owner's heartbeat: it starts with the attempt and is renewed while the owner lives, however
  * long the task waited or runs, so a slow handler is never taken over from a live owner.
  *
- * An owner is judged dead when its beat counter has not moved for `leaseMs` as measured by the
- * observer's own timers (not by comparing wall clocks, which may jump or disagree between
- * machines), or at once when it ran on this host and its pid is gone. Its running tasks go back
- * to `scheduled` with their due time unchanged, so the next tick runs them again.
+ * Others: an owner is judged dead when its beat counter has not moved for `leaseMs` of elapsed
+ * time on this process's monotonic clock (wall clocks jump and disagree between machines), or
+ * at once when it ran on this host and its pid is gone. Then `store.bury(owner, beat)` puts its
+ * running tasks back, only if the beat is still the one observed (it re-checks in the same
+ * transaction, so an owner that beat meanwhile, or that only looked silent because this process
+ * was frozen, is left alone).
+ *
+ * Ourselves: `ackAgeMs()` is the elapsed time since our last acknowledged heartbeat. The
+ * scheduler starts nothing unless it is well below `leaseMs` (see Scheduler.#leaseFresh). A
+ * heartbeat answered "your row is gone" means another scheduler buried us: `onLost` drops what
+ * we hold, and the next beat joins afresh.
  */
 import { hostname } from 'node:os';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
-import type { Store, WorkerRow } from './store/types.js';
+import type { Store, TaskPolicy, WorkerRow } from './store/types.js';
+import { timerMs } from './ticker.js';
 
 export interface LivenessOptions {
   store: Store;
   clock: Clock;
   owner: string;
   names: () => string[];
+  policies: () => Record<string, TaskPolicy>;
   heartbeatMs: number;
   leaseMs: number;
   logger: Logger;
   startedMs: number;
+  /** Another scheduler buried us (our worker row was gone): drop what we hold. */
+  onLost: () => void;
+  /** Every failed heartbeat, and null after one that succeeded (the scheduler counts failures). */
+  onResult?: (error: unknown) => void;
 }
 
 export class Liveness {
   readonly #o: LivenessOptions;
   readonly #host = hostname();
-  readonly #silence = new Map<string, { beat: number; quietMs: number }>();
+  /** Per other owner: the beat last seen and when (monotonic) it was first seen. */
+  readonly #silence = new Map<string, { beat: number; sinceMs: number }>();
   #timer: unknown = undefined;
+  /** Whether our worker row should exist (we have beaten, and were not buried since). */
+  #joined = false;
+  #ackMs: number | undefined = undefined;
 
   constructor(options: LivenessOptions) {
     this.#o = options;
   }
 
   start(): void {
+    this.#joined = false;
     this.beat();
     this.#schedule();
   }
@@ -43,20 +61,52 @@ export class Liveness {
   stop(): void {
     if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#joined = false;
+    this.#ackMs = undefined;
   }
 
-  /** Records our own heartbeat, then puts back the tasks of owners that went silent. */
-  beat(): void {
+  /** Elapsed ms since our last acknowledged heartbeat; Infinity before the first. */
+  ackAgeMs(): number {
+    return this.#ackMs === undefined ? Number.POSITIVE_INFINITY : this.#monotonic() - this.#ackMs;
+  }
+
+  /**
+   * Renews our own lease (true when acknowledged), then puts back the tasks of owners that went
+   * silent. False when the write failed or we had been buried (then `onLost` has run).
+   */
+  beat(): boolean {
     const { store, owner, logger } = this.#o;
     try {
-      store.heartbeat(
-        { owner, host: this.#host, pid: process.pid, names: this.#o.names(), startedMs: this.#o.startedMs },
-        this.#o.clock.now(),
-      );
-      for (const worker of store.workers()) if (worker.owner !== owner) this.#observe(worker);
-      for (const orphan of store.orphanOwners()) this.#putBack(orphan, 'no heartbeat record');
+      const worker = { owner, host: this.#host, pid: process.pid, names: this.#o.names(), policies: this.#o.policies(), startedMs: this.#o.startedMs };
+      const continuing = this.#joined;
+      if (!store.heartbeat(worker, this.#o.clock.now(), continuing)) {
+        this.#joined = false;
+        this.#ackMs = undefined;
+        logger.warn({ owner }, 'lease lost: another scheduler put our tasks back; dropping what we hold and joining again');
+        this.#o.onLost();
+        // Anything claimed under our name since the burial (none, as claims wait for a fresh
+        // lease) goes back too; then we join again, and what we claim from here on is ours.
+        store.bury(owner, null);
+        store.heartbeat(worker, this.#o.clock.now(), false);
+      }
+      this.#joined = true;
+      this.#ackMs = this.#monotonic();
+      this.#o.onResult?.(null);
     } catch (error) {
       logger.error({ err: error }, 'heartbeat failed; will try again');
+      this.#o.onResult?.(error);
+      return false;
+    }
+    this.#lookAround();
+    return true;
+  }
+
+  #lookAround(): void {
+    try {
+      for (const worker of this.#o.store.workers()) if (worker.owner !== this.#o.owner) this.#observe(worker);
+      for (const orphan of this.#o.store.orphanOwners()) this.#bury(orphan, null, 'no heartbeat record');
+    } catch (error) {
+      this.#o.logger.error({ err: error }, 'could not look for dead owners; will try again');
     }
   }
 
@@ -64,31 +114,32 @@ export class Liveness {
     this.#timer = this.#o.clock.setTimeout(() => {
       this.beat();
       this.#schedule();
-    }, this.#o.heartbeatMs);
+    }, timerMs(this.#o.heartbeatMs));
   }
 
   #observe(worker: WorkerRow): void {
     if (worker.host === this.#host && worker.pid !== process.pid && !pidAlive(worker.pid)) {
-      return this.#bury(worker.owner, `process ${worker.pid} is gone`);
+      return this.#bury(worker.owner, worker.beat, `process ${worker.pid} is gone`);
     }
+    const now = this.#monotonic();
     const seen = this.#silence.get(worker.owner);
     if (!seen || seen.beat !== worker.beat) {
-      this.#silence.set(worker.owner, { beat: worker.beat, quietMs: 0 });
+      this.#silence.set(worker.owner, { beat: worker.beat, sinceMs: now });
       return;
     }
-    seen.quietMs += this.#o.heartbeatMs;
-    if (seen.quietMs >= this.#o.leaseMs) this.#bury(worker.owner, `no heartbeat for ${seen.quietMs} ms`);
+    const quietMs = now - seen.sinceMs;
+    if (quietMs >= this.#o.leaseMs) this.#bury(worker.owner, worker.beat, `no heartbeat for ${Math.round(quietMs)} ms`);
   }
 
-  #bury(owner: string, why: string): void {
-    this.#putBack(owner, why);
-    this.#o.store.forgetWorker(owner);
+  #bury(owner: string, beat: number | null, why: string): void {
+    const count = this.#o.store.bury(owner, beat);
     this.#silence.delete(owner);
+    if (count === null) return; // it beat meanwhile: alive
+    this.#o.logger.warn({ owner, count, why }, 'put back the running tasks of a dead owner');
   }
 
-  #putBack(owner: string, why: string): void {
-    const count = this.#o.store.release(owner);
-    this.#o.logger.warn({ owner, count, why }, 'put back the running tasks of a dead owner');
+  #monotonic(): number {
+    return this.#o.clock.monotonic?.() ?? this.#o.clock.now();
   }
 }
 

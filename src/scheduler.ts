@@ -4,24 +4,41 @@
  * memory holds only the claimed tasks (at most queueSize waiting plus concurrency running).
  *
  * Events (listeners' throws are logged, never propagated): 'received', 'accepted',
- * 'succeeded', 'retrying', 'failed', each with { taskId, name, ... }.
+ * 'succeeded', 'retrying', 'failed', each with { taskId, name, ... }; 'fatal' with { error }
+ * when the store keeps failing in a way no retry mends (a corrupt file).
+ *
+ * Each attempt runs under the policy its handler declares (policy.ts), resolved when the task
+ * is claimed. Before a handler runs, its start is written (admission.ts: the fence) and our
+ * lease is checked: a scheduler whose last acknowledged heartbeat is older than `leaseMs`
+ * minus a margin may already be judged dead by others, so it claims and starts nothing until a
+ * heartbeat is acknowledged again; buried meanwhile, it drops what it holds and joins afresh.
+ * A handler that blocks the event loop longer than `leaseMs` is therefore treated as dead.
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
+import { Admission, type Item } from './admission.js';
 import { Batch, buildBatch } from './batch.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './config.js';
 import { DelaydError } from './errors.js';
 import { Journal } from './journal.js';
 import { Liveness } from './liveness.js';
+import { DEFAULT_POLICY, explainPolicy, resolvePolicy, type ExplainedPolicy, type Policy } from './policy.js';
 import { runAttempt, type AttemptResult } from './runner.js';
 import { secondOf } from './slot.js';
 import { SqliteStore } from './store/sqlite.js';
-import type { ClaimedTask, Inserted, ListFilter, Stats, Store, TaskRow } from './store/types.js';
+import type { ClaimedTask, ErrorInfo, Inserted, ListFilter, RecordResult, Stats, Store, TaskRow } from './store/types.js';
 import { Registry, taskFactory, type DelayItem, type Enqueuer, type Scheduled } from './task.js';
 import { ThreadPool } from './threads.js';
-import { Ticker } from './ticker.js';
+import { Ticker, timerMs } from './ticker.js';
 import { buildRow, checkDelayOptions, dueMsOf, rowBase, type TaskOptions } from './validate.js';
 import { Wheel } from './wheel.js';
-import { WorkerPool, type PoolItem } from './worker-pool.js';
+import { WorkerPool } from './worker-pool.js';
+
+/** A task's row with its effective policy, and where each value of it comes from. */
+export type ExplainedTask = TaskRow & { policy: ExplainedPolicy };
+
+/** Store errors that no retry will mend: after this many in a row the scheduler emits 'fatal'. */
+const FATAL_CODES = new Set(['E_DB_CORRUPT', 'E_DB_NOT_SQLITE', 'E_DB_NOT_DELAYD', 'E_DB_NEWER_SCHEMA']);
+const FATAL_AFTER = 5;
 
 export interface FullSchedulerOptions extends SchedulerOptions {
   /** Where task() registers handlers. @default a registry of this scheduler's own */
@@ -38,7 +55,9 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   readonly #store: Store;
   readonly #wheel: Wheel;
   readonly #ticker: Ticker;
-  readonly #pool: WorkerPool;
+  readonly #pool: WorkerPool<Item>;
+  readonly #admission: Admission;
+  readonly #defaults: Policy;
   readonly #journal: Journal;
   readonly #threads: ThreadPool;
   readonly #liveness: Liveness;
@@ -47,7 +66,10 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   #backlog = false;
   #wakeTimer: unknown = undefined;
   #closed = false;
-  #reducesSeen = 0;
+  /** Bumped at every stop: attempts abandoned by a stop record nothing when they end. */
+  #generation = 0;
+  /** Consecutive store errors that will not pass, per kind of call (claim, heartbeat, write, start). */
+  readonly #fatalErrors = new Map<string, number>();
 
   constructor(options: FullSchedulerOptions = {}) {
     super();
@@ -59,13 +81,30 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     this.#store = this.#o.store ?? new SqliteStore({ path: this.#o.db, synchronous: this.#o.synchronous });
     this.#wheel = new Wheel({ store: this.#store, owner });
     this.#ticker = new Ticker({ clock, lookaheadMs: this.#o.lookaheadMs, onTick: (s) => this.#claim(s) });
-    this.#pool = new WorkerPool({
+    this.#defaults = { ...DEFAULT_POLICY, maxCutOffs: this.#o.maxCutOffs };
+    this.#admission = new Admission({
+      store: this.#store,
+      owner,
+      logger,
+      now: clock.now,
+      item: (task) => this.#item(task),
+      onResult: (error) => this.#storeResult('start', error),
+      onCutOff: (task, error) => this.#reportFailed(task, error),
+    });
+    this.#pool = new WorkerPool<Item>({
       clock,
       concurrency: this.#o.concurrency,
       queueSize: this.#o.queueSize,
       onRoom: () => this.#backlog && this.#wakeSoon(),
+      admit: (items) => (this.#leaseFresh() ? this.#admission.admit(items) : this.#admission.size > 0 ? 'later' : items.map(() => false)),
     });
-    this.#journal = new Journal({ store: this.#store, clock, logger, afterWrite: () => this.#wakeForReduces() });
+    this.#journal = new Journal({
+      store: this.#store,
+      clock,
+      logger,
+      afterWrite: (result) => this.#afterWrite(result),
+      onError: (error) => this.#storeResult('write', error),
+    });
     this.#threads = new ThreadPool({ threads: this.#o.threads, modules: this.#o.threadModules, logger });
     this.#liveness = new Liveness({
       store: this.#store,
@@ -73,9 +112,12 @@ export class Scheduler extends EventEmitter implements Enqueuer {
       owner,
       logger,
       names: () => this.registry.names(),
+      policies: () => this.registry.policies(),
       heartbeatMs: this.#o.heartbeatMs,
       leaseMs: this.#o.leaseMs,
       startedMs: clock.now(),
+      onLost: () => this.#dropWaiting('lease lost'),
+      onResult: (error) => this.#storeResult('heartbeat', error),
     });
   }
 
@@ -88,10 +130,16 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     return this.#state === 'running';
   }
 
+  /** The attempts running in this scheduler now. */
+  runningTasks(): { taskId: number; name: string; attempt: number }[] {
+    return this.#admission.running();
+  }
+
   /** Validates every item first, then writes all of them in one transaction. */
   enqueue(name: string, items: readonly DelayItem<unknown>[], defaults: TaskOptions = {}): Scheduled[] {
     this.#assertOpen();
-    const base = rowBase(name, defaults, this.#o.clock.now(), this.#o.maxArgsBytes);
+    void defaults; // a row keeps only what is given at enqueue: the handler's options apply when it runs
+    const base = rowBase(name, this.#o.clock.now(), this.#o.maxArgsBytes);
     const inserted = this.#store.insert(items.map((item) => buildRow(base, item.args, item.when)));
     const scheduled = inserted.map((row): Scheduled => ({ id: row.id, eta: new Date(row.dueMs), created: row.created }));
     this.#logReceived(name, inserted);
@@ -116,30 +164,39 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   /**
    * Stops taking work, lets running handlers finish for up to `drainMs`, records their
    * outcomes, and puts every task it could not finish back to `scheduled` for a later run.
+   * The heartbeat stops whatever fails on the way (a locked database); the error is rethrown.
    */
   async stop(options: { drainMs?: number } = {}): Promise<void> {
     if (this.#state !== 'running') return;
     this.#state = 'stopping';
-    this.#ticker.stop();
-    this.#cancelWake();
-    this.#pool.takeWaiting();
-    const drained = await this.#drain(options.drainMs ?? this.#o.drainMs);
-    if (!drained) this.#stopController.abort(new DelaydError('E_STOPPED', 'the scheduler stopped'));
-    this.#journal.flush();
-    const released = this.#store.release(this.owner);
-    this.#liveness.stop();
-    this.#store.forgetWorker(this.owner);
-    this.#state = 'idle';
-    this.#o.logger.info({ released, drained }, 'scheduler stopped');
+    try {
+      this.#ticker.stop();
+      this.#cancelWake();
+      this.#dropWaiting();
+      const drained = await this.#drain(options.drainMs ?? this.#o.drainMs);
+      if (!drained) this.#stopController.abort(new DelaydError('E_STOPPED', 'the scheduler stopped'));
+      this.#journal.flush();
+      const released = this.#store.release(this.owner);
+      this.#o.logger.info({ released, drained }, 'scheduler stopped');
+    } finally {
+      this.#generation++;
+      this.#liveness.stop();
+      this.#journal.close();
+      this.#admission.clear();
+      this.#state = 'idle';
+    }
   }
 
-  /** Stops, then closes the database (unless the store was handed in). */
+  /** Stops, then closes the database (unless the store was handed in), even if stopping failed. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    await this.stop();
-    this.#closed = true;
-    await this.#threads.close();
-    if (!this.#o.store) this.#store.close();
+    try {
+      await this.stop();
+    } finally {
+      this.#closed = true;
+      await this.#threads.close();
+      if (!this.#o.store) this.#store.close();
+    }
   }
 
   /** Writes the buffered outcomes of finished attempts now (they are group-committed). */
@@ -152,8 +209,11 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     this.#claim(second);
   }
 
-  get(id: number): TaskRow | undefined {
-    return this.#store.get(id);
+  /** The row, with the policy it runs under here and where each value comes from. */
+  get(id: number): ExplainedTask | undefined {
+    const row = this.#store.get(id);
+    if (!row) return undefined;
+    return Object.assign(row, { policy: explainPolicy(row, this.registry.get(row.name)?.policy, this.#defaults) });
   }
 
   list(filter: ListFilter = {}): TaskRow[] {
@@ -215,66 +275,128 @@ export class Scheduler extends EventEmitter implements Enqueuer {
       this.#backlog = true;
       return;
     }
+    // Nothing is claimed under a lease others may already think expired.
+    if (!this.#leaseFresh()) return;
     try {
-      const advance = this.#wheel.advanceTo(second, room);
+      const advance = this.#wheel.advanceTo(second, room, this.registry.names());
+      this.#storeResult('claim', null);
       this.#backlog = advance.backlog;
-      if (advance.tasks.length > 0) this.#pool.push(advance.tasks.map((task) => this.#item(task)));
+      if (advance.tasks.length > 0) this.#pool.push(this.#admission.accept(advance.tasks));
     } catch (error) {
+      this.#storeResult('claim', error);
       this.#o.logger.error({ err: error, second }, 'claim failed; the next tick tries again');
     }
   }
 
-  #item(task: ClaimedTask): PoolItem {
-    return { dueMs: task.dueMs, start: () => this.#execute(task) };
+  #item(task: ClaimedTask): Item {
+    const policy = resolvePolicy(task, this.registry.get(task.name)?.policy, this.#defaults);
+    // A task cut off before may be what kills its process: it runs alone (worker-pool.ts).
+    const item: Item = { task, policy, dueMs: task.dueMs, alone: task.cutOffs > 0, start: () => this.#execute(item) };
+    return item;
   }
 
-  async #execute(task: ClaimedTask): Promise<void> {
+  /**
+   * Whether our lease is fresh enough to claim or start: the last acknowledged heartbeat is
+   * younger than leaseMs minus a margin, or a heartbeat now is acknowledged.
+   */
+  #leaseFresh(): boolean {
+    const { leaseMs, heartbeatMs } = this.#o;
+    const limitMs = leaseMs - Math.max(heartbeatMs, leaseMs / 5);
+    if (this.#liveness.ackAgeMs() < limitMs) return true;
+    return this.#liveness.beat() && this.#liveness.ackAgeMs() < limitMs;
+  }
+
+  /** Forgets every claimed task not yet started; their rows were or will be put back. */
+  #dropWaiting(why?: string): void {
+    const taken = this.#pool.takeWaiting().length;
+    const dropped = this.#admission.dropWaiting();
+    if (why) this.#o.logger.warn({ owner: this.owner, dropped: Math.max(taken, dropped) }, why);
+  }
+
+  async #execute(item: Item): Promise<void> {
     const { clock, logger } = this.#o;
-    const startedMs = clock.now();
-    const fields = { taskId: task.id, name: task.name, attempt: task.attempts + 1 };
-    this.#journal.push({ kind: 'started', id: task.id, owner: this.owner, atMs: startedMs });
-    // Per task, so the log line and the event are built only for someone who takes them.
-    if (logger.isLevelEnabled('info')) logger.info({ ...fields, lateMs: startedMs - task.dueMs }, 'accepted');
-    if (this.listenerCount('accepted') > 0) {
-      this.#emit('accepted', { ...fields, dueMs: task.dueMs, startedMs, lateMs: startedMs - task.dueMs });
+    const { task, policy } = item;
+    const generation = this.#generation;
+    try {
+      const startedMs = clock.now();
+      const fields = { taskId: task.id, name: task.name, attempt: task.attempts + 1 };
+      // Per task, so the log line and the event are built only for someone who takes them.
+      if (logger.isLevelEnabled('info')) logger.info({ ...fields, lateMs: startedMs - task.dueMs }, 'accepted');
+      if (this.listenerCount('accepted') > 0) {
+        this.#emit('accepted', { ...fields, dueMs: task.dueMs, startedMs, lateMs: startedMs - task.dueMs });
+      }
+      const definition = this.registry.get(task.name);
+      const result = await runAttempt({
+        task,
+        policy,
+        handler: definition?.handler,
+        clock,
+        stopSignal: this.#stopController.signal,
+        execute: definition?.options.isolation === 'thread' ? this.#threads.execute : undefined,
+      });
+      if (generation !== this.#generation) return; // abandoned by a stop: its task was put back
+      this.#finish(task, result, fields);
+      const next = this.#admission.finished(item);
+      if (next) this.#pool.push([next]);
+    } catch (error) {
+      logger.error({ err: error, taskId: task.id }, 'an attempt could not be completed');
     }
-    const definition = this.registry.get(task.name);
-    const result = await runAttempt({
-      task,
-      handler: definition?.handler,
-      clock,
-      stopSignal: this.#stopController.signal,
-      execute: definition?.options.isolation === 'thread' ? this.#threads.execute : undefined,
-    });
-    this.#finish(task, result, fields);
   }
 
   #finish(task: ClaimedTask, result: AttemptResult, fields: { taskId: number; name: string; attempt: number }): void {
     const { logger } = this.#o;
-    const base = { id: task.id, owner: this.owner, atMs: this.#o.clock.now() };
+    const base = { id: task.id, owner: this.owner, attempt: fields.attempt, atMs: this.#o.clock.now() };
     // Each outcome is logged and emitted once it is committed, never before.
     switch (result.kind) {
       case 'succeeded': {
-        const outcome = { kind: 'succeeded', id: base.id, owner: base.owner, atMs: base.atMs, result: result.result } as const;
+        const outcome = { kind: 'succeeded', ...base, result: result.result } as const;
         // Per task: no callback to keep when neither a log line nor a listener would take it.
         if (!logger.isLevelEnabled('info') && this.listenerCount('succeeded') === 0) return this.#journal.push(outcome);
-        return this.#journal.push(outcome, () => {
+        return this.#journal.push(outcome, (applied) => {
+          if (!applied) return this.#refused(fields, 'succeeded');
           logger.info({ ...fields, durationMs: result.durationMs }, 'succeeded');
           this.#emit('succeeded', { ...fields, durationMs: result.durationMs, result: result.result });
         });
       }
       case 'retry':
-        return this.#journal.push({ kind: 'retry', ...base, error: result.error, dueMs: result.dueMs }, () => {
+        return this.#journal.push({ kind: 'retry', ...base, error: result.error, dueMs: result.dueMs }, (applied) => {
+          if (!applied) return this.#refused(fields, 'retry');
           logger.warn({ ...fields, error: result.error, retryAt: new Date(result.dueMs) }, 'failed; will retry');
           this.#pokeIfBehind(result.dueMs);
           this.#emit('retrying', { ...fields, error: result.error, dueMs: result.dueMs });
         });
       case 'failed':
-        return this.#journal.push({ kind: 'failed', ...base, error: result.error }, () => {
-          logger.error({ ...fields, error: result.error }, 'failed');
-          this.#emit('failed', { ...fields, error: result.error });
+        return this.#journal.push({ kind: 'failed', ...base, error: result.error }, (applied) => {
+          if (!applied) return this.#refused(fields, 'failed');
+          this.#reportFailed(task, result.error);
         });
     }
+  }
+
+  #reportFailed(task: ClaimedTask, error: ErrorInfo): void {
+    const fields = { taskId: task.id, name: task.name, attempt: task.attempts + 1 };
+    this.#o.logger.error({ ...fields, error }, 'failed');
+    this.#emit('failed', { ...fields, error });
+  }
+
+  /** The fence refused an outcome: the task was put back or taken by another scheduler meanwhile. */
+  #refused(fields: { taskId: number; name: string; attempt: number }, kind: string): void {
+    this.#o.logger.warn({ ...fields, kind }, 'outcome not recorded: this attempt no longer holds its task (put back or taken over)');
+  }
+
+  /**
+   * Counts store errors that will not pass, per kind of call: a success of the same kind
+   * resets its count (a heartbeat may still write while every claim reads a corrupt page).
+   */
+  #storeResult(kind: string, error: unknown): void {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (error === null || typeof code !== 'string' || !FATAL_CODES.has(code)) {
+      this.#fatalErrors.delete(kind);
+      return;
+    }
+    const count = (this.#fatalErrors.get(kind) ?? 0) + 1;
+    this.#fatalErrors.set(kind, count);
+    if (count === FATAL_AFTER) this.#emit('fatal', { error, kind });
   }
 
   /** One line per task, or one per batch so a bulk enqueue does not flood the log. */
@@ -312,12 +434,10 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     }, 0);
   }
 
-  /** A batch whose last item was just recorded has a reduce due now: claim it without waiting a tick. */
-  #wakeForReduces(): void {
-    const count = this.#store.reducesScheduled();
-    if (count === this.#reducesSeen) return;
-    this.#reducesSeen = count;
-    this.#wakeSoon();
+  /** A write that scheduled tasks (a batch's reduce, a retry) due now: claim them without waiting a tick. */
+  #afterWrite(result: RecordResult): void {
+    this.#storeResult('write', null);
+    if (result.earliestDueMs !== null) this.#pokeIfBehind(result.earliestDueMs);
   }
 
   #cancelWake(): void {
@@ -328,7 +448,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   async #drain(drainMs: number): Promise<boolean> {
     let timer: unknown;
     const timeout = new Promise<false>((resolve) => {
-      timer = this.#o.clock.setTimeout(() => resolve(false), drainMs);
+      timer = this.#o.clock.setTimeout(() => resolve(false), timerMs(drainMs));
     });
     const drained = await Promise.race([this.#pool.whenIdle().then(() => true as const), timeout]);
     this.#o.clock.clearTimeout(timer);

@@ -34,9 +34,10 @@ export class Wheel {
     return this.#cursor;
   }
 
-  advanceTo(second: number, limit: number): Advance {
+  /** Claims what is due up to `second` among `names` (the tasks this scheduler serves). */
+  advanceTo(second: number, limit: number, names: readonly string[]): Advance {
     if (limit <= 0) return { tasks: [], cursor: this.#cursor ?? second, backlog: true };
-    const { tasks, cursor } = this.#store.claim({ owner: this.#owner, uptoSecond: second, limit });
+    const { tasks, cursor } = this.#store.claim({ owner: this.#owner, uptoSecond: second, limit, names });
     this.#cursor = cursor;
     return { tasks, cursor, backlog: tasks.length >= limit };
   }

@@ -3,21 +3,38 @@
  * wait in memory, each until its own due millisecond (never before). The scheduler claims only
  * as many tasks as there is `room`, so a burst stays in SQLite rather than in RAM; when room
  * frees up past the low-water mark, `onRoom` asks for more.
+ *
+ * What one dispatch round would start goes to `admit` first, as one batch, so the scheduler
+ * can make their starts durable in one write and start only those it still holds. An item
+ * marked `alone` starts only when nothing runs, and nothing starts while it runs.
  */
 import type { Clock } from './clock.js';
+import { timerMs } from './ticker.js';
 
 export interface PoolItem {
   readonly dueMs: number;
   /** Runs the attempt; must not reject (failures are recorded by the caller). */
   start(): Promise<void>;
+  /**
+   * Runs with nothing else running (a task whose earlier attempts were cut off may be what
+   * brings the process down: alone, it takes no innocent attempt with it).
+   */
+  readonly alone?: boolean;
 }
 
-export interface WorkerPoolOptions {
+/** Per item: start it (true) or drop it (false); 'later': keep them all waiting and ask again soon. */
+export type Verdict = readonly boolean[] | 'later';
+
+export interface WorkerPoolOptions<T> {
   clock: Clock;
   concurrency: number;
   queueSize: number;
   /** Called when waiting items fall to half the queue or below. */
   onRoom?: () => void;
+  /** Decides which of the items a dispatch round would start do start. @default all of them */
+  admit?: (items: readonly T[]) => Verdict;
+  /** After 'later', how long before asking again. @default 250 */
+  retryMs?: number;
 }
 
 export class WorkerPool<T extends PoolItem = PoolItem> {
@@ -25,18 +42,25 @@ export class WorkerPool<T extends PoolItem = PoolItem> {
   readonly #concurrency: number;
   readonly #queueSize: number;
   readonly #onRoom: () => void;
+  readonly #admit: ((items: readonly T[]) => Verdict) | undefined;
+  readonly #retryMs: number;
+  /** Set while an admit said 'later': nothing starts until it fires. */
+  #retryTimer: unknown = undefined;
   /** Sorted by dueMs, earliest first. */
   #waiting: T[] = [];
   #running = 0;
+  #aloneRunning = 0;
   #timer: unknown = undefined;
   #timerDueMs = Number.POSITIVE_INFINITY;
   #idleWaiters: (() => void)[] = [];
 
-  constructor(options: WorkerPoolOptions) {
+  constructor(options: WorkerPoolOptions<T>) {
     this.#clock = options.clock;
     this.#concurrency = options.concurrency;
     this.#queueSize = options.queueSize;
     this.#onRoom = options.onRoom ?? (() => {});
+    this.#admit = options.admit;
+    this.#retryMs = options.retryMs ?? 250;
   }
 
   get room(): number {
@@ -61,6 +85,8 @@ export class WorkerPool<T extends PoolItem = PoolItem> {
     const taken = this.#waiting;
     this.#waiting = [];
     this.#disarm();
+    if (this.#retryTimer !== undefined) this.#clock.clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
     return taken;
   }
 
@@ -83,23 +109,57 @@ export class WorkerPool<T extends PoolItem = PoolItem> {
   }
 
   #dispatch(): void {
+    if (this.#retryTimer !== undefined) return;
     const now = this.#clock.now();
     let started = 0;
-    while (this.#running < this.#concurrency && this.#waiting.length > 0) {
-      const head = this.#waiting[0] as T;
-      if (head.dueMs > now) break;
-      this.#waiting.shift();
-      started++;
-      this.#run(head);
+    for (;;) {
+      const batch = this.#due(now);
+      if (batch.length === 0) break;
+      this.#waiting.splice(0, batch.length);
+      const verdict = this.#admit ? this.#admit(batch) : undefined;
+      if (verdict === 'later') return this.#later(batch);
+      // Dropped items free their places, so the loop fills them from what is due next.
+      for (let i = 0; i < batch.length; i++) {
+        if (verdict !== undefined && verdict[i] !== true) continue;
+        started++;
+        this.#run(batch[i] as T);
+      }
     }
     this.#arm();
     if (started > 0 && this.#waiting.length <= this.#queueSize / 2) this.#onRoom();
   }
 
+  /** The due items at the head that free workers can take now. */
+  #due(now: number): T[] {
+    const batch: T[] = [];
+    if (this.#aloneRunning > 0) return batch;
+    const free = this.#concurrency - this.#running;
+    for (const item of this.#waiting) {
+      if (batch.length >= free || item.dueMs > now) break;
+      if (item.alone === true) {
+        if (batch.length === 0 && this.#running === 0) batch.push(item);
+        break;
+      }
+      batch.push(item);
+    }
+    return batch;
+  }
+
+  #later(batch: T[]): void {
+    this.#waiting = batch.concat(this.#waiting);
+    this.#disarm();
+    this.#retryTimer = this.#clock.setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#dispatch();
+    }, this.#retryMs);
+  }
+
   #run(item: T): void {
     this.#running++;
+    if (item.alone === true) this.#aloneRunning++;
     void item.start().finally(() => {
       this.#running--;
+      if (item.alone === true) this.#aloneRunning--;
       if (this.#running === 0) this.#idleWaiters.splice(0).forEach((resolve) => resolve());
       this.#dispatch();
     });
@@ -108,7 +168,9 @@ export class WorkerPool<T extends PoolItem = PoolItem> {
   /** One timer, aimed at the earliest waiting item, when a worker is free to take it. */
   #arm(): void {
     const head = this.#waiting[0];
-    if (!head || this.#running >= this.#concurrency) return this.#disarm();
+    if (!head || this.#running >= this.#concurrency || this.#retryTimer !== undefined) return this.#disarm();
+    // Blocked until something running ends, which dispatches again: no timer to spin on.
+    if (this.#aloneRunning > 0 || (head.alone === true && this.#running > 0)) return this.#disarm();
     if (this.#timer !== undefined && this.#timerDueMs === head.dueMs) return;
     this.#disarm();
     this.#timerDueMs = head.dueMs;
@@ -116,7 +178,7 @@ export class WorkerPool<T extends PoolItem = PoolItem> {
       this.#timer = undefined;
       this.#timerDueMs = Number.POSITIVE_INFINITY;
       this.#dispatch();
-    }, Math.max(0, head.dueMs - this.#clock.now()));
+    }, timerMs(head.dueMs - this.#clock.now()));
   }
 
   #disarm(): void {

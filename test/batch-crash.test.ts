@@ -48,6 +48,11 @@ function readLog(log: string): { items: Map<number, number>; reduces: string[] }
   return { items, reduces };
 }
 
+/** Item executions so far, repeats included. */
+function itemRuns(log: string): number {
+  return [...readLog(log).items.values()].reduce((a, b) => a + b, 0);
+}
+
 const reduceDone = (batchId: number) => (store: SqliteStore) => {
   const id = store.getBatch(batchId)?.reduceTaskId;
   return id != null && store.get(id)?.state === 'succeeded';
@@ -93,9 +98,16 @@ describe('the reduce step across a crash', () => {
     const log = join(db.path, '..', 'runs.log');
     const COUNT = 300;
     const batchId = await createBatch(db.path, COUNT);
-    for (const pauseMs of [400, 250, 600]) {
+    let ran = 0;
+    // Each kill lands once that worker has run a different number of items, mid-batch.
+    for (const more of [40, 25, 60]) {
       const worker = await startWorker(db.path, log, 'normal', batchId);
-      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      const target = ran + more;
+      for (const deadline = Date.now() + 20_000; itemRuns(log) < target; ) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${target} item runs`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      ran = itemRuns(log);
       worker.kill('SIGKILL');
       await exited(worker);
     }

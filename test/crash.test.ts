@@ -23,8 +23,8 @@ function enqueue(db: string, count: number, now: number, handlerMs = (n: number)
       dueMs: now + (n % 4 === 0 ? 0 : (n * 13) % 3_000),
       createdMs: now,
       key: null,
-      retries: 0,
-      backoffMs: 1000,
+      retries: null,
+      backoffMs: null,
       timeoutMs: null,
     })),
   );
@@ -32,6 +32,17 @@ function enqueue(db: string, count: number, now: number, handlerMs = (n: number)
 }
 
 const allSucceeded = (count: number) => (store: SqliteStore) => store.stats().counts.succeeded === count;
+
+/** Waits until the log shows `count` more starts than `since` (so a kill lands under load). */
+async function startsGrow(log: string, since: number, count: number, timeoutMs = 20_000): Promise<number> {
+  const starts = () => [...readExecutions(log).values()].reduce((n, runs) => n + runs.length, 0);
+  const deadline = Date.now() + timeoutMs;
+  while (starts() < since + count) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} more starts`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return starts();
+}
 
 describe('SIGKILL at random moments under load', () => {
   it('loses nothing, and only tasks in flight at a kill run more than once', async () => {
@@ -41,10 +52,12 @@ describe('SIGKILL at random moments under load', () => {
     const COUNT = 3_000;
     enqueue(db.path, COUNT, Date.now());
     const kills: { pid: number; atMs: number }[] = [];
-    for (const pauseMs of [700, 400, 900, 550]) {
+    let starts = 0;
+    // Each kill lands once that worker has started a different number of tasks, mid-load.
+    for (const more of [300, 150, 450, 250]) {
       const worker = await startWorker(db.path, log);
       killAfter(worker);
-      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      starts = await startsGrow(log, starts, more);
       kills.push({ pid: worker.pid!, atMs: Date.now() });
       worker.kill('SIGKILL');
       await exited(worker);
@@ -101,7 +114,12 @@ describe('many processes on one database', () => {
     enqueue(db.path, 200, Date.now(), () => 400);
     const [a, b] = [await startWorker(db.path, log), await startWorker(db.path, log)];
     killAfter(a, b);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Kill `a` once it has handlers running (started, not ended).
+    const aRunning = () => [...readExecutions(log).values()].some((runs) => runs.some((r) => r.pid === a.pid && r.endMs === undefined));
+    for (const deadline = Date.now() + 20_000; !aRunning(); ) {
+      if (Date.now() > deadline) throw new Error('timed out waiting for a to run handlers');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     a.kill('SIGKILL');
     expect(await waitFor(db.path, allSucceeded(200), 30_000)).toBe(true);
     const cutOff = [...readExecutions(log).values()].filter((runs) => runs.some((r) => r.pid === a.pid && r.endMs === undefined));

@@ -1,0 +1,167 @@
+/**
+ * The claimed tasks a scheduler holds in memory (waiting in its pool or running) and the
+ * durable start of each attempt.
+ *
+ * Held: a task id is held at most once. A claim that returns a held id (our tasks were put back
+ * while we were frozen, and we claimed them again) replaces a waiting item, or, for a running
+ * one, is kept as `next` and queued when the running attempt ends: one process never runs one
+ * task twice at once.
+ *
+ * Admit: the items one dispatch round of the pool would start have their `started` outcomes
+ * written in ONE store.record call before any handler runs. That write is the fence (types.ts):
+ * only the items whose start applied run; a task cancelled, rescheduled, put back or claimed
+ * by another scheduler meanwhile is dropped. A task cut off `maxCutOffs` times already is not
+ * run: its attempt is opened and failed with E_CUT_OFF in the same write. When the write
+ * fails, nothing runs and the pool asks again shortly: nothing runs unrecorded.
+ */
+import type { Logger } from './logger.js';
+import { isTransient } from './journal.js';
+import type { Policy } from './policy.js';
+import type { ClaimedTask, ErrorInfo, Outcome, Store } from './store/types.js';
+import type { PoolItem, Verdict } from './worker-pool.js';
+
+export interface Item extends PoolItem {
+  readonly task: ClaimedTask;
+  readonly policy: Policy;
+}
+
+interface Held {
+  item: Item;
+  running: boolean;
+  /** A newer claim of the same task, made while this attempt runs. */
+  next: ClaimedTask | undefined;
+}
+
+export interface AdmissionOptions {
+  store: Store;
+  owner: string;
+  logger: Logger;
+  now: () => number;
+  /** Builds the pool item of a claimed task (resolving its policy). */
+  item: (task: ClaimedTask) => Item;
+  /** Each write's error or null, so the scheduler can count failures that will not pass. */
+  onResult: (error: unknown) => void;
+  /** A task failed for its cut-offs (logged and emitted by the scheduler). */
+  onCutOff: (task: ClaimedTask, error: ErrorInfo) => void;
+}
+
+export class Admission {
+  readonly #o: AdmissionOptions;
+  readonly #held = new Map<number, Held>();
+
+  constructor(options: AdmissionOptions) {
+    this.#o = options;
+  }
+
+  get size(): number {
+    return this.#held.size;
+  }
+
+  /** The attempts running now (for logs about errors no attempt caught). */
+  running(): { taskId: number; name: string; attempt: number }[] {
+    const list: { taskId: number; name: string; attempt: number }[] = [];
+    for (const held of this.#held.values()) {
+      if (held.running) list.push({ taskId: held.item.task.id, name: held.item.task.name, attempt: held.item.task.attempts + 1 });
+    }
+    return list;
+  }
+
+  /** The items to queue for these claimed tasks: new ones, or replacements of waiting ones. */
+  accept(tasks: readonly ClaimedTask[]): Item[] {
+    const items: Item[] = [];
+    for (const task of tasks) {
+      const held = this.#held.get(task.id);
+      if (held?.running) {
+        held.next = task;
+        continue;
+      }
+      const item = this.#o.item(task);
+      // A held waiting item becomes stale: admit() drops it, since it is no longer the held one.
+      if (held) held.item = item;
+      else this.#held.set(task.id, { item, running: false, next: undefined });
+      items.push(item);
+    }
+    return items;
+  }
+
+  /** Writes the starts of one dispatch round; see the top of this file. */
+  admit(items: readonly Item[]): Verdict {
+    const verdict: boolean[] = items.map(() => false);
+    const outcomes: Outcome[] = [];
+    const starts: number[] = [];
+    const atMs = this.#o.now();
+    items.forEach((item, i) => {
+      if (this.#held.get(item.task.id)?.item !== item) return; // stale: replaced or dropped
+      const { task, policy } = item;
+      const attempt = task.attempts + 1;
+      starts[i] = outcomes.length;
+      outcomes.push({ kind: 'started', id: task.id, owner: this.#o.owner, attempt, atMs });
+      if (task.cutOffs >= policy.maxCutOffs) {
+        outcomes.push({ kind: 'failed', id: task.id, owner: this.#o.owner, attempt, atMs, error: cutOffError(task, policy.maxCutOffs) });
+      }
+    });
+    if (outcomes.length === 0) return verdict;
+    let applied: boolean[];
+    try {
+      applied = this.#o.store.record(outcomes).applied;
+      this.#o.onResult(null);
+    } catch (error) {
+      this.#o.onResult(error);
+      const why = isTransient(error) ? 'will try again shortly' : 'will try again shortly (not a passing error)';
+      this.#o.logger.error({ err: error, count: items.length }, `could not record the start of attempts; nothing started, ${why}`);
+      return 'later';
+    }
+    items.forEach((item, i) => {
+      const at = starts[i];
+      if (at === undefined) return;
+      const held = this.#held.get(item.task.id) as Held;
+      const cutOff = item.task.cutOffs >= item.policy.maxCutOffs;
+      if (applied[at] === true && !cutOff) {
+        held.running = true;
+        verdict[i] = true;
+        return;
+      }
+      this.#held.delete(item.task.id);
+      if (cutOff && applied[at + 1] === true) this.#o.onCutOff(item.task, cutOffError(item.task, item.policy.maxCutOffs));
+    });
+    return verdict;
+  }
+
+  /** An attempt ended: the next claim of the task (to queue), if one came while it ran. */
+  finished(item: Item): Item | undefined {
+    const held = this.#held.get(item.task.id);
+    if (!held || held.item !== item) return undefined;
+    if (!held.next) {
+      this.#held.delete(item.task.id);
+      return undefined;
+    }
+    const next = this.#o.item(held.next);
+    this.#held.set(item.task.id, { item: next, running: false, next: undefined });
+    return next;
+  }
+
+  /** Forgets every task not running (the pool's waiting items are taken by the caller). */
+  dropWaiting(): number {
+    let dropped = 0;
+    for (const [id, held] of this.#held) {
+      if (held.next) dropped++;
+      held.next = undefined;
+      if (held.running) continue;
+      this.#held.delete(id);
+      dropped++;
+    }
+    return dropped;
+  }
+
+  /** Forgets everything (after stop: abandoned attempts may still end, unrecorded). */
+  clear(): void {
+    this.#held.clear();
+  }
+}
+
+export function cutOffError(task: ClaimedTask, maxCutOffs: number): ErrorInfo {
+  const message =
+    `Task ${task.id} (${task.name}) was cut off ${task.cutOffs} times: its daemon died or stopped during each of those attempts; ` +
+    `not run again (maxCutOffs ${maxCutOffs})`;
+  return { code: 'E_CUT_OFF', message, stack: `DelaydError [E_CUT_OFF]: ${message}` };
+}

@@ -1,0 +1,298 @@
+/**
+ * Issue 10, on a fake clock: the handler's policy runs whoever enqueued; a scheduler claims
+ * only the names it serves; starts are durable and fenced, so a task cancelled, rescheduled,
+ * put back or taken by another scheduler while it waits in memory is never started; a
+ * scheduler whose lease lapsed (frozen) starts nothing it lost; a task cut off maxCutOffs
+ * times fails with E_CUT_OFF; one outcome the store refuses does not hold back the others.
+ */
+import { createClock } from '@sinonjs/fake-timers';
+import { describe, expect, it } from 'vitest';
+import type { Clock } from '../src/clock.js';
+import { DelaydError } from '../src/errors.js';
+import { Journal } from '../src/journal.js';
+import { createLogger } from '../src/logger.js';
+import { Scheduler } from '../src/scheduler.js';
+import { SqliteStore } from '../src/store/sqlite.js';
+import type { NewTask, Outcome, Store } from '../src/store/types.js';
+import { scenarios, T0 } from './helpers.js';
+
+const { setup, defer } = scenarios();
+const silent = createLogger({ level: 'silent' });
+
+function row(name: string, dueMs: number, over: Partial<NewTask> = {}): NewTask {
+  return { name, args: '[]', dueMs, createdMs: T0, key: null, retries: null, backoffMs: null, timeoutMs: null, ...over };
+}
+
+/** A scheduler on a store the test also holds, with a monotonic clock the test can jump (a freeze). */
+function onSharedStore(options: { concurrency?: number; queueSize?: number } = {}) {
+  const fake = createClock(T0);
+  const store = new SqliteStore({ path: ':memory:' });
+  let frozenMs = 0;
+  const clock: Clock = {
+    now: () => fake.now,
+    monotonic: () => fake.now + frozenMs,
+    setTimeout: (fn, ms) => fake.setTimeout(fn, ms),
+    clearTimeout: (handle) => fake.clearTimeout(handle),
+  };
+  const scheduler = new Scheduler({ store, clock, logger: silent, owner: 'me', concurrency: 1, queueSize: 10, heartbeatMs: 1000, leaseMs: 5000, ...options });
+  defer(async () => {
+    const closing = scheduler.close();
+    await fake.runToLastAsync();
+    await closing;
+    store.close();
+  });
+  const ran: { id: number; at: number }[] = [];
+  const release = new Set<number>();
+  // `hold`: runs until the test lets it go, so the others wait in memory behind it.
+  scheduler.task('hold')(async function () {
+    ran.push({ id: this.id, at: fake.now });
+    await new Promise<void>((resolve) => {
+      const poll = () => (release.has(this.id) ? resolve() : fake.setTimeout(poll, 10));
+      poll();
+    });
+  });
+  scheduler.task('job')(function () {
+    ran.push({ id: this.id, at: fake.now });
+  });
+  return { fake, store, scheduler, ran, release, freeze: (ms: number) => (frozenMs += ms) };
+}
+
+describe("the handler's policy", () => {
+  it('applies to a task enqueued without options by anyone, and get() says where each value came from', async () => {
+    const f = setup();
+    let runs = 0;
+    f.scheduler.task('val', { retries: 3, backoff: 1 })(() => {
+      if (++runs < 3) throw new Error('not yet');
+      return 'ok';
+    });
+    f.scheduler.start();
+    // As the CLI or another process does: a row with no policy of its own.
+    const [task] = f.scheduler.enqueue('val', [{ args: [], when: 0 }]);
+    await f.advance(10_000);
+    const got = f.scheduler.get(task!.id)!;
+    expect(got).toMatchObject({ state: 'succeeded', attempts: 3, retries: null });
+    expect(got.policy).toEqual({
+      retries: { value: 3, from: 'handler' },
+      backoffMs: { value: 1000, from: 'handler' },
+      timeoutMs: { value: null, from: 'default' },
+      maxCutOffs: { value: 3, from: 'default' },
+    });
+  });
+
+  it('an override given at enqueue wins over the handler', async () => {
+    const f = setup();
+    let runs = 0;
+    const flaky = f.scheduler.task('flaky', { retries: 5 })(() => {
+      runs++;
+      throw new Error('no');
+    });
+    f.scheduler.start();
+    const { id } = await flaky.delay([], { retries: 1 });
+    await f.advance(20_000);
+    expect(runs).toBe(2);
+    expect(f.scheduler.get(id)!.policy.retries).toEqual({ value: 1, from: 'task' });
+  });
+});
+
+describe('served names', () => {
+  it('a task no handler here serves stays scheduled instead of failing', async () => {
+    const f = setup();
+    f.scheduler.task('mine')(() => 1);
+    f.scheduler.start();
+    const [theirs] = f.scheduler.enqueue('theirs', [{ args: [], when: 0 }]);
+    const [mine] = f.scheduler.enqueue('mine', [{ args: [], when: 0 }]);
+    await f.advance(5_000);
+    expect(f.scheduler.get(theirs!.id)!.state).toBe('scheduled');
+    expect(f.scheduler.get(mine!.id)!.state).toBe('succeeded');
+  });
+});
+
+describe('the fence: tasks waiting in memory', () => {
+  async function waitingBehindHold() {
+    const f = onSharedStore();
+    const [hold, a, b, c] = f.store.insert([row('hold', T0), row('job', T0 + 100), row('job', T0 + 100), row('job', T0 + 100)]);
+    f.scheduler.start();
+    await f.fake.tickAsync(200);
+    // hold runs; a, b and c were claimed and wait in memory behind it (concurrency 1).
+    expect(f.ran.map((r) => r.id)).toEqual([hold!.id]);
+    expect(f.store.get(a!.id)!.state).toBe('running');
+    return { f, hold: hold!, a: a!, b: b!, c: c! };
+  }
+
+  it('a task put back, then cancelled, rescheduled or claimed by another scheduler is never started here', async () => {
+    const { f, hold, a, b, c } = await waitingBehindHold();
+    // Another scheduler judged us dead and put our tasks back; then a user changed them.
+    expect(f.store.release('me')).toBeGreaterThanOrEqual(3);
+    f.store.cancel(a.id, f.fake.now);
+    f.store.reschedule(b.id, T0 + 3_600_000);
+    const taken = f.store.claim({ owner: 'other', uptoSecond: Math.floor(T0 / 1000) + 1, limit: 10, names: ['job'] });
+    expect(taken.tasks.map((t) => t.id)).toContain(c.id);
+    f.release.add(hold.id);
+    await f.fake.tickAsync(3_000);
+    expect(f.ran.map((r) => r.id)).not.toContain(a.id);
+    expect(f.ran.map((r) => r.id)).not.toContain(b.id);
+    expect(f.ran.map((r) => r.id)).not.toContain(c.id);
+    expect(f.store.get(a.id)!.state).toBe('cancelled');
+    expect(f.store.get(b.id)).toMatchObject({ state: 'scheduled', dueMs: T0 + 3_600_000 });
+    expect(f.store.get(c.id)).toMatchObject({ state: 'running', owner: 'other' });
+  });
+
+  it('the others run once the one ahead ends, each with a durable start before its handler', async () => {
+    const { f, hold, a, b, c } = await waitingBehindHold();
+    f.release.add(hold.id);
+    await f.fake.tickAsync(1_000);
+    expect(f.ran.map((r) => r.id)).toEqual([hold.id, a.id, b.id, c.id]);
+    for (const t of [a, b, c]) expect(f.store.get(t.id)).toMatchObject({ state: 'succeeded', attempts: 1 });
+  });
+
+  it('a frozen scheduler that was buried starts none of what it held, and joins again', async () => {
+    const { f, hold, a, b, c } = await waitingBehindHold();
+    // While we were frozen, another scheduler buried us and took the tasks.
+    const me = f.store.workers().find((w) => w.owner === 'me')!;
+    expect(f.store.bury('me', me.beat)).toBeGreaterThanOrEqual(3);
+    f.store.claim({ owner: 'other', uptoSecond: Math.floor(T0 / 1000) + 1, limit: 10, names: ['job'] });
+    f.freeze(60_000);
+    f.release.add(hold.id);
+    await f.fake.tickAsync(3_000);
+    expect(f.ran.map((r) => r.id)).toEqual([hold.id]);
+    for (const t of [a, b, c]) expect(f.store.get(t.id)!.owner).toBe('other');
+    // Joined again: new work runs here.
+    const [later] = f.store.insert([row('job', f.fake.now + 1_000)]);
+    await f.fake.tickAsync(3_000);
+    expect(f.ran.map((r) => r.id)).toContain(later!.id);
+  });
+
+  it('a frozen scheduler that was not buried goes on once a heartbeat is acknowledged', async () => {
+    const { f, hold, a, b, c } = await waitingBehindHold();
+    f.freeze(60_000);
+    f.release.add(hold.id);
+    await f.fake.tickAsync(1_000);
+    expect(f.ran.map((r) => r.id)).toEqual([hold.id, a.id, b.id, c.id]);
+  });
+
+  it('a task running here and claimed again (put back meanwhile) is not run twice at once', async () => {
+    const f = onSharedStore({ concurrency: 4 });
+    const [hold] = f.store.insert([row('hold', T0)]);
+    f.scheduler.start();
+    await f.fake.tickAsync(100);
+    expect(f.ran).toHaveLength(1);
+    f.store.release('me'); // cut off: the running attempt no longer holds its row
+    await f.fake.tickAsync(2_000); // our ticks claim it again while the first attempt still runs
+    expect(f.ran).toHaveLength(1);
+    f.release.add(hold!.id);
+    await f.fake.tickAsync(3_000);
+    expect(f.ran).toHaveLength(2);
+    expect(f.ran[1]!.at).toBeGreaterThanOrEqual(T0 + 2_100);
+    expect(f.store.get(hold!.id)).toMatchObject({ state: 'succeeded', cutOffs: 1, attempts: 2 });
+  });
+});
+
+describe('the poison cap', () => {
+  it('a task cut off maxCutOffs times fails with E_CUT_OFF unrun; an innocent one runs', async () => {
+    const f = onSharedStore({ concurrency: 4 });
+    const [poison] = f.store.insert([row('job', T0)]);
+    const second = Math.floor(T0 / 1000);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const { tasks } = f.store.claim({ owner: `crashed-${attempt}`, uptoSecond: second, limit: 10, names: ['job'] });
+      expect(tasks.map((t) => t.id)).toEqual([poison!.id]);
+      f.store.record([{ kind: 'started', id: poison!.id, owner: `crashed-${attempt}`, attempt, atMs: T0 }]);
+      f.store.bury(`crashed-${attempt}`, null);
+    }
+    expect(f.store.get(poison!.id)).toMatchObject({ state: 'scheduled', attempts: 3, cutOffs: 3 });
+    const [innocent] = f.store.insert([row('job', T0)]);
+    const failed: unknown[] = [];
+    f.scheduler.on('failed', (event) => failed.push(event));
+    f.scheduler.start();
+    await f.fake.tickAsync(1_000);
+    expect(f.ran.map((r) => r.id)).toEqual([innocent!.id]);
+    const got = f.store.get(poison!.id)!;
+    expect(got).toMatchObject({ state: 'failed', lastErrorCode: 'E_CUT_OFF' });
+    expect(got.lastError).toContain(
+      `Task ${poison!.id} (job) was cut off 3 times: its daemon died or stopped during each of those attempts; not run again (maxCutOffs 3)`,
+    );
+    expect(failed).toMatchObject([{ taskId: poison!.id, error: { code: 'E_CUT_OFF' } }]);
+    expect(f.store.get(innocent!.id)!.state).toBe('succeeded');
+  });
+});
+
+describe('the journal', () => {
+  /** A store whose record refuses a non-finite due time, as a backend may. */
+  function refusing(inner: Store, transientOnce = false): Store {
+    let transient = transientOnce;
+    return new Proxy(inner, {
+      get(target, key, receiver) {
+        if (key !== 'record') return Reflect.get(target, key, receiver);
+        return (outcomes: readonly Outcome[]) => {
+          if (transient) {
+            transient = false;
+            throw new DelaydError('E_DB_LOCKED', 'locked');
+          }
+          if (outcomes.some((o) => o.kind === 'retry' && !Number.isFinite(o.dueMs))) throw new DelaydError('E_BAD_OPTION', 'Expected a finite due time, got Infinity');
+          return target.record(outcomes);
+        };
+      },
+    });
+  }
+
+  function started(store: SqliteStore, count: number) {
+    const ids = store.insert(Array.from({ length: count }, () => row('job', T0))).map((r) => r.id);
+    store.claim({ owner: 'me', uptoSecond: Math.floor(T0 / 1000), limit: 10, names: ['job'] });
+    store.record(ids.map((id): Outcome => ({ kind: 'started', id, owner: 'me', attempt: 1, atMs: T0 })));
+    return ids;
+  }
+
+  it('a retry at Infinity does not block the other outcomes: it fails its own task, clearly', () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    defer(() => store.close());
+    const fake = createClock(T0);
+    const journal = new Journal({ store: refusing(store), clock: { now: () => fake.now, setTimeout: fake.setTimeout, clearTimeout: fake.clearTimeout }, logger: silent });
+    const [bad, good, other] = started(store, 3) as [number, number, number];
+    const error = { code: null, message: 'x', stack: 'Error: x' };
+    journal.push({ kind: 'retry', id: bad, owner: 'me', attempt: 1, atMs: T0, error, dueMs: Number.POSITIVE_INFINITY });
+    journal.push({ kind: 'succeeded', id: good, owner: 'me', attempt: 1, atMs: T0, result: '1' });
+    journal.push({ kind: 'failed', id: other, owner: 'me', attempt: 1, atMs: T0, error });
+    expect(journal.flush()).toBe(true);
+    expect(journal.pending).toBe(0);
+    expect(store.get(good)).toMatchObject({ state: 'succeeded', result: '1' });
+    expect(store.get(other)!.state).toBe('failed');
+    const failed = store.get(bad)!;
+    expect(failed).toMatchObject({ state: 'failed', lastErrorCode: 'E_BAD_OPTION' });
+    expect(failed.errors.at(-1)!.message).toBe('could not record the outcome of attempt 1: Expected a finite due time, got Infinity');
+  });
+
+  it('a passing error (locked) keeps everything for the next try', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    defer(() => store.close());
+    const fake = createClock(T0);
+    const journal = new Journal({ store: refusing(store, true), clock: { now: () => fake.now, setTimeout: fake.setTimeout, clearTimeout: fake.clearTimeout }, logger: silent });
+    const [a, b] = started(store, 2) as [number, number];
+    journal.push({ kind: 'succeeded', id: a, owner: 'me', attempt: 1, atMs: T0, result: null });
+    journal.push({ kind: 'succeeded', id: b, owner: 'me', attempt: 1, atMs: T0, result: null });
+    expect(journal.flush()).toBe(false);
+    expect(journal.pending).toBe(2);
+    expect(store.get(a)!.state).toBe('running');
+    await fake.tickAsync(1_000);
+    expect(journal.pending).toBe(0);
+    expect([store.get(a)!.state, store.get(b)!.state]).toEqual(['succeeded', 'succeeded']);
+  });
+});
+
+describe('stop', () => {
+  it('stops the heartbeat even when releasing fails, and rethrows', async () => {
+    const f = onSharedStore();
+    f.scheduler.start();
+    await f.fake.tickAsync(10);
+    const release = f.store.release.bind(f.store);
+    f.store.release = () => {
+      throw new DelaydError('E_DB_LOCKED', 'locked');
+    };
+    const stopping = f.scheduler.stop({ drainMs: 0 });
+    await f.fake.tickAsync(10);
+    await expect(stopping).rejects.toThrow('locked');
+    f.store.release = release;
+    expect(f.scheduler.running).toBe(false);
+    const beat = f.store.workers().find((w) => w.owner === 'me')!.beat;
+    await f.fake.tickAsync(10_000);
+    expect(f.store.workers().find((w) => w.owner === 'me')?.beat ?? beat).toBe(beat);
+  });
+});

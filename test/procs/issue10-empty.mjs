@@ -1,0 +1,2 @@
+// A handler module that registers no task.
+export const nothing = 1;

@@ -1,0 +1,2 @@
+// A handler module whose top-level await never settles.
+await new Promise(() => {});

@@ -1,0 +1,9 @@
+// Serves only `ta` (issue 10: two daemons with different handler modules on one database).
+import { task } from 'delayd';
+import { mark } from './issue10-lib.mjs';
+
+task('ta')(async function (n) {
+  mark('S', this.id);
+  mark('E', this.id);
+  return n;
+});

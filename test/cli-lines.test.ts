@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { enqueueLines, parseLine } from '../src/cli/enqueue-lines.js';
-import { unservedNames, unservedWarning } from '../src/cli/serving.js';
+import { servedBy, unservedCounts, unservedNames, unservedWarning } from '../src/cli/serving.js';
 import { DelaydError } from '../src/errors.js';
 import type { Inserted, NewTask, WorkerRow } from '../src/store/types.js';
 
@@ -182,7 +182,7 @@ describe('enqueueLines', () => {
 
 describe('which names no live daemon serves', () => {
   const worker = (over: Partial<WorkerRow>): WorkerRow => ({
-    owner: 'o', host: 'here', pid: 1, names: [], startedMs: NOW, beat: 1, seenMs: NOW, ...over,
+    owner: 'o', host: 'here', pid: 1, names: [], policies: {}, startedMs: NOW, beat: 1, seenMs: NOW, ...over,
   });
   const context = { nowMs: NOW, host: 'here', isAlive: (pid: number) => pid === 1 || pid === 2 };
 
@@ -198,5 +198,23 @@ describe('which names no live daemon serves', () => {
     expect(unservedWarning(['a'], [], context)).toMatch(/no live daemon serves "a" \(no daemon is running on this database\)/);
     expect(unservedWarning(['a'], [worker({ names: ['b', 'c'] })], context)).toMatch(/\(live daemons serve b, c\)/);
     expect(unservedWarning(['b'], [worker({ names: ['b'] })], context)).toBeUndefined();
+  });
+});
+
+describe('what live daemons serve, for show and stats', () => {
+  const worker = (over: Partial<WorkerRow>): WorkerRow => ({
+    owner: 'o', host: 'here', pid: 1, names: [], policies: {}, startedMs: NOW, beat: 1, seenMs: NOW, ...over,
+  });
+  const context = { nowMs: NOW, host: 'here', isAlive: (pid: number) => pid === 1 };
+
+  it('takes names and policies from live daemons only, and counts the scheduled tasks nobody serves', () => {
+    const workers = [
+      worker({ pid: 1, names: ['val', 'rec'], policies: { val: { retries: 3 } } }),
+      worker({ owner: 'dead', pid: 9, names: ['gone'], policies: { rec: { retries: 9 } } }),
+    ];
+    const served = servedBy(workers, context);
+    expect([...served.names]).toEqual(['val', 'rec']);
+    expect(served.policies).toEqual(new Map([['val', { retries: 3 }]]));
+    expect(unservedCounts({ val: 2, gone: 5, other: 1, none: 0 }, served)).toEqual({ gone: 5, other: 1 });
   });
 });

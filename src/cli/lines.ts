@@ -52,19 +52,26 @@ export class LineReader implements AsyncIterable<string[]> {
         heldCr = false;
         if (text.startsWith('\n')) text = text.slice(1);
       }
-      const parts = splitLines(text);
-      let tail = parts.pop() as string;
-      if (parts.length > 0) {
-        parts[0] = pending.take() + (parts[0] as string);
-        for (const line of parts) checkLength(line, this.#maxLineBytes);
-        out.push(...parts);
+      let tooLongError: unknown;
+      try {
+        const parts = splitLines(text);
+        let tail = parts.pop() as string;
+        for (let i = 0; i < parts.length; i++) {
+          const line = i === 0 ? pending.take() + (parts[0] as string) : (parts[i] as string);
+          checkLength(line, this.#maxLineBytes);
+          out.push(line);
+        }
+        if (tail.endsWith('\r')) {
+          heldCr = true;
+          tail = tail.slice(0, -1);
+        }
+        pending.add(tail);
+      } catch (error) {
+        tooLongError = error;
       }
-      if (tail.endsWith('\r')) {
-        heldCr = true;
-        tail = tail.slice(0, -1);
-      }
-      pending.add(tail);
+      // The lines before the long one first, so that the error names the right line.
       if (out.length > 0) yield out;
+      if (tooLongError !== undefined) throw tooLongError;
     }
     pending.add(decoder.end());
     if (heldCr || !pending.empty) yield [pending.take()];

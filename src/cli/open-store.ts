@@ -4,6 +4,9 @@
  * rather than a fresh empty database; commands that only read also pass `readonly`, so a
  * user who may read the file but not write it (monitoring) can run them.
  */
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DelaydError } from '../errors.js';
 import { SqliteStore, type SqliteStoreOptions } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import type { StoreTarget } from './options.js';
@@ -16,6 +19,7 @@ export interface OpenOptions {
 export const READ_ONLY: OpenOptions = { mustExist: true, readonly: true };
 
 export function openStore(target: StoreTarget, options: OpenOptions): SqliteStore {
+  checkDbLocation(target.db);
   // `readonly` is the STORE side's option (SqliteStoreOptions); spread, so this compiles either way.
   const storeOptions: SqliteStoreOptions = {
     path: target.db,
@@ -33,4 +37,23 @@ export function withStore<T>(target: StoreTarget, options: OpenOptions, use: (st
   } finally {
     store.close();
   }
+}
+
+/**
+ * Before SQLite tries: a --db that is a directory, or inside a directory that does not exist,
+ * gets a message that says so (SQLite's own is "unable to open database file").
+ */
+export function checkDbLocation(path: string): void {
+  const kind = (p: string) => {
+    try {
+      return statSync(p).isDirectory() ? 'dir' : 'file';
+    } catch {
+      return 'none';
+    }
+  };
+  if (kind(path) === 'dir') throw new DelaydError('E_BAD_OPTION', `Expected --db to be a SQLite file, got ${JSON.stringify(path)}, which is a directory`);
+  const parent = dirname(path);
+  const parentKind = kind(parent);
+  if (parentKind === 'none') throw new DelaydError('E_DB_MISSING', `${path}: the directory ${JSON.stringify(parent)} does not exist`);
+  if (parentKind === 'file') throw new DelaydError('E_DB_MISSING', `${path}: ${JSON.stringify(parent)} is a file, not a directory`);
 }

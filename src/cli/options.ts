@@ -209,8 +209,14 @@ export function toReschedule(argv: RescheduleArgv): { id: number; when: DelayOpt
 
 /** `--older-than 7d`: milliseconds of age. */
 export function toPurgeAgeMs(argv: { olderThan?: string }): number {
-  return parseDuration(argv.olderThan, '--older-than');
+  const ms = parseDuration(argv.olderThan, '--older-than');
+  // Further back than a Date reaches would fail to print after the purge was committed.
+  if (ms > MAX_AGE_MS) throw notA('--older-than', `a duration of at most ${MAX_AGE_MS / 86_400_000}d`, argv.olderThan);
+  return ms;
 }
+
+/** Every task finished after 1970: older-than beyond this changes nothing, so it is refused as a typo. */
+const MAX_AGE_MS = 100_000 * 86_400_000;
 
 // Decimal only: Number() would also take 0x10, 0b1, Infinity and '' (as 0).
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;

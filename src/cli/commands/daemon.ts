@@ -1,5 +1,6 @@
 /** `delayd daemon`: flags to DaemonOptions, then the daemon; the process exits with it. */
 import { DEFAULTS } from '../../config.js';
+import { checkDbLocation } from '../open-store.js';
 import { LOG_LEVELS, toDaemonOptions, type DaemonArgv } from '../options.js';
 import { defineCommand, type CommandContext } from './define.js';
 
@@ -30,6 +31,7 @@ export function daemonCommand(ctx: CommandContext) {
       let code = 0;
       const failed = await ctx.run(async () => {
         const options = toDaemonOptions(argv, { env: ctx.io.env, cwd: ctx.io.cwd, stdoutIsTTY: ctx.io.stdout.isTTY === true });
+        checkDbLocation(options.db);
         // Loaded here: the scheduler and pino would slow every other command's start.
         const { runDaemon } = await import('../../daemon.js');
         code = await runDaemon(options);

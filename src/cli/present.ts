@@ -116,7 +116,7 @@ export function showText(row: TaskRow, nowMs: number, served: Served): string {
   const when = (ms: number | null) => (ms === null ? null : `${iso(ms)} (${relativeTime(ms, nowMs)})`);
   const p = policyOf(row, served);
   const from = (source: PolicySource) => `(${FROM[source]})`;
-  const seconds = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms (${formatDuration(ms)})`);
+  const seconds = (ms: number) => `${ms / 1000} s${ms >= 60_000 ? ` (${formatDuration(ms)})` : ''}`;
   const unserved = served.names.has(row.name)
     ? []
     : [['policy', `no live daemon serves ${JSON.stringify(row.name)}: a value marked default may be what its handler declares otherwise`] as [string, string]];

@@ -68,8 +68,8 @@ describe('delayd batch', () => {
   it('fails with one line and exit 1 for an unknown batch, a bad id or an item out of range', async () => {
     await makeBatches(tmp.db);
     const db = ['--db', tmp.db];
-    expect(await cli(['batch', '99', ...db])).toMatchObject({ code: 1, stderr: 'delayd: No batch with id 99\n' });
-    expect((await cli(['batch', 'x', ...db])).stderr).toMatch(/^delayd: Expected a batch ID \(a positive integer\), got `"x"`/);
+    expect(await cli(['batch', '99', ...db])).toMatchObject({ code: 1, stderr: 'delayd: E_NOT_FOUND: No batch with id 99\n' });
+    expect((await cli(['batch', 'x', ...db])).stderr).toMatch(/^delayd: E_BAD_OPTION: Expected a batch ID \(a positive integer\), got `"x"`/);
     expect((await cli(['batch', '1', '--item', '10', ...db])).stderr).toMatch(/Expected an item index from 0 to 9, got `10`/);
     const help = await cli(['batch', '--help']);
     expect(help.stdout).toMatch(/Examples:\n\s+delayd batch 7/);

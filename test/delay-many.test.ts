@@ -41,12 +41,12 @@ describe('delayMany() gives each item its `when`', () => {
     ]);
   });
 
-  it('options per item set that row\'s retries, backoff, timeout and key; the others keep the task\'s defaults', async () => {
+  it('options per item set that row\'s retries, backoff, timeout and key; the others leave them to the handler (null)', async () => {
     const f = scenario.setup();
     const job = f.scheduler.task('job', { retries: 2, backoff: 3, timeout: 4 })((..._args: unknown[]) => undefined);
     await job.delayMany([[1], { args: [2], when: { countdown: 1.5, retries: 0, backoff: 0.25, timeout: 9, key: 'k' } }]);
     const [a, b] = f.scheduler.list({}).sort((x, y) => x.id - y.id);
-    expect(a).toMatchObject({ retries: 2, backoffMs: 3000, timeoutMs: 4000, key: null, dueMs: T0 });
+    expect(a).toMatchObject({ retries: null, backoffMs: null, timeoutMs: null, key: null, dueMs: T0 });
     expect(b).toMatchObject({ retries: 0, backoffMs: 250, timeoutMs: 9000, key: 'k', dueMs: T0 + 1_500 });
   });
 

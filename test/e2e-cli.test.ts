@@ -39,7 +39,7 @@ describe('enqueue and inspect', () => {
     expect(Object.keys(shown)).toEqual(expect.arrayContaining(['due', 'created', 'started', 'finished', 'lastError', 'result']));
 
     const table = await cli(['list', ...db()]);
-    expect(table.stdout).toMatch(/^ID\s+NAME\s+STATE\s+DUE\s+ATTEMPTS\s+ARGS\n\s*1\s+fast\s+scheduled\s/);
+    expect(table.stdout).toMatch(/^ID\s+NAME\s+STATE\s+DUE\s+ATTEMPTS\s+ERROR\s+ARGS\n\s*1\s+fast\s+scheduled\s.*\s0\s+-\s+\[1,"a"\]\n$/);
     const text = await cli(['stats', ...db()]);
     expect(text.stdout).toMatch(/scheduled\s+1\n/);
     expect(text.stdout).toMatch(/next due\s+\S+ \(in \d+s\)/);
@@ -99,8 +99,8 @@ describe('enqueue --file', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(
-      'delayd: line 10500: Expected `countdown` to be a finite number of seconds >= 0, got `"soon"` (string); ' +
-        'the 10000 tasks of lines 1-10000 were committed; nothing from line 10001 on was written\n',
+      'delayd: E_BAD_COUNTDOWN: line 10500: Expected `countdown` to be a finite number of seconds >= 0, got `"soon"` (string); ' +
+        'lines 1-10000 were committed (10000 tasks); nothing from line 10001 on was written\n',
     );
     expect(countsByState(tmp.db)).toEqual({ scheduled: 10_000 });
   });

@@ -337,7 +337,8 @@ export class Scheduler extends EventEmitter implements Enqueuer {
       if (generation !== this.#generation) return; // abandoned by a stop: its task was put back
       this.#finish(task, result, fields);
       const next = this.#admission.finished(item);
-      if (next) this.#pool.push([next]);
+      // A stopping scheduler starts nothing more: release() puts that claim back.
+      if (next && this.#state === 'running') this.#pool.push([next]);
     } catch (error) {
       logger.error({ err: error, taskId: task.id }, 'an attempt could not be completed');
     }

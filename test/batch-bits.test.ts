@@ -58,28 +58,35 @@ describe('the store folds outcomes into chunked bitmaps', () => {
     const N = 10_000;
     const reduce = { name: 'reduce', retries: 2, backoffMs: 500, timeoutMs: 30_000 };
     const { id } = store.insertBatch({ name: 'item', key: null, createdMs: T, dueMs: T, reduce }, items(N));
-    const claimed = store.claim({ owner: 'a', uptoSecond: T / 1000, limit: N }).tasks;
+    const claimed = store.claim({ owner: 'a', uptoSecond: T / 1000, limit: N, names: ['item'] }).tasks;
+    store.record(claimed.map((t) => ({ kind: 'started', id: t.id, owner: 'a', attempt: 1, atMs: T }) as Outcome));
     expect(claimed).toHaveLength(N);
     const taskIdOf = new Map<number, number>([...store.batchItems(id, 0, N)].map((r) => [r.index, r.taskId]));
 
     // Every 7th item fails for good, every 5th is first told to retry (no bit), the rest succeed.
     const outcomes: Outcome[] = [];
     for (let i = 0; i < N; i++) {
-      const base = { id: taskIdOf.get(i)!, owner: 'a', atMs: T + i };
-      if (i % 5 === 0 && i % 7 !== 0) outcomes.push({ kind: 'retry', ...base, error: 'later', dueMs: T + 60_000 });
-      else if (i % 7 === 0) outcomes.push({ kind: 'failed', ...base, error: 'no' });
+      const base = { id: taskIdOf.get(i)!, owner: 'a', attempt: 1, atMs: T + i };
+      if (i % 5 === 0 && i % 7 !== 0) outcomes.push({ kind: 'retry', ...base, error: { code: null, message: 'later', stack: 'later' }, dueMs: T + 60_000 });
+      else if (i % 7 === 0) outcomes.push({ kind: 'failed', ...base, error: { code: 'E_NO', message: 'no', stack: 'no' } });
       else outcomes.push({ kind: 'succeeded', ...base, result: String(i) });
     }
-    for (let i = 0; i < N; i += 500) store.record(outcomes.slice(i, i + 500));
+    const earliest: (number | null)[] = [];
+    for (let i = 0; i < N; i += 500) earliest.push(store.record(outcomes.slice(i, i + 500)).earliestDueMs);
+    expect(earliest.every((e) => e === T + 60_000)).toBe(true);
     const retried = outcomes.filter((o) => o.kind === 'retry').length;
     let row = store.getBatch(id)!;
     expect(row.done).toBe(N - retried);
     expect(row.reduceTaskId).toBeNull();
 
     // The retried items run again and succeed; the last group completes the batch.
-    const again = store.claim({ owner: 'b', uptoSecond: T / 1000 + 60, limit: N }).tasks;
+    const again = store.claim({ owner: 'b', uptoSecond: T / 1000 + 60, limit: N, names: ['item'] }).tasks;
     expect(again).toHaveLength(retried);
-    store.record(again.map((t) => ({ kind: 'succeeded', id: t.id, owner: 'b', atMs: T + 70_000, result: null }) as Outcome));
+    const o = { owner: 'b', attempt: 2, atMs: T + 70_000 };
+    store.record(again.map((t) => ({ kind: 'started', id: t.id, ...o }) as Outcome));
+    // The call that sets the last done bit reports the reduce task's due time.
+    const last = store.record(again.map((t) => ({ kind: 'succeeded', id: t.id, ...o, result: null }) as Outcome));
+    expect(last.earliestDueMs).toBe(T + 70_000);
     row = store.getBatch(id)!;
     const failures = Math.ceil(N / 7);
     expect(row).toMatchObject({ total: N, done: N, ok: N - failures, finishedMs: T + 70_000 });
@@ -104,12 +111,15 @@ describe('the store folds outcomes into chunked bitmaps', () => {
     // While the reduce is still to run, purge keeps the items it will read; after, it takes them.
     const later = T + 86_400_000;
     expect(store.purge(later)).toBe(0);
-    const [reduceTask] = store.claim({ owner: 'c', uptoSecond: later / 1000, limit: 10 }).tasks;
+    const [reduceTask] = store.claim({ owner: 'c', uptoSecond: later / 1000, limit: 10, names: ['reduce'] }).tasks;
     expect(reduceTask!.id).toBe(row.reduceTaskId);
     expect(store.purge(later)).toBe(0);
-    store.record([{ kind: 'succeeded', id: reduceTask!.id, owner: 'c', atMs: T + 80_000, result: null }]);
-    expect(store.purge(later)).toBe(N + 1);
     expect(store.getBatch(id)).toEqual(row);
-    expect(store.reducesScheduled()).toBe(1);
+    const r = { id: reduceTask!.id, owner: 'c', attempt: 1, atMs: T + 80_000 };
+    store.record([{ kind: 'started', ...r }, { kind: 'succeeded', ...r, result: null }]);
+    // Once the reduce has run, the items, the reduce and the batch row with its bitmaps go.
+    expect(store.purge(later)).toBe(N + 1);
+    expect(store.getBatch(id)).toBeUndefined();
+    expect(store.batchChunks(id)).toEqual([]);
   });
 });

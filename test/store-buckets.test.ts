@@ -30,7 +30,7 @@ function task(dueMs: number, i = 0): NewTask {
 }
 
 function claimUpTo(ms: number) {
-  return store.claim({ owner: 'me', uptoSecond: Math.floor(ms / 1000), limit: 1000 }).tasks;
+  return store.claim({ owner: 'me', uptoSecond: Math.floor(ms / 1000), limit: 1000, names: ['send'] }).tasks;
 }
 
 function pragma(path: string, name: string): unknown {

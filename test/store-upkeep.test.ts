@@ -25,10 +25,10 @@ describe('the background upkeep thread', () => {
     for (let round = 0; round < 2; round++) {
       const store = new SqliteStore({ path: db.path });
       store.insert(tasks(500));
-      const { tasks: claimed } = store.claim({ owner: 'me', uptoSecond: Math.floor(T / 1000) + 10, limit: 100 });
+      const { tasks: claimed } = store.claim({ owner: 'me', uptoSecond: Math.floor(T / 1000) + 10, limit: 100, names: ['send'] });
       expect(claimed).toHaveLength(100);
       await sleep(250); // let the thread start and checkpoint once (every 200 ms)
-      store.record(claimed.map((t) => ({ kind: 'started', id: t.id, owner: 'me', atMs: T })));
+      store.record(claimed.map((t) => ({ kind: 'started', id: t.id, owner: 'me', attempt: 1, atMs: T })));
       store.close();
       for (const suffix of ['', '-wal', '-shm']) rmSync(db.path + suffix, { force: true });
     }

@@ -32,30 +32,54 @@ describe('a bulk insert', () => {
   });
 });
 
+const err = (message: string, code: string | null = null) => ({ code, message, stack: `Error: ${message}\n    at here` });
+
 describe('recording outcomes', () => {
-  it('applies starts, ends, retries and a foreign owner\'s outcome in one batch', () => {
+  it('applies starts, ends and retries behind their fences in one batch, and says which applied', () => {
     store = new SqliteStore({ path: ':memory:' });
     store.insert([task(0), task(1), task(2), task(3)]);
-    const { tasks } = store.claim({ owner: 'me', uptoSecond: Math.floor(T / 1000) + 10, limit: 10 });
+    const { tasks } = store.claim({ owner: 'me', uptoSecond: Math.floor(T / 1000) + 10, limit: 10, names: ['send'] });
     expect(tasks.map((t) => t.id)).toEqual([1, 2, 3, 4]);
+    expect(tasks[0]).toMatchObject({ attempts: 0, cutOffs: 0, retries: 0, backoffMs: 1000, timeoutMs: null });
     const at = (ms: number) => T + ms;
+    const o = { owner: 'me', attempt: 1 };
     const batch: Outcome[] = [
-      { kind: 'started', id: 1, owner: 'me', atMs: at(1) },
-      { kind: 'started', id: 2, owner: 'me', atMs: at(2) },
-      { kind: 'started', id: 3, owner: 'me', atMs: at(3) },
-      { kind: 'succeeded', id: 1, owner: 'me', atMs: at(4), result: '"ok"' },
-      { kind: 'failed', id: 2, owner: 'me', atMs: at(5), error: 'boom' },
-      { kind: 'retry', id: 3, owner: 'me', atMs: at(6), error: 'again', dueMs: at(60_000) },
-      { kind: 'started', id: 4, owner: 'me', atMs: at(7) },
-      { kind: 'succeeded', id: 4, owner: 'someone else', atMs: at(8), result: null },
+      { kind: 'started', id: 1, ...o, atMs: at(1) },
+      { kind: 'started', id: 2, ...o, atMs: at(2) },
+      { kind: 'started', id: 3, ...o, atMs: at(3) },
+      { kind: 'succeeded', id: 1, ...o, atMs: at(4), result: '"ok"' },
+      { kind: 'failed', id: 2, ...o, atMs: at(5), error: err('boom', 'E_TIMEOUT') },
+      { kind: 'retry', id: 3, ...o, atMs: at(6), error: err('again'), dueMs: at(60_000) },
+      { kind: 'started', id: 4, ...o, atMs: at(7) },
+      { kind: 'succeeded', id: 4, owner: 'someone else', attempt: 1, atMs: at(8), result: null },
+      { kind: 'started', id: 4, ...o, atMs: at(9) }, // the same start again: the attempt is open already
     ];
-    expect(store.record(batch)).toBe(7);
+    expect(store.record(batch)).toEqual({ applied: [true, true, true, true, true, true, true, false, false], earliestDueMs: at(60_000) });
     expect(store.get(1)).toMatchObject({ state: 'succeeded', attempts: 1, startedMs: at(1), finishedMs: at(4), result: '"ok"' });
-    expect(store.get(2)).toMatchObject({ state: 'failed', attempts: 1, startedMs: at(2), finishedMs: at(5), lastError: 'boom' });
-    expect(store.get(3)).toMatchObject({ state: 'scheduled', attempts: 1, startedMs: at(3), dueMs: at(60_000), owner: null });
+    expect(store.get(2)).toMatchObject({ state: 'failed', attempts: 1, startedMs: at(2), finishedMs: at(5), lastErrorCode: 'E_TIMEOUT' });
+    expect(store.get(2)!.lastError).toBe('Error: boom\n    at here');
+    expect(store.get(2)!.errors).toEqual([
+      { attempt: 1, atMs: at(5), code: 'E_TIMEOUT', message: 'boom', stack: 'Error: boom\n    at here', error: 'Error: boom\n    at here' },
+    ]);
+    expect(store.get(3)).toMatchObject({ state: 'scheduled', attempts: 1, startedMs: at(3), dueMs: at(60_000), owner: null, lastErrorCode: null });
     expect(store.get(4)).toMatchObject({ state: 'running', attempts: 1, startedMs: at(7), owner: 'me' });
-    // The end of an attempt started in an earlier batch.
-    expect(store.record([{ kind: 'succeeded', id: 4, owner: 'me', atMs: at(9), result: null }])).toBe(1);
-    expect(store.get(4)).toMatchObject({ state: 'succeeded', attempts: 1, finishedMs: at(9) });
+    // The end of an attempt started in an earlier batch; ending it twice applies once.
+    const end: Outcome = { kind: 'succeeded', id: 4, ...o, atMs: at(10), result: null };
+    expect(store.record([end, end])).toEqual({ applied: [true, false], earliestDueMs: null });
+    expect(store.get(4)).toMatchObject({ state: 'succeeded', attempts: 1, finishedMs: at(10) });
+  });
+
+  it('refuses a retry due at a time SQLite cannot store or no Date can show, applying nothing', () => {
+    store = new SqliteStore({ path: ':memory:' });
+    store.insert([task(0), task(1)]);
+    store.claim({ owner: 'me', uptoSecond: Math.floor(T / 1000) + 10, limit: 10, names: ['send'] });
+    const start = (id: number): Outcome => ({ kind: 'started', id, owner: 'me', attempt: 1, atMs: T });
+    for (const dueMs of [Infinity, NaN, 8.64e15 + 1, -1]) {
+      const bad: Outcome = { kind: 'retry', id: 2, owner: 'me', attempt: 1, atMs: T, error: err('x'), dueMs };
+      expect(() => store.record([start(1), start(2), bad])).toThrow(expect.objectContaining({ code: 'E_BAD_OPTION' }));
+      expect(store.get(1)).toMatchObject({ state: 'running', attempts: 0, startedMs: null });
+    }
+    // One by one, the good ones apply.
+    expect(store.record([start(1)]).applied).toEqual([true]);
   });
 });

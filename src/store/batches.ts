@@ -17,6 +17,7 @@
 import type Database from 'better-sqlite3';
 import { chunkBytes, chunkOf, CHUNK_BITS, putBit, getBit, type Chunk } from '../bits.js';
 import { positionOfMs } from '../slot.js';
+import { checkTime } from './writes.js';
 import type { BatchItemRow, BatchRow, InsertedBatch, NewBatch, NewTask, TaskState } from './types.js';
 
 type Params = Record<string, unknown>;
@@ -30,8 +31,8 @@ interface RawBatch {
   ok: number;
   key: string | null;
   reduce_name: string | null;
-  reduce_retries: number;
-  reduce_backoff_ms: number;
+  reduce_retries: number | null;
+  reduce_backoff_ms: number | null;
   reduce_timeout_ms: number | null;
   reduce_task_id: number | null;
   created_ms: number;
@@ -59,7 +60,14 @@ class BatchStatements {
   readonly count: Stmt<unknown>;
   readonly finish: Stmt<unknown>;
   readonly setReduce: Stmt<unknown>;
-  readonly items: Stmt<{ batch_index: number; id: number; state: TaskState; result: string | null; last_error: string | null }>;
+  readonly items: Stmt<{
+    batch_index: number;
+    id: number;
+    state: TaskState;
+    result: string | null;
+    last_error: string | null;
+    last_error_code: string | null;
+  }>;
 
   constructor(db: Database.Database) {
     const prepare = <R = unknown>(sql: string) => db.prepare<Params, R>(sql);
@@ -82,7 +90,7 @@ class BatchStatements {
     this.finish = prepare(`UPDATE batches SET finished_ms = @atMs WHERE id = @id AND finished_ms IS NULL`);
     this.setReduce = prepare(`UPDATE batches SET reduce_task_id = @taskId WHERE id = @id AND reduce_task_id IS NULL`);
     this.items = prepare(`
-      SELECT batch_index, id, state, result, last_error FROM tasks INDEXED BY tasks_batch
+      SELECT batch_index, id, state, result, last_error, last_error_code FROM tasks INDEXED BY tasks_batch
       WHERE batch_id = @id AND batch_index >= @from ORDER BY batch_index LIMIT @limit`);
   }
 }
@@ -102,16 +110,12 @@ export class BatchBook {
   readonly #db: Database.Database;
   readonly #sql: BatchStatements;
   #seenBatch = false;
-  #reduces = 0;
+  /** The earliest due time of the reduce tasks inserted by the current settle(), or null. */
+  #reduceDue: number | null = null;
 
   constructor(db: Database.Database) {
     this.#db = db;
     this.#sql = new BatchStatements(db);
-  }
-
-  /** Reduce tasks inserted through this handle (counted at insert; a rollback may leave it high). */
-  get reducesScheduled(): number {
-    return this.#reduces;
   }
 
   /** Runs in its own transaction. */
@@ -136,6 +140,7 @@ export class BatchBook {
       state: r.state,
       result: r.result,
       lastError: r.last_error,
+      lastErrorCode: r.last_error_code,
     }));
   }
 
@@ -143,9 +148,11 @@ export class BatchBook {
    * Folds the final states of these tasks into their batches' bitmaps and counters, and
    * schedules each batch's reduce when its last item is done. Must run inside the caller's
    * write transaction (the one that changed the rows), which is what makes it atomic.
+   * Returns the earliest due time of the reduce tasks it inserted, or null.
    */
-  settle(tasks: readonly Settled[]): void {
-    if (tasks.length === 0 || !this.#anyBatch()) return;
+  settle(tasks: readonly Settled[]): number | null {
+    if (tasks.length === 0 || !this.#anyBatch()) return null;
+    this.#reduceDue = null;
     const byBatch = new Map<number, { atMs: number; chunks: Map<number, Mark[]> }>();
     for (const { id, atMs } of tasks) {
       const row = this.#sql.itemOf.get({ id });
@@ -159,9 +166,12 @@ export class BatchBook {
       entry.chunks.set(chunk, marks);
     }
     for (const [batchId, entry] of byBatch) this.#fold(batchId, entry.chunks, entry.atMs);
+    return this.#reduceDue;
   }
 
   #insert(batch: NewBatch, items: readonly NewTask[]): InsertedBatch {
+    checkTime(batch.dueMs, 'the due time of the batch');
+    for (const task of items) checkTime(task.dueMs, 'the due time of a batch item');
     if (batch.key !== null) {
       const existing = this.#sql.findKey.get({ key: batch.key });
       if (existing) return { id: existing.id, total: existing.total, created: false };
@@ -173,8 +183,8 @@ export class BatchBook {
         total: items.length,
         key: batch.key,
         reduceName: reduce?.name ?? null,
-        reduceRetries: reduce?.retries ?? 0,
-        reduceBackoffMs: reduce?.backoffMs ?? 1000,
+        reduceRetries: reduce?.retries ?? null,
+        reduceBackoffMs: reduce?.backoffMs ?? null,
         reduceTimeoutMs: reduce?.timeoutMs ?? null,
         createdMs: batch.createdMs,
       }).lastInsertRowid,
@@ -233,7 +243,7 @@ export class BatchBook {
       }).lastInsertRowid,
     );
     this.#sql.setReduce.run({ id: batch.id, taskId });
-    this.#reduces++;
+    if (this.#reduceDue === null || atMs < this.#reduceDue) this.#reduceDue = atMs;
   }
 }
 

@@ -2,9 +2,10 @@
  * The SQLite schema, versioned with PRAGMA user_version. Each migration moves the file up one
  * version inside a transaction; a file from a newer delayd is refused rather than guessed at.
  *
- * The wheel index is (cycle, slot, due_ms) over scheduled rows in the wheel. Since a due second
- * t is cycle * 3600 + slot, a range scan up to (cycle, slot) of "now" yields exactly the due
- * tasks, in due order, whatever their number pending in later cycles: finished rows leave it.
+ * The wheel index is (name, cycle, slot, due_ms) over scheduled rows in the wheel (migration 5).
+ * Since a due second t is cycle * 3600 + slot, a range scan of one name up to (cycle, slot) of
+ * "now" yields exactly that name's due tasks, in due order, whatever their number pending in
+ * later cycles or under other names: finished rows leave it.
  *
  * Bulk inserts keep tasks due two or more cycles (hours) ahead out of that index (migration 4):
  * see the comment there.
@@ -148,6 +149,81 @@ export const MIGRATIONS: readonly string[] = [
     ids   TEXT    NOT NULL
   );
   CREATE INDEX cycle_buckets_cycle ON cycle_buckets (cycle);
+  `,
+  // 5: issue 10. Ids are never reused: AUTOINCREMENT on tasks and batches (both are purged), so
+  // an id once handed out never names another task or batch (bulk inserts number their own ids,
+  // from sqlite_sequence, see writes.ts). The policy columns become nullable with no default:
+  // NULL means "not given at enqueue", and the handler's policy applies (policy.ts); existing
+  // rows keep their values, which were explicit when written. `open` is 1 while the current
+  // attempt has started and not ended (the fence of every outcome, see types.ts); `cut_offs`
+  // counts attempts whose owner died or stopped while they were open. The wheel index leads
+  // with the name: a claim scans only the names its owner serves, each up to what is due.
+  // Workers publish their handlers' policies.
+  `
+  CREATE TABLE tasks_v5 (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    name            TEXT    NOT NULL,
+    args            TEXT    NOT NULL,
+    state           TEXT    NOT NULL
+                    CHECK (state = 'scheduled' OR state = 'running' OR state = 'succeeded'
+                           OR state = 'failed' OR state = 'cancelled'),
+    due_ms          INTEGER NOT NULL,
+    slot            INTEGER NOT NULL,
+    cycle           INTEGER NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    retries         INTEGER,
+    backoff_ms      INTEGER,
+    timeout_ms      INTEGER,
+    key             TEXT,
+    owner           TEXT,
+    created_ms      INTEGER NOT NULL,
+    started_ms      INTEGER,
+    finished_ms     INTEGER,
+    last_error      TEXT,
+    result          TEXT,
+    batch_id        INTEGER,
+    batch_index     INTEGER,
+    errors          TEXT,
+    in_wheel        INTEGER NOT NULL DEFAULT 1,
+    cut_offs        INTEGER NOT NULL DEFAULT 0,
+    open            INTEGER NOT NULL DEFAULT 0,
+    last_error_code TEXT
+  );
+  INSERT INTO tasks_v5 (id, name, args, state, due_ms, slot, cycle, attempts, retries, backoff_ms,
+    timeout_ms, key, owner, created_ms, started_ms, finished_ms, last_error, result, batch_id,
+    batch_index, errors, in_wheel)
+  SELECT id, name, args, state, due_ms, slot, cycle, attempts, retries, backoff_ms,
+    timeout_ms, key, owner, created_ms, started_ms, finished_ms, last_error, result, batch_id,
+    batch_index, errors, in_wheel
+  FROM tasks;
+  DROP TABLE tasks;
+  ALTER TABLE tasks_v5 RENAME TO tasks;
+  CREATE INDEX tasks_wheel ON tasks (name, cycle, slot, due_ms) WHERE state = 'scheduled' AND in_wheel = 1;
+  CREATE INDEX tasks_running ON tasks (owner) WHERE state = 'running';
+  CREATE UNIQUE INDEX tasks_key ON tasks (key)
+    WHERE key IS NOT NULL AND (state = 'scheduled' OR state = 'running');
+  CREATE INDEX tasks_batch ON tasks (batch_id, batch_index) WHERE batch_id IS NOT NULL;
+  CREATE TABLE batches_v5 (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    name              TEXT    NOT NULL,
+    total             INTEGER NOT NULL,
+    done              INTEGER NOT NULL DEFAULT 0,
+    ok                INTEGER NOT NULL DEFAULT 0,
+    key               TEXT,
+    reduce_name       TEXT,
+    reduce_retries    INTEGER,
+    reduce_backoff_ms INTEGER,
+    reduce_timeout_ms INTEGER,
+    reduce_task_id    INTEGER,
+    created_ms        INTEGER NOT NULL,
+    finished_ms       INTEGER
+  );
+  INSERT INTO batches_v5 SELECT id, name, total, done, ok, key, reduce_name, reduce_retries,
+    reduce_backoff_ms, reduce_timeout_ms, reduce_task_id, created_ms, finished_ms FROM batches;
+  DROP TABLE batches;
+  ALTER TABLE batches_v5 RENAME TO batches;
+  CREATE UNIQUE INDEX batches_key ON batches (key) WHERE key IS NOT NULL AND finished_ms IS NULL;
+  ALTER TABLE workers ADD COLUMN policies TEXT NOT NULL DEFAULT '{}';
   `,
 ];
 

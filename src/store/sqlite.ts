@@ -3,8 +3,7 @@
  * SQL. Synchronous like better-sqlite3 itself: each method is one transaction, with no await
  * inside it, so a claim's select-and-mark cannot interleave with another process's writes.
  */
-import { existsSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { DelaydError } from '../errors.js';
 import { positionOf, positionOfMs, secondOf } from '../slot.js';
 import type { Chunk } from '../bits.js';
@@ -12,9 +11,10 @@ import { BatchBook } from './batches.js';
 import { CycleBuckets } from './buckets.js';
 import { Upkeep } from './upkeep.js';
 import { toDelaydError } from './errors.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { openDatabase } from './open.js';
+import { toTaskRow, toWorkerRow } from './rows.js';
 import { StatementSet } from './statements.js';
-import { TaskWriter } from './writes.js';
+import { checkOutcomes, checkTime, TaskWriter } from './writes.js';
 import {
   TASK_STATES,
   type ClaimRequest,
@@ -28,20 +28,29 @@ import {
   type BatchRow,
   type InsertedBatch,
   type NewBatch,
+  type RecordResult,
   type Stats,
   type Store,
   type TaskRow,
   type TaskState,
   type WorkerRow,
-  type AttemptError,
 } from './types.js';
+
+export { PAGE_SIZE } from './open.js';
+export type { RawTask } from './rows.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file, or ':memory:'. */
   path: string;
   /** Refuse to create the file when it does not exist. @default false */
   mustExist?: boolean;
-  /** Milliseconds to wait for another process's lock before failing. @default 5000 */
+  /**
+   * Open the file read-only (for commands that only read: stats, list, show): nothing is
+   * written, not even a pragma; the file must exist and be at this delayd's schema version.
+   * @default false
+   */
+  readonly?: boolean;
+  /** Milliseconds to wait for another process's lock before failing (at most 2147483647). @default 5000 */
   busyTimeoutMs?: number;
   /**
    * SQLite's synchronous pragma. NORMAL (with WAL) survives a process crash; FULL also
@@ -50,51 +59,35 @@ export interface SqliteStoreOptions {
   synchronous?: 'normal' | 'full';
 }
 
-export const PAGE_SIZE = 2048;
-const WAL_AUTOCHECKPOINT_BYTES = 40 * 1024 * 1024;
 const BACKGROUND_UPKEEP_MS = 200;
 
 export class SqliteStore implements Store {
   readonly path: string;
+  readonly readonly: boolean;
   readonly #db: Database.Database;
   readonly #sql: StatementSet;
   readonly #writer: TaskWriter;
   readonly #buckets: CycleBuckets;
   readonly #insertAll: Database.Transaction<(tasks: readonly NewTask[]) => Inserted[]>;
   readonly #claimTx: Database.Transaction<(request: ClaimRequest) => ClaimResult>;
-  readonly #recordAll: Database.Transaction<(outcomes: readonly Outcome[]) => number>;
+  readonly #recordAll: Database.Transaction<(outcomes: readonly Outcome[]) => RecordResult>;
+  readonly #putBack: Database.Transaction<(owner: string, beat: number | null | undefined) => number | null>;
   readonly #batches: BatchBook;
   readonly #synchronous: 'NORMAL' | 'FULL';
   #upkeep: Upkeep | undefined;
 
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
+    this.readonly = options.readonly ?? false;
     this.#synchronous = options.synchronous === 'full' ? 'FULL' : 'NORMAL';
-    if (options.mustExist && options.path !== ':memory:' && !existsSync(options.path)) {
-      throw new DelaydError('E_DB_MISSING', `${options.path}: no such database file`);
-    }
+    this.#db = openDatabase({
+      path: options.path,
+      mustExist: options.mustExist ?? false,
+      readonly: this.readonly,
+      busyTimeoutMs: options.busyTimeoutMs,
+      synchronous: this.#synchronous,
+    });
     try {
-      this.#db = new Database(options.path, { fileMustExist: options.mustExist ?? false });
-    } catch (error) {
-      throw toDelaydError(error, options.path);
-    }
-    try {
-      this.#db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-      // Refuse a file that is not ours before any pragma below writes to it.
-      const version = this.#checkVersion(options.mustExist ?? false);
-      // Claims and outcomes rewrite one page per task when tasks due together were inserted
-      // apart: 2 KB pages made that about a sixth faster than 4 KB ones and bulk inserts no
-      // slower (1 KB pages: faster still there, a fifth slower at bulk inserts). It can only be
-      // set before the file has any table (and before WAL), so an older file keeps its size.
-      if (version === 0) this.#db.pragma(`page_size = ${PAGE_SIZE}`);
-      this.#db.pragma('journal_mode = WAL');
-      this.#db.pragma(`synchronous = ${this.#synchronous}`);
-      // A claim and an outcome each rewrite the pages of their tasks; checkpointing every 1000
-      // pages (the default) copied most pages back twice and fsynced after nearly every group
-      // commit. A WAL of up to 40 MB (10000 pages of 4 KB) copies a page once per window.
-      const pageSize = this.#db.pragma('page_size', { simple: true }) as number;
-      this.#db.pragma(`wal_autocheckpoint = ${Math.round(WAL_AUTOCHECKPOINT_BYTES / pageSize)}`);
-      this.#migrate(version);
       this.#sql = new StatementSet(this.#db);
       this.#buckets = new CycleBuckets(this.#db);
       this.#writer = new TaskWriter(this.#db, this.#buckets);
@@ -106,10 +99,16 @@ export class SqliteStore implements Store {
     this.#insertAll = this.#db.transaction((tasks) => this.#writer.insertMany(tasks));
     this.#claimTx = this.#db.transaction((request) => this.#claimOne(request));
     this.#recordAll = this.#db.transaction((outcomes) => {
-      const applied = this.#writer.record(outcomes);
+      const recorded = this.#writer.record(outcomes);
       // Batch bits and the reduce task commit with the outcomes that set them, or not at all.
-      this.#batches.settle(outcomes.filter((o) => o.kind === 'succeeded' || o.kind === 'failed'));
-      return applied;
+      const reduceDue = this.#batches.settle(outcomes.filter((o, i) => recorded.applied[i] && (o.kind === 'succeeded' || o.kind === 'failed')));
+      return { applied: recorded.applied, earliestDueMs: earliest(recorded.earliestDueMs, reduceDue) };
+    });
+    this.#putBack = this.#db.transaction((owner, beat) => {
+      if (beat !== undefined && this.#sql.workerBeat.get({ owner })?.beat !== (beat ?? undefined)) return null;
+      const { changes } = this.#sql.release.run({ owner });
+      this.#sql.forgetWorker.run({ owner });
+      return changes;
     });
   }
 
@@ -123,48 +122,44 @@ export class SqliteStore implements Store {
 
   claim(request: ClaimRequest): ClaimResult {
     // Only a scheduler claims: its thread gets a background upkeep thread, a CLI command none.
-    if (this.#upkeep === undefined && this.path !== ':memory:' && this.path !== '') {
+    if (this.#upkeep === undefined && !this.readonly && this.path !== ':memory:' && this.path !== '') {
       this.#upkeep = new Upkeep({ path: this.path, everyMs: BACKGROUND_UPKEEP_MS, synchronous: this.#synchronous });
     }
     return this.#guard(() => this.#claimTx.immediate(request));
   }
 
-  record(outcomes: readonly Outcome[]): number {
-    if (outcomes.length === 0) return 0;
+  record(outcomes: readonly Outcome[]): RecordResult {
+    if (outcomes.length === 0) return { applied: [], earliestDueMs: null };
+    checkOutcomes(outcomes); // before the transaction: a refused value applies nothing
     return this.#guard(() => this.#recordAll.immediate(outcomes));
   }
 
   release(owner: string): number {
-    return this.#guard(() => this.#sql.release.run({ owner }).changes);
+    return this.#guard(() => this.#putBack.immediate(owner, undefined) as number);
   }
 
-  heartbeat(worker: Omit<WorkerRow, 'beat' | 'seenMs'>, atMs: number): void {
-    this.#guard(() =>
-      this.#sql.heartbeat.run({
+  bury(owner: string, beat: number | null): number | null {
+    return this.#guard(() => this.#putBack.immediate(owner, beat));
+  }
+
+  heartbeat(worker: Omit<WorkerRow, 'beat' | 'seenMs'>, atMs: number, continuing: boolean): boolean {
+    const row = this.#guard(() =>
+      this.#sql.heartbeat.get({
         owner: worker.owner,
         host: worker.host,
         pid: worker.pid,
         names: JSON.stringify(worker.names),
+        policies: JSON.stringify(worker.policies ?? {}),
         startedMs: worker.startedMs,
         atMs,
       }),
     );
+    // Beat 1: the row was (re)created. For an owner that had beaten before, someone buried it.
+    return !(continuing && row?.beat === 1);
   }
 
   workers(): WorkerRow[] {
-    return this.#guard(() => this.#sql.workers.all()).map((row) => ({
-      owner: row.owner,
-      host: row.host,
-      pid: row.pid,
-      names: JSON.parse(row.names) as string[],
-      startedMs: row.started_ms,
-      beat: row.beat,
-      seenMs: row.seen_ms,
-    }));
-  }
-
-  forgetWorker(owner: string): void {
-    this.#guard(() => this.#sql.forgetWorker.run({ owner }));
+    return this.#guard(() => this.#sql.workers.all()).map(toWorkerRow);
   }
 
   orphanOwners(): string[] {
@@ -182,7 +177,7 @@ export class SqliteStore implements Store {
   }
 
   stats(): Stats {
-    return this.#guard(() => this.#statsTx());
+    return this.#guard(() => this.#db.transaction(() => this.#statsTx())());
   }
 
   cancel(id: number, atMs: number): TaskRow {
@@ -195,17 +190,37 @@ export class SqliteStore implements Store {
   }
 
   reschedule(id: number, dueMs: number): TaskRow {
+    checkTime(dueMs, 'the new due time');
     const params = { id, dueMs, ...positionOfMs(dueMs) };
     return this.#changeState(id, 'scheduled', () => this.#sql.reschedule.run(params), 'reschedule');
   }
 
   retry(id: number, dueMs: number): TaskRow {
+    checkTime(dueMs, 'the due time');
     const params = { id, dueMs, ...positionOfMs(dueMs) };
-    return this.#changeState(id, 'failed', () => this.#sql.retryFailed.run(params), 'retry');
+    const change = (before: TaskRow) => {
+      const holder = before.key === null ? undefined : this.#sql.keyHolder.get({ key: before.key, id });
+      if (holder) {
+        const key = JSON.stringify(before.key);
+        throw new DelaydError('E_BAD_STATE', `Cannot retry task ${id}: its key ${key} is held by unfinished task ${holder.id}`);
+      }
+      return this.#sql.retryFailed.run(params);
+    };
+    return this.#changeState(id, 'failed', change, 'retry');
   }
 
+  /** Deletes finished tasks, and finished batches (rows and bitmaps), older than the cutoff; returns how many tasks. */
   purge(finishedBeforeMs: number): number {
-    return this.#guard(() => this.#sql.purge.run({ before: finishedBeforeMs }).changes);
+    const before = Number.isFinite(finishedBeforeMs) ? finishedBeforeMs : finishedBeforeMs > 0 ? Number.MAX_SAFE_INTEGER : 0;
+    return this.#guard(() =>
+      this.#db.transaction(() => {
+        for (const { id } of this.#sql.purgeBatchIds.all({ before })) {
+          this.#sql.purgeBatchChunks.run({ id });
+          this.#sql.purgeBatch.run({ id });
+        }
+        return this.#sql.purge.run({ before }).changes;
+      }).immediate(),
+    );
   }
 
   insertBatch(batch: NewBatch, items: readonly NewTask[]): InsertedBatch {
@@ -224,43 +239,10 @@ export class SqliteStore implements Store {
     return this.#guard(() => this.#batches.items(id, fromIndex, limit));
   }
 
-  reducesScheduled(): number {
-    return this.#batches.reducesScheduled;
-  }
-
   close(): void {
     this.#upkeep?.stop();
     this.#upkeep = undefined;
     if (this.#db.open) this.#db.close();
-  }
-
-  /**
-   * The file's schema version, after refusing one from a newer delayd, one with tables of
-   * another program's, and (when it must exist) one that delayd never set up.
-   */
-  #checkVersion(mustExist: boolean): number {
-    const version = this.#db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) {
-      throw new DelaydError(
-        'E_DB_NEWER_SCHEMA',
-        `${this.path}: the database has schema version ${version}, newer than this delayd's ${SCHEMA_VERSION}; upgrade delayd`,
-      );
-    }
-    if (version > 0) return version;
-    const tables = this.#db.prepare(`SELECT count(*) FROM sqlite_master`).pluck().get() as number;
-    if (tables > 0 || mustExist) {
-      const why = tables > 0 ? `it has ${tables} tables or indexes of another program's` : 'it has no delayd tables';
-      throw new DelaydError('E_DB_NOT_DELAYD', `${this.path}: not a delayd database (${why}); refusing to change it`);
-    }
-    return version;
-  }
-
-  #migrate(version: number): void {
-    if (version === SCHEMA_VERSION) return;
-    this.#db.transaction(() => {
-      for (let v = version; v < SCHEMA_VERSION; v++) this.#db.exec(MIGRATIONS[v] as string);
-      this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    }).immediate();
   }
 
   #guard<T>(fn: () => T): T {
@@ -275,14 +257,35 @@ export class SqliteStore implements Store {
     const { slot, cycle } = positionOf(request.uptoSecond);
     // Normally a no-op: the upkeep thread joined this cycle's buckets during the one before.
     this.#buckets.joinUpTo(cycle);
-    const rows = this.#sql.claim.all({ owner: request.owner, slot, cycle, limit: request.limit });
-    // RETURNING yields rows in the order they were updated (by id), not by due time.
-    const tasks = rows.sort((a, b) => a.dueMs - b.dueMs);
+    const tasks = this.#claimDue(request, slot, cycle);
     // A full claim may have left tasks of its last second behind: the cursor stops short of it.
     const last = tasks[tasks.length - 1];
     const reached = tasks.length < request.limit || !last ? request.uptoSecond : secondOf(last.dueMs) - 1;
     const cursor = this.#sql.advanceCursor.pluck().get({ second: reached }) as number;
     return { tasks, cursor };
+  }
+
+  /**
+   * The first `limit` due tasks of the served names, by due time, marked running. Each name
+   * is one range scan of the wheel index that stops at what is due (or at `limit`), so a
+   * claim costs what is due for its names, whatever waits under others.
+   */
+  #claimDue(request: ClaimRequest, slot: number, cycle: number): ClaimedTask[] {
+    const { owner, limit, names } = request;
+    if (names.length === 0 || limit <= 0) return [];
+    let rows: ClaimedTask[];
+    if (names.length === 1) {
+      rows = this.#sql.claimOneName.all({ owner, name: names[0], slot, cycle, limit });
+    } else {
+      let due: { id: number; dueMs: number }[] = [];
+      for (const name of new Set(names)) due = due.concat(this.#sql.dueOfName.all({ name, slot, cycle, limit }));
+      if (due.length === 0) return [];
+      due.sort(byDue);
+      const ids = due.slice(0, limit).map((d) => d.id);
+      rows = this.#sql.claimIds.all({ owner, ids: JSON.stringify(ids) });
+    }
+    // RETURNING yields rows in the order they were updated (by id), not by due time.
+    return rows.sort(byDue);
   }
 
   #statsTx(): Stats {
@@ -292,20 +295,30 @@ export class SqliteStore implements Store {
       counts[row.state] = row.n;
       if (row.state === 'scheduled') inBuckets = row.outside;
     }
-    const inWheel = this.#sql.nextDue.get()?.due_ms ?? null;
-    const inBucket = this.#buckets.firstDueMs();
-    const nextDueMs = inWheel === null || inBucket === null ? (inWheel ?? inBucket) : Math.min(inWheel, inBucket);
+    const nextDueMs = earliest(this.#nextInWheel(), this.#buckets.firstDueMs());
     const cursor = this.#sql.cursor.pluck().get() as number | undefined;
     const busiestSlots = this.#sql.busiestSlots.all().map((r) => ({ slot: r.slot, count: r.n }));
-    return { counts, cursor: cursor ?? null, nextDueMs, inBuckets, busiestSlots };
+    const scheduledByName: Record<string, number> = {};
+    for (const row of this.#sql.scheduledByName.all()) scheduledByName[row.name] = row.n;
+    return { counts, cursor: cursor ?? null, nextDueMs, inBuckets, busiestSlots, scheduledByName };
   }
 
-  #changeState(id: number, from: TaskState, change: () => { changes: number }, verb: string): TaskRow {
+  /** The earliest due time in the wheel: the first of each name, skipping from name to name. */
+  #nextInWheel(): number | null {
+    let next: number | null = null;
+    for (let row = this.#sql.firstWheelName.get(); row; row = this.#sql.nextWheelName.get({ name: row.name })) {
+      next = earliest(next, this.#sql.nextDueOfName.get({ name: row.name })?.due_ms ?? null);
+    }
+    return next;
+  }
+
+  #changeState(id: number, from: TaskState, change: (before: TaskRow) => { changes: number }, verb: string): TaskRow {
     return this.#guard(() =>
       this.#db.transaction(() => {
-        const before = this.#sql.get.get({ id });
-        if (!before) throw new DelaydError('E_NOT_FOUND', `No task with id ${id}`);
-        if (before.state !== from || change().changes !== 1) {
+        const raw = this.#sql.get.get({ id });
+        if (!raw) throw new DelaydError('E_NOT_FOUND', `No task with id ${id}`);
+        const before = toTaskRow(raw);
+        if (before.state !== from || change(before).changes !== 1) {
           throw new DelaydError(
             'E_BAD_STATE',
             `Cannot ${verb} task ${id}: expected it to be ${from}, but it is ${before.state}`,
@@ -317,59 +330,10 @@ export class SqliteStore implements Store {
   }
 }
 
-export interface RawTask {
-  id: number;
-  name: string;
-  args: string;
-  state: TaskState;
-  due_ms: number;
-  slot: number;
-  cycle: number;
-  attempts: number;
-  retries: number;
-  backoff_ms: number;
-  timeout_ms: number | null;
-  key: string | null;
-  owner: string | null;
-  created_ms: number;
-  started_ms: number | null;
-  finished_ms: number | null;
-  last_error: string | null;
-  errors: string | null;
-  result: string | null;
+function byDue(a: { id: number; dueMs: number }, b: { id: number; dueMs: number }): number {
+  return a.dueMs - b.dueMs || a.id - b.id;
 }
 
-type ClaimedRaw = Pick<
-  RawTask,
-  'id' | 'name' | 'args' | 'due_ms' | 'attempts' | 'retries' | 'backoff_ms' | 'timeout_ms'
->;
-
-function toClaimed(row: ClaimedRaw): ClaimedTask {
-  return {
-    id: row.id,
-    name: row.name,
-    args: row.args,
-    dueMs: row.due_ms,
-    attempts: row.attempts,
-    retries: row.retries,
-    backoffMs: row.backoff_ms,
-    timeoutMs: row.timeout_ms,
-  };
-}
-
-function toTaskRow(row: RawTask): TaskRow {
-  return {
-    ...toClaimed(row),
-    state: row.state,
-    slot: row.slot,
-    cycle: row.cycle,
-    key: row.key,
-    owner: row.owner,
-    createdMs: row.created_ms,
-    startedMs: row.started_ms,
-    finishedMs: row.finished_ms,
-    lastError: row.last_error,
-    errors: row.errors === null ? [] : (JSON.parse(row.errors) as AttemptError[]),
-    result: row.result,
-  };
+function earliest(a: number | null, b: number | null): number | null {
+  return a === null || b === null ? (a ?? b) : Math.min(a, b);
 }

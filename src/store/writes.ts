@@ -4,8 +4,9 @@
  *
  * - Parameters are positional: better-sqlite3 binds an array about twice as fast as named
  *   parameters looked up on an object.
- * - Many tasks go into one multi-row INSERT (up to MAX_ROWS rows), which names their ids:
- *   max(id) + 1 onward, read inside the write transaction, as SQLite itself would number them.
+ * - Many tasks go into one multi-row INSERT (up to MAX_ROWS rows), which names their ids: from
+ *   the highest id ever handed out + 1 on (sqlite_sequence, as AUTOINCREMENT numbers them), read
+ *   inside the write transaction, so no id is ever reused after a purge.
  * - Of many tasks, those due beyond the next cycle go into hour buckets instead of the wheel
  *   index (buckets.ts). One task goes straight into the wheel: a bucket row would cost as
  *   much as the index entry it saves.
@@ -13,7 +14,8 @@
 import type Database from 'better-sqlite3';
 import { positionOfMs } from '../slot.js';
 import { isBeyondNextCycle, type CycleBuckets } from './buckets.js';
-import type { Inserted, NewTask, Outcome } from './types.js';
+import { DelaydError, describe } from '../errors.js';
+import type { ErrorInfo, Inserted, NewTask, Outcome } from './types.js';
 
 type Stmt<R = unknown> = Database.Statement<unknown[], R>;
 
@@ -22,14 +24,18 @@ const INSERT =
 const ROW = `(?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, NULL, ?, ?)`;
 const PARAMS_PER_ROW = 11;
 const MAX_ROWS = 64;
-const OWNED = `id = ? AND owner = ? AND state = 'running'`;
+/** The fence of a start: the claim still holds, and no attempt after the claimed one began. */
+const FENCE_START = `id = ? AND owner = ? AND state = 'running' AND attempts = ? - 1 AND open = 0`;
 /**
  * Adds the failed attempt to the history. Named parameters (slower to bind than positional
  * ones, but these run once per failure, not per task) since time and error appear twice.
  */
 const APPEND_ERROR = `errors = json_insert(coalesce(errors, '[]'), '$[#]',
-  json_object('attempt', attempts, 'atMs', @atMs, 'error', @error))`;
-const OWNED_NAMED = `id = @id AND owner = @owner AND state = 'running'`;
+  json_object('attempt', attempts, 'atMs', @atMs, 'code', @code, 'message', @message, 'stack', @stack, 'error', @stack))`;
+/** The fence of an attempt's end: that very attempt is open under that owner. */
+const FENCE_END = `id = @id AND owner = @owner AND state = 'running' AND attempts = @attempt AND open = 1`;
+/** The largest time a Date can hold; a due time beyond it could not be shown. */
+export const MAX_TIME_MS = 8.64e15;
 
 export class TaskWriter {
   readonly #db: Database.Database;
@@ -40,8 +46,7 @@ export class TaskWriter {
   readonly #findKey: Stmt<{ id: number; due_ms: number }>;
   readonly #maxId: Stmt<number>;
   readonly #started: Stmt;
-  readonly #succeeded: Stmt;
-  readonly #startedAndSucceeded: Stmt;
+  readonly #succeeded: Database.Statement<Record<string, unknown>>;
   readonly #failed: Database.Statement<Record<string, unknown>>;
   readonly #retry: Database.Statement<Record<string, unknown>>;
 
@@ -53,23 +58,25 @@ export class TaskWriter {
       INSERT INTO tasks (name, args, state, due_ms, slot, cycle, retries, backoff_ms, timeout_ms, key, created_ms)
       VALUES (?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#findKey = prepare(`SELECT id, due_ms FROM tasks WHERE key = ? AND (state = 'scheduled' OR state = 'running')`);
-    this.#maxId = prepare<number>(`SELECT coalesce(max(id), 0) FROM tasks`).pluck();
-    this.#started = prepare(`UPDATE tasks SET attempts = attempts + 1, started_ms = ? WHERE ${OWNED}`);
-    this.#succeeded = prepare(`UPDATE tasks SET state = 'succeeded', finished_ms = ?, result = ? WHERE ${OWNED}`);
-    this.#startedAndSucceeded = prepare(`
-      UPDATE tasks SET attempts = attempts + 1, started_ms = ?, state = 'succeeded', finished_ms = ?, result = ?
-      WHERE ${OWNED}`);
+    // Never below an id handed out before (sqlite_sequence), even if its row has been purged.
+    this.#maxId = prepare<number>(`
+      SELECT max(coalesce((SELECT max(id) FROM tasks), 0), coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0))`).pluck();
+    this.#started = prepare(`UPDATE tasks SET attempts = ?, open = 1, started_ms = ? WHERE ${FENCE_START}`);
+    this.#succeeded = db.prepare(`
+      UPDATE tasks SET state = 'succeeded', open = 0, finished_ms = @atMs, result = @result WHERE ${FENCE_END}`);
     this.#failed = db.prepare(`
-      UPDATE tasks SET state = 'failed', finished_ms = @atMs, last_error = @error, ${APPEND_ERROR}
-      WHERE ${OWNED_NAMED}`);
+      UPDATE tasks SET state = 'failed', open = 0, finished_ms = @atMs, last_error = @stack, last_error_code = @code,
+        ${APPEND_ERROR}
+      WHERE ${FENCE_END}`);
     this.#retry = db.prepare(`
-      UPDATE tasks SET state = 'scheduled', owner = NULL, due_ms = @dueMs, slot = @slot, cycle = @cycle,
-        in_wheel = 1, last_error = @error, ${APPEND_ERROR}
-      WHERE ${OWNED_NAMED}`);
+      UPDATE tasks SET state = 'scheduled', open = 0, owner = NULL, due_ms = @dueMs, slot = @slot, cycle = @cycle,
+        in_wheel = 1, last_error = @stack, last_error_code = @code, ${APPEND_ERROR}
+      WHERE ${FENCE_END}`);
   }
 
   /** One task; with a key, the caller must hold a write transaction around it. */
   insertOne(task: NewTask): Inserted {
+    checkTime(task.dueMs, 'the due time');
     if (task.key !== null) {
       const existing = this.#findKey.get(task.key);
       if (existing) return { id: existing.id, dueMs: existing.due_ms, created: false };
@@ -96,34 +103,37 @@ export class TaskWriter {
   }
 
   /**
-   * Applies outcomes in order; returns how many still belonged to their owner. A start and the
-   * success of the same attempt in one batch (a quick handler) are one UPDATE of the row.
+   * Applies outcomes in order, each behind its fence (types.ts): whether each applied, and the
+   * earliest due time of the retries that did. The caller holds the write transaction and has
+   * checked the outcomes (checkOutcomes), so that none makes SQLite fail half-way.
    */
-  record(outcomes: readonly Outcome[]): number {
-    const ends = successAfterStart(outcomes);
-    let applied = 0;
+  record(outcomes: readonly Outcome[]): { applied: boolean[]; earliestDueMs: number | null } {
+    const applied: boolean[] = new Array(outcomes.length);
+    let earliestDueMs: number | null = null;
     for (let i = 0; i < outcomes.length; i++) {
       const outcome = outcomes[i] as Outcome;
-      const end = ends.get(i);
-      if (end === null) continue; // a success already applied with its start
-      if (end === undefined) applied += this.#recordOne(outcome);
-      else applied += 2 * this.#startedAndSucceeded.run(outcome.atMs, end.atMs, end.result, outcome.id, outcome.owner).changes;
+      const done = this.#recordOne(outcome) === 1;
+      applied[i] = done;
+      if (done && outcome.kind === 'retry' && (earliestDueMs === null || outcome.dueMs < earliestDueMs)) {
+        earliestDueMs = outcome.dueMs;
+      }
     }
-    return applied;
+    return { applied, earliestDueMs };
   }
 
   #recordOne(outcome: Outcome): number {
     switch (outcome.kind) {
       case 'started':
-        return this.#started.run(outcome.atMs, outcome.id, outcome.owner).changes;
-      case 'succeeded':
-        return this.#succeeded.run(outcome.atMs, outcome.result, outcome.id, outcome.owner).changes;
+        return this.#started.run(outcome.attempt, outcome.atMs, outcome.id, outcome.owner, outcome.attempt).changes;
+      case 'succeeded': {
+        const { id, owner, attempt, atMs, result } = outcome;
+        return this.#succeeded.run({ id, owner, attempt, atMs, result }).changes;
+      }
       case 'failed':
-        return this.#failed.run({ atMs: outcome.atMs, error: outcome.error, id: outcome.id, owner: outcome.owner }).changes;
+        return this.#failed.run({ ...endParams(outcome), ...errorParams(outcome.error) }).changes;
       case 'retry': {
-        const { slot, cycle } = positionOfMs(outcome.dueMs);
-        const { atMs, error, id, owner, dueMs } = outcome;
-        return this.#retry.run({ atMs, error, id, owner, dueMs, slot, cycle }).changes;
+        const { dueMs } = outcome;
+        return this.#retry.run({ ...endParams(outcome), ...errorParams(outcome.error), dueMs, ...positionOfMs(dueMs) }).changes;
       }
     }
   }
@@ -138,6 +148,7 @@ export class TaskWriter {
       let k = 0;
       for (let r = from; r < from + rows; r++, id++) {
         const task = tasks[r] as NewTask;
+        checkTime(task.dueMs, 'the due time');
         const { slot, cycle } = positionOfMs(task.dueMs);
         const inWheel = !isBeyondNextCycle(cycle, task.createdMs);
         if (!inWheel) addTo(later, cycle, id);
@@ -170,26 +181,33 @@ export class TaskWriter {
   }
 }
 
-type Succeeded = Extract<Outcome, { kind: 'succeeded' }>;
+function endParams(outcome: Outcome): Record<string, unknown> {
+  return { id: outcome.id, owner: outcome.owner, attempt: outcome.attempt, atMs: outcome.atMs };
+}
+
+function errorParams(error: ErrorInfo): Record<string, unknown> {
+  return { code: error.code, message: error.message, stack: error.stack };
+}
+
+/** Refuses a time SQLite would store as NULL (NaN), or that no Date can show. */
+export function checkTime(ms: number, what: string): void {
+  if (!Number.isFinite(ms) || ms < 0 || ms > MAX_TIME_MS) {
+    throw new DelaydError('E_BAD_OPTION', `Expected ${what} to be a time in ms from 0 to ${MAX_TIME_MS}, got ${describe(ms)}`);
+  }
+}
 
 /**
- * Pairs each start with the success that follows it for the same task and owner, when no other
- * outcome of that task comes between: index of the start -> the success, index of the
- * success -> null.
+ * Checks every outcome before any is written: one bad value must fail the whole group commit
+ * with a DelaydError (the caller then writes them one by one), never half of it.
  */
-function successAfterStart(outcomes: readonly Outcome[]): Map<number, Succeeded | null> {
-  const pairs = new Map<number, Succeeded | null>();
-  const openStart = new Map<number, number>();
-  outcomes.forEach((outcome, i) => {
-    const start = openStart.get(outcome.id);
-    openStart.delete(outcome.id);
-    if (outcome.kind === 'started') openStart.set(outcome.id, i);
-    else if (outcome.kind === 'succeeded' && start !== undefined && (outcomes[start] as Outcome).owner === outcome.owner) {
-      pairs.set(start, outcome);
-      pairs.set(i, null);
+export function checkOutcomes(outcomes: readonly Outcome[]): void {
+  for (const outcome of outcomes) {
+    checkTime(outcome.atMs, `the time of task ${outcome.id}'s ${outcome.kind} outcome`);
+    if (!Number.isSafeInteger(outcome.attempt) || outcome.attempt < 1) {
+      throw new DelaydError('E_BAD_OPTION', `Expected the attempt of task ${outcome.id}'s outcome to be an integer >= 1, got ${describe(outcome.attempt)}`);
     }
-  });
-  return pairs;
+    if (outcome.kind === 'retry') checkTime(outcome.dueMs, `the retry due time of task ${outcome.id}`);
+  }
 }
 
 function addTo(groups: Map<number, number[]>, key: number, id: number): void {

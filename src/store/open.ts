@@ -97,10 +97,14 @@ function checkPath(path: string, mustExist: boolean): void {
  * another program's, and (when it must exist) one that delayd never set up.
  */
 function checkVersion(db: Database.Database, path: string, mustExist: boolean): number {
-  const version = db.pragma('user_version', { simple: true }) as number;
+  // One read transaction: both from the same snapshot, not a version of 0 read before another
+  // process's migration committed and its tables after.
+  const [version, tables] = db.transaction((): [number, number] => [
+    db.pragma('user_version', { simple: true }) as number,
+    db.prepare(`SELECT count(*) FROM sqlite_master`).pluck().get() as number,
+  ])();
   if (version > SCHEMA_VERSION) throw newerSchema(path, version);
   if (version > 0) return version;
-  const tables = db.prepare(`SELECT count(*) FROM sqlite_master`).pluck().get() as number;
   if (tables > 0 || mustExist) {
     const why = tables > 0 ? `it has ${tables} tables or indexes of another program's` : 'it has no delayd tables';
     throw new DelaydError('E_DB_NOT_DELAYD', `${path}: not a delayd database (${why}); refusing to change it`);

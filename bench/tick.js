@@ -5,7 +5,7 @@
  * is a fake one, so nothing runs and only the claims' own time is counted; after each tick
  * stop() puts the claimed tasks back. The baseline is raw
  * better-sqlite3 claiming the same rows of the same table (one UPDATE ... RETURNING of the
- * slot, in one transaction) and, for reference, merely reading them.
+ * name's slot on the wheel index, which leads with the name, in one transaction) and, for reference, merely reading them.
  */
 import { createClock } from '@sinonjs/fake-timers';
 import Database from 'better-sqlite3';
@@ -31,7 +31,7 @@ async function tickCase(o, path, pending, due) {
   raw.pragma('synchronous = NORMAL');
   const slot = DUE_SECOND % 3600;
   const cycle = Math.floor(DUE_SECOND / 3600);
-  const clear = raw.prepare('DELETE FROM tasks WHERE cycle = ? AND slot = ?');
+  const clear = raw.prepare(`DELETE FROM tasks WHERE name = 'noop' AND cycle = ? AND slot = ?`);
   clear.run(cycle, slot); // what an interrupted run may have left
   const clock = createClock(DUE_SECOND * 1000 - 10_000);
   const app = new Scheduler({
@@ -46,9 +46,9 @@ async function tickCase(o, path, pending, due) {
   if (due > 0) await noop.delayMany(items);
   const rawClaim = raw.prepare(`
     UPDATE tasks SET state = 'running', owner = 'raw'
-    WHERE cycle = ? AND slot = ? AND state = 'scheduled' AND in_wheel = 1 RETURNING id, name, args, due_ms`);
+    WHERE name = 'noop' AND cycle = ? AND slot = ? AND state = 'scheduled' AND in_wheel = 1 RETURNING id, name, args, due_ms`);
   const rawClaimTx = raw.transaction(() => rawClaim.all(cycle, slot));
-  const rawRead = raw.prepare(`SELECT id, name, args, due_ms FROM tasks WHERE cycle = ? AND slot = ? AND state = 'scheduled' AND in_wheel = 1`);
+  const rawRead = raw.prepare(`SELECT id, name, args, due_ms FROM tasks WHERE name = 'noop' AND cycle = ? AND slot = ? AND state = 'scheduled' AND in_wheel = 1`);
   const putBack = raw.prepare(`UPDATE tasks SET state = 'scheduled', owner = NULL WHERE owner = 'raw' AND state = 'running'`);
   const running = raw.prepare(`SELECT count(*) FROM tasks INDEXED BY tasks_running WHERE state = 'running'`).pluck();
   const runs = { delayd: [], claim: [], read: [] };

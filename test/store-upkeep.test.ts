@@ -3,31 +3,56 @@
  * claimed runs one, and close() returns only once its connection is closed, so the path can
  * be deleted and a new database created there at once (the benchmarks do this; a connection
  * closing late in the same process could share SQLite's lock and shared-memory state with the
- * new file if its inode number is reused).
+ * new file if its inode number is reused). Each round proves the thread ran: it joins a bucket
+ * that no claim of this test would join.
  */
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite.js';
 import type { NewTask } from '../src/store/types.js';
 import { tempDb } from './tmpdb.js';
 
 const T = Date.parse('2030-01-01T09:00:00Z');
-const db = tempDb();
-afterEach(() => db.remove());
+const HOUR = 3_600_000;
+let db = tempDb();
+afterEach(() => {
+  db.remove();
+  db = tempDb();
+});
 
-function tasks(n: number): NewTask[] {
-  return Array.from({ length: n }, (_, i) => ({ name: 'send', args: `[${i}]`, dueMs: T + i, createdMs: T, key: null, retries: 0, backoffMs: 1000, timeoutMs: null }));
+function tasks(n: number, dueMs = T): NewTask[] {
+  return Array.from({ length: n }, (_, i) => ({ name: 'send', args: `[${i}]`, dueMs: dueMs + i, createdMs: T, key: null, retries: 0, backoffMs: 1000, timeoutMs: null }));
+}
+
+function bucketRows(path: string): number {
+  const conn = new Database(path, { readonly: true });
+  try {
+    return conn.prepare('SELECT count(*) FROM cycle_buckets').pluck().get() as number;
+  } finally {
+    conn.close();
+  }
+}
+
+async function until(condition: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!condition() && Date.now() < deadline) await sleep(20);
+  return condition();
 }
 
 describe('the background upkeep thread', () => {
-  it('is stopped by close(), and the path can be reused at once', async () => {
+  it('runs once a store has claimed (it joins the next cycle\'s bucket), is stopped by close(), and the path can be reused at once', async () => {
     for (let round = 0; round < 2; round++) {
       const store = new SqliteStore({ path: db.path });
       store.insert(tasks(500));
-      const { tasks: claimed } = store.claim({ owner: 'me', uptoSecond: Math.floor(T / 1000) + 10, limit: 100, names: ['send'] });
-      expect(claimed).toHaveLength(100);
-      await sleep(250); // let the thread start and checkpoint once (every 200 ms)
+      store.insert(tasks(3, T + 2 * HOUR)); // a bucket of cycle C + 2
+      expect(bucketRows(db.path)).toBe(1);
+      // Up to the first second of C + 1: the claim joins up to C + 1, the thread C + 2.
+      const { tasks: claimed } = store.claim({ owner: 'me', uptoSecond: (T + HOUR) / 1000, limit: 1000, names: ['send'] });
+      expect(claimed).toHaveLength(500);
+      expect(bucketRows(db.path)).toBe(1);
+      expect(await until(() => bucketRows(db.path) === 0, 5000)).toBe(true);
       store.record(claimed.map((t) => ({ kind: 'started', id: t.id, owner: 'me', attempt: 1, atMs: T })));
       store.close();
       for (const suffix of ['', '-wal', '-shm']) rmSync(db.path + suffix, { force: true });
@@ -35,6 +60,17 @@ describe('the background upkeep thread', () => {
     const store = new SqliteStore({ path: db.path });
     store.insert(tasks(10));
     expect(store.stats().counts.scheduled).toBe(10);
+    store.close();
+  });
+
+  it('reports its failures to onUpkeepError instead of swallowing them', async () => {
+    const errors: Error[] = [];
+    const store = new SqliteStore({ path: db.path, onUpkeepError: (e) => errors.push(e) });
+    store.insert(tasks(1));
+    rmSync(db.path); // the store keeps its open file; the thread finds none to open
+    store.claim({ owner: 'me', uptoSecond: T / 1000, limit: 10, names: ['send'] });
+    expect(await until(() => errors.length > 0, 5000)).toBe(true);
+    expect(errors[0]!.message).toMatch(/upkeep thread: start: /);
     store.close();
   });
 });

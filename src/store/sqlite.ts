@@ -57,6 +57,8 @@ export interface SqliteStoreOptions {
    * survives a power cut, at some cost in speed. @default 'normal'
    */
   synchronous?: 'normal' | 'full';
+  /** Told of failures of the background upkeep thread (checkpoints, bucket joins); the store goes on without it. */
+  onUpkeepError?: (error: Error) => void;
 }
 
 const BACKGROUND_UPKEEP_MS = 200;
@@ -74,12 +76,14 @@ export class SqliteStore implements Store {
   readonly #putBack: Database.Transaction<(owner: string, beat: number | null | undefined) => number | null>;
   readonly #batches: BatchBook;
   readonly #synchronous: 'NORMAL' | 'FULL';
+  readonly #onUpkeepError: ((error: Error) => void) | undefined;
   #upkeep: Upkeep | undefined;
 
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
     this.readonly = options.readonly ?? false;
     this.#synchronous = options.synchronous === 'full' ? 'FULL' : 'NORMAL';
+    this.#onUpkeepError = options.onUpkeepError;
     this.#db = openDatabase({
       path: options.path,
       mustExist: options.mustExist ?? false,
@@ -123,7 +127,12 @@ export class SqliteStore implements Store {
   claim(request: ClaimRequest): ClaimResult {
     // Only a scheduler claims: its thread gets a background upkeep thread, a CLI command none.
     if (this.#upkeep === undefined && !this.readonly && this.path !== ':memory:' && this.path !== '') {
-      this.#upkeep = new Upkeep({ path: this.path, everyMs: BACKGROUND_UPKEEP_MS, synchronous: this.#synchronous });
+      this.#upkeep = new Upkeep({
+        path: this.path,
+        everyMs: BACKGROUND_UPKEEP_MS,
+        synchronous: this.#synchronous,
+        onError: this.#onUpkeepError,
+      });
     }
     return this.#guard(() => this.#claimTx.immediate(request));
   }

@@ -23,6 +23,7 @@
  *
  * The worker is plain CommonJS evaluated from a string, so it runs the same from dist/ and
  * from the TypeScript sources under test; it loads the better-sqlite3 this module resolves.
+ * Its failures (other than a busy lock, which the next round retries) go to onError.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -46,6 +47,14 @@ const finish = () => {
   parentPort.close();
 };
 parentPort.once('message', finish);
+// Errors go to the store's onError (once per kind of error and phase, not every 200 ms).
+const told = new Set();
+const tell = (phase, e) => {
+  const text = phase + ': ' + (e && e.message ? e.message : String(e));
+  if (told.has(text)) return;
+  told.add(text);
+  try { parentPort.postMessage({ phase, message: text, code: e && e.code }); } catch {}
+};
 try {
   const Database = require(workerData.driver);
   db = new Database(workerData.path, { fileMustExist: true });
@@ -69,10 +78,11 @@ try {
     }
   };
   timer = setInterval(() => {
-    try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
-    try { joinAhead(); } catch {}
+    try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (e) { tell('checkpoint', e); }
+    try { joinAhead(); } catch (e) { if (!String(e && e.code).startsWith('SQLITE_BUSY')) tell('join', e); }
   }, workerData.everyMs);
-} catch {
+} catch (e) {
+  tell('start', e);
   finish();
 }
 `;
@@ -81,6 +91,8 @@ export interface UpkeepOptions {
   path: string;
   everyMs: number;
   synchronous: 'NORMAL' | 'FULL';
+  /** Told of the thread's failures (each distinct one once); the store goes on without it. */
+  onError?: (error: Error) => void;
 }
 
 export class Upkeep {
@@ -97,9 +109,20 @@ export class Upkeep {
       joinBudget: JOIN_BUDGET,
       secondsPerCycle: SLOTS,
     };
-    this.#worker = new Worker(SOURCE, { eval: true, workerData });
+    const { onError, ...data } = workerData;
+    this.#worker = new Worker(SOURCE, { eval: true, workerData: data });
     // A failed thread leaves checkpoints to the writer's autocheckpoint and joins to the claims.
-    this.#worker.on('error', () => {});
+    const report = (error: Error) => {
+      try {
+        onError?.(error);
+      } catch {
+        // a failing logger must not take the store down
+      }
+    };
+    this.#worker.on('error', report);
+    this.#worker.on('message', (m: { message: string; code?: string }) =>
+      report(Object.assign(new Error(`delayd upkeep thread: ${m.message}`), { code: m.code })),
+    );
     this.#worker.unref();
   }
 

@@ -46,7 +46,7 @@ export class TaskWriter {
   readonly #findKey: Stmt<{ id: number; due_ms: number }>;
   readonly #maxId: Stmt<number>;
   readonly #started: Stmt;
-  readonly #succeeded: Database.Statement<Record<string, unknown>>;
+  readonly #succeeded: Stmt;
   readonly #failed: Database.Statement<Record<string, unknown>>;
   readonly #retry: Database.Statement<Record<string, unknown>>;
 
@@ -62,8 +62,9 @@ export class TaskWriter {
     this.#maxId = prepare<number>(`
       SELECT max(coalesce((SELECT max(id) FROM tasks), 0), coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0))`).pluck();
     this.#started = prepare(`UPDATE tasks SET attempts = ?, open = 1, started_ms = ? WHERE ${FENCE_START}`);
-    this.#succeeded = db.prepare(`
-      UPDATE tasks SET state = 'succeeded', open = 0, finished_ms = @atMs, result = @result WHERE ${FENCE_END}`);
+    this.#succeeded = prepare(`
+      UPDATE tasks SET state = 'succeeded', open = 0, finished_ms = ?, result = ?
+      WHERE id = ? AND owner = ? AND state = 'running' AND attempts = ? AND open = 1`);
     this.#failed = db.prepare(`
       UPDATE tasks SET state = 'failed', open = 0, finished_ms = @atMs, last_error = @stack, last_error_code = @code,
         ${APPEND_ERROR}
@@ -125,10 +126,8 @@ export class TaskWriter {
     switch (outcome.kind) {
       case 'started':
         return this.#started.run(outcome.attempt, outcome.atMs, outcome.id, outcome.owner, outcome.attempt).changes;
-      case 'succeeded': {
-        const { id, owner, attempt, atMs, result } = outcome;
-        return this.#succeeded.run({ id, owner, attempt, atMs, result }).changes;
-      }
+      case 'succeeded':
+        return this.#succeeded.run(outcome.atMs, outcome.result, outcome.id, outcome.owner, outcome.attempt).changes;
       case 'failed':
         return this.#failed.run({ ...endParams(outcome), ...errorParams(outcome.error) }).changes;
       case 'retry': {

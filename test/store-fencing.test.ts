@@ -54,7 +54,7 @@ describe('a claim', () => {
 
 describe('the fences of an attempt', () => {
   it('start only the claimed attempt under its owner, end only an open one', () => {
-    const [{ id }] = store.insert([task('a', T)]) as [{ id: number }];
+    const id = store.insert([task('a', T)])[0]!.id;
     claim('x', ['a']);
     expect(store.record([at('started', id, 'y', 1), at('started', id, 'x', 2), ok(id, 'x', 1)]).applied).toEqual([false, false, false]);
     expect(store.record([at('started', id, 'x', 1)]).applied).toEqual([true]);
@@ -115,7 +115,7 @@ describe('putting back', () => {
 
 describe('retry()', () => {
   function failedWithKey(): number {
-    const [{ id }] = store.insert([task('a', T, { key: 'K1', retries: 0 })]) as [{ id: number }];
+    const id = store.insert([task('a', T, { key: 'K1', retries: 0 })])[0]!.id;
     claim('x', ['a']);
     store.record([at('started', id, 'x', 1)]);
     store.release('x'); // one cut-off attempt

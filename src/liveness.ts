@@ -84,9 +84,10 @@ export class Liveness {
         this.#ackMs = undefined;
         logger.warn({ owner }, 'lease lost: another scheduler put our tasks back; dropping what we hold and joining again');
         this.#o.onLost();
-        // Anything claimed under our name since the burial (none, as claims wait for a fresh
-        // lease) goes back too; then we join again, and what we claim from here on is ours.
-        store.bury(owner, null);
+        // What was claimed under our name since the burial (claims made before we noticed)
+        // goes back too, since we just dropped it; then we join again, and what we claim from
+        // here on is ours. (The heartbeat that said "buried" wrote a fresh row: release() drops it.)
+        store.release(owner);
         store.heartbeat(worker, this.#o.clock.now(), false);
       }
       this.#joined = true;

@@ -162,8 +162,8 @@ describe('leases: two schedulers on one database', () => {
     const ran: number[] = [];
     const job = alpha.task('job')((n: number) => void ran.push(n));
     await job.delayMany([[1], [2], [3]], 0);
-    ghost.heartbeat({ owner: 'ghost', host: 'elsewhere', pid: 1, names: ['job'], startedMs: T0 }, T0);
-    expect(ghost.claim({ owner: 'ghost', uptoSecond: T0 / 1000, limit: 10 }).tasks).toHaveLength(3);
+    ghost.heartbeat({ owner: 'ghost', host: 'elsewhere', pid: 1, names: ['job'], policies: {}, startedMs: T0 }, T0, false);
+    expect(ghost.claim({ owner: 'ghost', uptoSecond: T0 / 1000, limit: 10, names: ['job'] }).tasks).toHaveLength(3);
     alpha.start();
     await f.advance(5_000);
     expect(ran).toEqual([]); // within the lease: still the ghost's

@@ -35,10 +35,11 @@ describe('a poison task', () => {
     };
     for (let restart = 0; restart < 6 && !settled(); restart++) {
       const d = started(daemon(t.db, 'poison', ['--log-level', 'warn']));
-      const exited = d.exited.then((result) => ({ exited: result }));
-      const done = until('the poison to fail and the innocent to succeed', settled, 15_000).then(() => ({ exited: undefined }));
-      const first = await Promise.race([exited, done]);
-      if (first.exited) exits.push(first.exited);
+      let exit: { code: number | null; signal: string | null } | undefined;
+      void d.exited.then((result) => (exit = result));
+      // Until this daemon crashes, or the poison is capped and the innocent task done.
+      await until('the daemon to crash or the tasks to settle', () => exit !== undefined || settled(), 20_000, () => ({ exits, rows: rows(t.db).map((r) => [r.state, r.attempts, r.cutOffs]), log: d.events.map((e) => e.msg), stderr: d.stderr }));
+      if (exit) exits.push(exit);
       else await d.stop();
     }
     const [poison, innocent] = rows(t.db);
@@ -80,7 +81,10 @@ describe('a frozen daemon', () => {
       for (const run of byA) expect(run.startMs, `task ${id} started by A after the freeze`).toBeLessThan(frozenAt);
       const byB = runs.filter((r) => r.pid === bPid);
       const doneByA = byA.some((r) => r.endMs !== undefined && r.endMs < frozenAt);
-      expect(byB.length, `task ${id} runs on B`).toBe(doneByA ? 0 : 1);
+      // A success that ended just before the freeze may not have been committed yet: B may run it.
+      const justBefore = byA.some((r) => r.endMs !== undefined && r.endMs < frozenAt && r.endMs > frozenAt - 200);
+      if (justBefore) expect(byB.length).toBeLessThanOrEqual(1);
+      else expect(byB.length, `task ${id} runs on B`).toBe(doneByA ? 0 : 1);
     }
     expect(executions.size).toBe(COUNT);
     expect(rows(t.db).every((r) => r.state === 'succeeded')).toBe(true);

@@ -30,7 +30,7 @@ export function rows(db: string): TaskRow[] {
   if (!existsSync(db)) return [];
   const store = new SqliteStore({ path: db, mustExist: true });
   try {
-    return store.list({ limit: 1_000_000 });
+    return store.list({ limit: 1_000_000 }).sort((a, b) => a.id - b.id);
   } finally {
     store.close();
   }

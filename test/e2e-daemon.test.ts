@@ -119,19 +119,19 @@ describe('delayd daemon refuses to start', () => {
   it('when a handler module fails to import: exit 1, one line on stderr', async () => {
     const result = await cli(['daemon', '--handlers', BROKEN_HANDLERS, ...db()]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^delayd: Could not import handler module file:\/\/\S+broken-handlers\.js: this module is broken on purpose\n$/);
+    expect(result.stderr).toMatch(/^delayd: E_HANDLER_IMPORT: Could not import handler module file:\/\/\S+broken-handlers\.js: this module is broken on purpose\n$/);
   });
   it('when a handler module does not exist', async () => {
     const result = await cli(['daemon', '--handlers', './no/such/module.js', ...db()]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^delayd: Could not import handler module file:\/\/\S+\/no\/such\/module\.js: Cannot find module/);
+    expect(result.stderr).toMatch(/^delayd: E_HANDLER_IMPORT: Could not import handler module file:\/\/\S+\/no\/such\/module\.js: Cannot find module/);
   });
   it('without --handlers (a usage error) or with a bad number', async () => {
     const none = await cli(['daemon', ...db()]);
     expect(none.code).toBe(2);
-    expect(none.stderr).toMatch(/^delayd: Missing required argument: handlers/);
+    expect(none.stderr).toMatch(/^delayd: E_USAGE: Missing required argument: handlers/);
     const zero = await cli(['daemon', '--handlers', BROKEN_HANDLERS, '--concurrency', '0', ...db()]);
     expect(zero.code).toBe(1);
-    expect(zero.stderr).toMatch(/^delayd: Expected `concurrency` to be an integer >= 1, got `0` \(number\)\n$/);
+    expect(zero.stderr).toMatch(/^delayd: E_BAD_OPTION: Expected `--concurrency` to be an integer >= 1, got `"0"` \(string\)\n$/);
   });
 });

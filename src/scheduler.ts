@@ -362,7 +362,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
       case 'retry':
         return this.#journal.push({ kind: 'retry', ...base, error: result.error, dueMs: result.dueMs }, (applied) => {
           if (!applied) return this.#refused(fields, 'retry');
-          logger.warn({ ...fields, error: result.error, retryAt: new Date(result.dueMs) }, 'failed; will retry');
+          logger.warn({ ...fields, errorCode: result.error.code, error: result.error.stack, retryAt: new Date(result.dueMs) }, 'failed; will retry');
           this.#pokeIfBehind(result.dueMs);
           this.#emit('retrying', { ...fields, error: result.error, dueMs: result.dueMs });
         });
@@ -376,7 +376,8 @@ export class Scheduler extends EventEmitter implements Enqueuer {
 
   #reportFailed(task: ClaimedTask, error: ErrorInfo): void {
     const fields = { taskId: task.id, name: task.name, attempt: task.attempts + 1 };
-    this.#o.logger.error({ ...fields, error }, 'failed');
+    // In the log, the stack as text (as before) and the code beside it; events carry the ErrorInfo.
+    this.#o.logger.error({ ...fields, errorCode: error.code, error: error.stack }, 'failed');
     this.#emit('failed', { ...fields, error });
   }
 

@@ -50,6 +50,7 @@ export class WorkerPool<T extends PoolItem = PoolItem> {
   #waiting: T[] = [];
   #running = 0;
   #aloneRunning = 0;
+  #dispatchQueued = false;
   #timer: unknown = undefined;
   #timerDueMs = Number.POSITIVE_INFINITY;
   #idleWaiters: (() => void)[] = [];
@@ -161,6 +162,19 @@ export class WorkerPool<T extends PoolItem = PoolItem> {
       this.#running--;
       if (item.alone === true) this.#aloneRunning--;
       if (this.#running === 0) this.#idleWaiters.splice(0).forEach((resolve) => resolve());
+      this.#dispatchSoon();
+    });
+  }
+
+  /**
+   * After a microtask rather than at once: attempts that end together free their workers in
+   * one round, so their successors' starts are one write rather than one each.
+   */
+  #dispatchSoon(): void {
+    if (this.#dispatchQueued) return;
+    this.#dispatchQueued = true;
+    queueMicrotask(() => {
+      this.#dispatchQueued = false;
       this.#dispatch();
     });
   }

@@ -188,7 +188,7 @@ describe('the reduce step', () => {
 });
 
 describe('answers from the bitmaps', () => {
-  it('stay right after the item rows are purged; items of a batch whose reduce has not run are kept', async () => {
+  it('keep items while the reduce has not run, and the batch goes with its items once all is finished', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     defer(() => store.close());
     const f = setup({ store });
@@ -211,15 +211,17 @@ describe('answers from the bitmaps', () => {
     await f.advance(6_000);
     expect(f.scheduler.get(batch.progress().reduceTaskId!)!.state).toBe('succeeded');
 
-    const before = { progress: batch.progress(), succeeded: batch.succeeded(), failed: batch.failed() };
-    expect(store.purge(T0 + 3_600_000)).toBe(31);
-    expect([...batch.results()]).toEqual([]);
-    expect(batch.progress()).toEqual(before.progress);
-    expect(batch.succeeded()).toEqual(before.succeeded);
-    expect(batch.failed()).toEqual(before.failed);
+    // A purge before the batch finished keeps it: its answers still come from the bitmaps.
+    expect(batch.progress()).toMatchObject({ total: 30, succeeded: 20, failed: 10, complete: true });
+    expect(store.purge(batch.info().finishedMs! - 1)).toBe(0);
     expect(batch.status(3)).toBe('failed');
     expect(batch.status(4)).toBe('succeeded');
-    expect(f.scheduler.batch(batch.id).progress().succeeded).toBe(20);
+    // Once everything in it is finished and older than the cutoff, the batch goes with its items.
+    expect(store.purge(T0 + 3_600_000)).toBe(31);
+    expect([...batch.results()]).toEqual([]);
+    expect(store.getBatch(batch.id)).toBeUndefined();
+    expect(() => batch.progress()).toThrow(expect.objectContaining({ code: 'E_NOT_FOUND' }));
+    expect(() => f.scheduler.batch(batch.id)).toThrow(expect.objectContaining({ code: 'E_NOT_FOUND' }));
   });
 
   it('a put-back of a stopped scheduler’s running items changes no bit', async () => {

@@ -5,8 +5,9 @@
  * open one new file at once. A read-only open writes nothing: no pragma that writes, no
  * migration.
  */
-import { closeSync, openSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DelaydError, describe } from '../errors.js';
 import { toDelaydError } from './errors.js';
@@ -32,21 +33,53 @@ export function openDatabase(o: OpenOptions): Database.Database {
   }
   const inMemory = o.path === ':memory:' || o.path === '';
   if (!inMemory) checkPath(o.path, o.mustExist || o.readonly);
+  if (o.readonly) {
+    try {
+      return openOnce(o, busyTimeoutMs);
+    } catch (error) {
+      if (!cannotMakeSharedMemory(error)) throw error;
+      return openOnce({ ...o, path: snapshotOf(o.path) }, busyTimeoutMs, o.path);
+    }
+  }
+  return openOnce(o, busyTimeoutMs);
+}
+
+/**
+ * A reader of a WAL database needs its -shm file, which only a connection that may write in
+ * the folder can create. Without one (a monitoring user with read access to the file only),
+ * no process has the database open, so the file (and any -wal a crash left) is complete and
+ * still: a copy in a private temporary folder is read instead, and deleted at exit.
+ */
+function cannotMakeSharedMemory(error: unknown): boolean {
+  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return code === 'SQLITE_READONLY_DIRECTORY' || code === 'SQLITE_CANTOPEN';
+}
+
+function snapshotOf(path: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'delayd-read-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const copy = join(dir, 'snapshot.db');
+  copyFileSync(path, copy);
+  if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+  return copy;
+}
+
+function openOnce(o: OpenOptions, busyTimeoutMs: number, shownPath = o.path): Database.Database {
   let db: Database.Database;
   try {
     db = new Database(o.path, { readonly: o.readonly, fileMustExist: o.mustExist || o.readonly });
   } catch (error) {
-    throw toDelaydError(error, o.path);
+    throw toDelaydError(error, shownPath);
   }
   try {
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     // Refuse a file that is not ours before any pragma below writes to it.
-    const version = checkVersion(db, o.path, o.mustExist || o.readonly);
+    const version = checkVersion(db, shownPath, o.mustExist || o.readonly);
     if (o.readonly) {
       if (version < SCHEMA_VERSION) {
         throw new DelaydError(
           'E_DB_READONLY',
-          `${o.path}: the database has schema version ${version} and needs upgrading to ${SCHEMA_VERSION}, which a read-only command cannot do; run a write command (such as enqueue) or the daemon on it once first`,
+          `${shownPath}: the database has schema version ${version} and needs upgrading to ${SCHEMA_VERSION}, which a read-only command cannot do; run a write command (such as enqueue) or the daemon on it once first`,
         );
       }
       return db;
@@ -68,7 +101,7 @@ export function openDatabase(o: OpenOptions): Database.Database {
     return db;
   } catch (error) {
     db.close();
-    throw toDelaydError(error, o.path);
+    throw toDelaydError(error, shownPath);
   }
 }
 

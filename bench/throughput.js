@@ -60,7 +60,7 @@ async function throughput(o, n, ordered) {
   warmApp.start();
   const w0 = watch(warmApp, path, warm);
   await fillDue(path, warm, Date.now(), SPREAD_S, { ordered });
-  warmApp.tick(Math.floor(Date.now() / 1000));
+  void warmApp.tick(Math.floor(Date.now() / 1000));
   await w0.done();
   await warmApp.close();
   // The n tasks are all written before a scheduler starts, as the raw baseline's table is

@@ -65,12 +65,12 @@ async function tickCase(o, path, pending, due) {
       if (read.length !== due || got.length !== due) throw new Error(`raw saw ${read.length}/${got.length} of ${due} due`);
       app.start();
       t0 = performance.now();
-      app.tick(DUE_SECOND);
+      await app.tick(DUE_SECOND);
       let ms = performance.now() - t0;
       let claimed = running.get();
       for (let turns = 0; claimed < due && turns < 1000; turns++) {
         t0 = performance.now();
-        clock.tick(1); // runs the continuation claim, if one was asked for
+        await clock.tickAsync(1); // runs the continuation claim, if one was asked for
         ms += performance.now() - t0;
         claimed = running.get();
       }

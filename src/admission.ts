@@ -13,6 +13,11 @@
  * by another scheduler meanwhile is dropped. A task cut off `maxCutOffs` times already is not
  * run: its attempt is opened and failed with E_CUT_OFF in the same write. When the write
  * fails, nothing runs and the pool asks again shortly: nothing runs unrecorded.
+ *
+ * Ordering: an attempt's handler runs only once its `started` is committed (admit awaits the
+ * write), and its later outcomes go to the journal only after the handler ends, so the store
+ * can never see an attempt's `succeeded` (or failed, retry) before its `started`, whatever the
+ * journal's batching. The pool sends one admit at a time (worker-pool.ts).
  */
 import type { Logger } from './logger.js';
 import { isTransient } from './journal.js';
@@ -85,7 +90,7 @@ export class Admission {
   }
 
   /** Writes the starts of one dispatch round; see the top of this file. */
-  admit(items: readonly Item[]): Verdict {
+  async admit(items: readonly Item[]): Promise<Verdict> {
     const verdict: boolean[] = items.map(() => false);
     const outcomes: Outcome[] = [];
     const starts: number[] = [];
@@ -103,7 +108,7 @@ export class Admission {
     if (outcomes.length === 0) return verdict;
     let applied: boolean[];
     try {
-      applied = this.#o.store.record(outcomes).applied;
+      applied = (await this.#o.store.record(outcomes)).applied;
       this.#o.onResult(null);
     } catch (error) {
       this.#o.onResult(error);
@@ -114,7 +119,9 @@ export class Admission {
     items.forEach((item, i) => {
       const at = starts[i];
       if (at === undefined) return;
-      const held = this.#held.get(item.task.id) as Held;
+      const held = this.#held.get(item.task.id);
+      // Dropped while its start was being written (stop, lease lost): its row is or will be put back.
+      if (held?.item !== item) return;
       const cutOff = item.task.cutOffs >= item.policy.maxCutOffs;
       if (applied[at] === true && !cutOff) {
         held.running = true;

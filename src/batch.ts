@@ -4,6 +4,8 @@
  * batch's bitmaps and counters (see bits.ts and store/batches.ts), never from a scan of task
  * rows, so it stays right after the item rows are purged; only results() reads task rows.
  *
+ * Every method of the handle reads the store, so every one is asynchronous.
+ *
  * An item is done at its final outcome: it succeeded, or it failed with no retries left, or
  * it was cancelled. When every item is done, the store schedules the reduce task once, with
  * args [batchId], in the same transaction as the last outcome.
@@ -57,15 +59,15 @@ export class Batch {
   }
 
   /** The batch row: name, total, counters, reduce, times. */
-  info(): BatchRow {
-    const row = this.#store.getBatch(this.id);
+  async info(): Promise<BatchRow> {
+    const row = await this.#store.getBatch(this.id);
     if (!row) throw new DelaydError('E_NOT_FOUND', `No batch with id ${this.id}`);
     return row;
   }
 
   /** O(1): the counters kept beside the bitmaps. */
-  progress(): BatchProgress {
-    const row = this.info();
+  async progress(): Promise<BatchProgress> {
+    const row = await this.info();
     return {
       total: row.total,
       succeeded: row.ok,
@@ -77,40 +79,40 @@ export class Batch {
   }
 
   /** Whether item `index` (its position in the list given to map) succeeded, failed or is pending. */
-  status(index: number): ItemStatus {
-    const { total } = this.info();
+  async status(index: number): Promise<ItemStatus> {
+    const { total } = await this.info();
     if (!Number.isInteger(index) || index < 0 || index >= total) {
       const range = total === 0 ? 'none (the batch has no items)' : `from 0 to ${total - 1}`;
       throw new DelaydError('E_BAD_ARGS', `Expected an item index ${range}, got ${describe(index)}`);
     }
-    const [chunk] = this.#store.batchChunks(this.id, chunkOf(index));
+    const [chunk] = await this.#store.batchChunks(this.id, chunkOf(index));
     return statusIn(chunk, index);
   }
 
   /** Indices of the items that succeeded, ascending. */
-  succeeded(): number[] {
+  succeeded(): Promise<number[]> {
     return this.#indices('succeeded');
   }
 
   /** Indices of the items that failed (retries used up, or cancelled), ascending. */
-  failed(): number[] {
+  failed(): Promise<number[]> {
     return this.#indices('failed');
   }
 
   /** Indices of the items without a final outcome yet, ascending. */
-  pending(): number[] {
+  pending(): Promise<number[]> {
     return this.#indices('pending');
   }
 
   /**
-   * The items' task rows in index order, read a page at a time (no cursor stays open, so the
-   * caller may await between items). Items whose rows were purged are skipped.
+   * The items' task rows in index order (`for await`), read a page at a time (no cursor stays
+   * open, so the caller may await between items). Items whose rows were purged are skipped.
    */
-  *results(options: { from?: number; pageSize?: number } = {}): Generator<BatchResult> {
+  async *results(options: { from?: number; pageSize?: number } = {}): AsyncGenerator<BatchResult> {
     let from = options.from ?? 0;
     const pageSize = options.pageSize ?? 1000;
     for (;;) {
-      const page = this.#store.batchItems(this.id, from, pageSize);
+      const page = await this.#store.batchItems(this.id, from, pageSize);
       for (const item of page) {
         yield {
           index: item.index,
@@ -126,9 +128,9 @@ export class Batch {
     }
   }
 
-  #indices(status: ItemStatus): number[] {
-    const { total } = this.info();
-    return indicesWith(this.#store.batchChunks(this.id), total, status);
+  async #indices(status: ItemStatus): Promise<number[]> {
+    const { total } = await this.info();
+    return indicesWith(await this.#store.batchChunks(this.id), total, status);
   }
 }
 

@@ -91,13 +91,16 @@ export async function runDaemon(options: DaemonOptions, host: DaemonHost = proce
     setDefaultScheduler(scheduler);
     await importHandlers(options.handlers);
   } catch (error) {
-    store.close();
+    await store.close();
     throw error;
   }
   if (signals > 0) {
     logger.info('a signal came while the handler modules were importing: not starting');
-    await scheduler.close();
-    store.close();
+    try {
+      await scheduler.close();
+    } finally {
+      await store.close();
+    }
     return 0;
   }
   return serve(scheduler, store, options, logger, firstSignal);
@@ -129,7 +132,7 @@ async function serve(scheduler: Scheduler, store: SqliteStore, options: DaemonOp
     return 0;
   } finally {
     guard.uninstall();
-    store.close();
+    await store.close();
   }
 }
 

@@ -24,8 +24,12 @@ export interface GuardOptions {
   logger: Logger;
   /** The attempts running now, named in the log line of an error none of them caught. */
   running: () => { taskId: number; name: string; attempt: number }[];
-  /** Runs before a handler's process.exit ends the process (writes buffered outcomes). */
-  beforeExit: () => void;
+  /**
+   * Runs before a handler's process.exit ends the process (writes buffered outcomes). Not
+   * awaited: process.exit cannot wait. A store that writes synchronously (SQLite) has written
+   * them when it returns, unless a group commit was in flight at that very moment.
+   */
+  beforeExit: () => unknown;
 }
 
 export function installGuard(options: GuardOptions): { uninstall(): void } {
@@ -39,7 +43,8 @@ export function installGuard(options: GuardOptions): { uninstall(): void } {
   const exit = ((code?: number | string | null) => {
     logger.fatal({ code, running: options.running() }, 'a handler called process.exit(); exiting with status 1');
     try {
-      options.beforeExit();
+      const written = options.beforeExit();
+      if (written instanceof Promise) written.catch(() => {});
     } catch (error) {
       logger.error({ err: error }, 'could not write the buffered outcomes before exiting');
     }

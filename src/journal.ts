@@ -11,6 +11,11 @@
  * `failed` outcome of its task that says why, so it never holds the others back. Until an
  * outcome is written its task stays `running` under its owner, so a crash in between runs it
  * again.
+ *
+ * One group commit is in flight at a time; outcomes pushed meanwhile wait for it and go in the
+ * next, first in first out (a batch kept after a passing failure goes back to the front), at
+ * most MAX_BATCH per transaction. The journal never holds an attempt's `started`: that is
+ * committed by admission.ts before the handler runs, so a `succeeded` can only ever follow it.
  */
 import { errorInfo } from './attempt-error.js';
 import type { Clock } from './clock.js';
@@ -19,6 +24,8 @@ import type { Logger } from './logger.js';
 import type { Outcome, RecordResult, Store } from './store/types.js';
 
 const RETRY_MS = 1000;
+/** At most this many outcomes per transaction: one commit stays short whatever piled up behind it. */
+const MAX_BATCH = 5000;
 
 /** Errors that say "not now" rather than "not this value": retry the whole batch later. */
 const TRANSIENT = new Set(['E_DB_LOCKED', 'E_DB_FULL', 'E_DB_READONLY', 'E_BACKEND_UNAVAILABLE', 'E_BACKEND_READONLY', 'E_BACKEND_FULL']);
@@ -46,6 +53,9 @@ export class Journal {
   /** Parallel to #pending: what to do once each outcome is written (log and emit it), or undefined. */
   #onWritten: (OnWritten | undefined)[] = [];
   #timer: unknown = undefined;
+  /** The group commit in flight: at most one at a time. */
+  #inFlight: Promise<boolean> | undefined = undefined;
+  #closed = false;
 
   constructor(options: JournalOptions) {
     this.#o = options;
@@ -59,45 +69,72 @@ export class Journal {
   push(outcome: Outcome, onWritten?: OnWritten): void {
     this.#pending.push(outcome);
     this.#onWritten.push(onWritten);
-    if (this.#timer === undefined) this.#timer = this.#o.clock.setTimeout(() => this.#flushLater(), 0);
+    // While a commit is in flight, what comes meanwhile waits for it and goes in the next one.
+    if (this.#timer === undefined && this.#inFlight === undefined) this.#timer = this.#o.clock.setTimeout(() => this.#flushLater(), 0);
   }
 
-  /** Writes everything pending now; false (and kept for later) when a write failed for a passing reason. */
-  flush(): boolean {
+  /**
+   * Writes everything pending, after the commit in flight (if any); false (and kept for later)
+   * when a write failed for a passing reason.
+   */
+  flush(): Promise<boolean> {
     this.#cancelTimer();
-    if (this.#pending.length === 0) return true;
-    const batch = this.#pending;
-    const callbacks = this.#onWritten;
-    this.#pending = [];
-    this.#onWritten = [];
-    let result: RecordResult;
-    try {
-      result = this.#o.store.record(batch);
-    } catch (error) {
-      this.#o.onError?.(error);
-      if (isTransient(error)) return this.#keep(batch, callbacks, error);
-      return this.#oneByOne(batch, callbacks, error);
-    }
-    // Outside the try: whatever they do, these outcomes are written and must not be queued again.
-    this.#report(callbacks, result);
-    return true;
+    if (this.#inFlight !== undefined) return this.#inFlight.then(() => this.flush(), () => this.flush());
+    if (this.#pending.length === 0) return Promise.resolve(true);
+    const commit = this.#commitAll().finally(() => {
+      this.#inFlight = undefined;
+      if (this.#pending.length > 0 && this.#timer === undefined && !this.#closed) {
+        this.#timer = this.#o.clock.setTimeout(() => this.#flushLater(), 0);
+      }
+    });
+    this.#inFlight = commit;
+    return commit;
+  }
+
+  /** Starts taking outcomes again after close() (a scheduler started again). */
+  open(): void {
+    this.#closed = false;
   }
 
   /** Stops the retry timer; what is still pending stays pending (stop() has released its tasks). */
   close(): void {
+    this.#closed = true;
     this.#cancelTimer();
   }
 
-  #oneByOne(batch: Outcome[], callbacks: (OnWritten | undefined)[], groupError: unknown): boolean {
+  /** Commits in FIFO order, at most MAX_BATCH outcomes per transaction, until nothing is pending. */
+  async #commitAll(): Promise<boolean> {
+    while (this.#pending.length > 0) {
+      const all = this.#pending.length <= MAX_BATCH;
+      const batch = all ? this.#pending : this.#pending.slice(0, MAX_BATCH);
+      const callbacks = all ? this.#onWritten : this.#onWritten.slice(0, MAX_BATCH);
+      this.#pending = all ? [] : this.#pending.slice(MAX_BATCH);
+      this.#onWritten = all ? [] : this.#onWritten.slice(MAX_BATCH);
+      let result: RecordResult;
+      try {
+        result = await this.#o.store.record(batch);
+      } catch (error) {
+        this.#o.onError?.(error);
+        if (isTransient(error)) return this.#keep(batch, callbacks, error);
+        if (!(await this.#oneByOne(batch, callbacks, error))) return false;
+        continue;
+      }
+      // Outside the try: whatever they do, these outcomes are written and must not be queued again.
+      this.#report(callbacks, result);
+    }
+    return true;
+  }
+
+  async #oneByOne(batch: Outcome[], callbacks: (OnWritten | undefined)[], groupError: unknown): Promise<boolean> {
     this.#o.logger.warn({ err: groupError, count: batch.length }, 'could not record task outcomes together; recording them one by one');
     for (let i = 0; i < batch.length; i++) {
       const outcome = batch[i] as Outcome;
       let result: RecordResult;
       try {
-        result = this.#o.store.record([outcome]);
+        result = await this.#o.store.record([outcome]);
       } catch (error) {
         if (isTransient(error)) return this.#keep(batch.slice(i), callbacks.slice(i), error);
-        this.#replaceWithFailure(outcome, error);
+        await this.#replaceWithFailure(outcome, error);
         continue;
       }
       this.#report([callbacks[i]], result);
@@ -106,7 +143,7 @@ export class Journal {
   }
 
   /** The task fails with why its outcome could not be written, rather than staying running forever. */
-  #replaceWithFailure(outcome: Outcome, error: unknown): void {
+  async #replaceWithFailure(outcome: Outcome, error: unknown): Promise<void> {
     const info = errorInfo(error);
     const failed: Outcome = {
       kind: 'failed',
@@ -121,21 +158,25 @@ export class Journal {
       },
     };
     const fields = { taskId: outcome.id, attempt: outcome.attempt, kind: outcome.kind, err: error };
+    let result: RecordResult;
     try {
-      const result = this.#o.store.record([failed]);
-      this.#o.logger.error(fields, 'could not record the outcome of an attempt; recorded the task as failed instead');
-      this.#o.afterWrite?.(result);
+      result = await this.#o.store.record([failed]);
     } catch (again) {
       // Nothing more to try: keeping it would block every later outcome of this scheduler.
       this.#o.logger.error({ ...fields, again }, 'could not record the outcome of an attempt, nor its failure; the task stays running until it is put back');
+      return;
     }
+    this.#o.logger.error(fields, 'could not record the outcome of an attempt; recorded the task as failed instead');
+    this.#o.afterWrite?.(result);
   }
 
-  #keep(batch: Outcome[], callbacks: (OnWritten | undefined)[], error: unknown): boolean {
+  #keep(batch: Outcome[], callbacks: (OnWritten | undefined)[], error: unknown): false {
+    // Back at the front: first in, first out, whatever came meanwhile.
     this.#pending = batch.concat(this.#pending);
     this.#onWritten = callbacks.concat(this.#onWritten);
     this.#o.logger.error({ err: error, pending: this.#pending.length }, 'could not record task outcomes; will retry');
-    this.#timer = this.#o.clock.setTimeout(() => this.#flushLater(), RETRY_MS);
+    this.#cancelTimer();
+    if (!this.#closed) this.#timer = this.#o.clock.setTimeout(() => this.#flushLater(), RETRY_MS);
     return false;
   }
 
@@ -146,7 +187,7 @@ export class Journal {
 
   #flushLater(): void {
     this.#timer = undefined;
-    this.flush();
+    void this.flush();
   }
 
   #cancelTimer(): void {

@@ -11,7 +11,7 @@
  * transaction, so an owner that beat meanwhile, or that only looked silent because this process
  * was frozen, is left alone).
  *
- * Ourselves: `ackAgeMs()` is the elapsed time since our last acknowledged heartbeat. The
+ * Ourselves: `ackAgeMs()` is the elapsed time since our last acknowledged heartbeat was sent. The
  * scheduler starts nothing unless it is well below `leaseMs` (see Scheduler.#leaseFresh). A
  * heartbeat answered "your row is gone" means another scheduler buried us: `onLost` drops what
  * we hold, and the next beat joins afresh.
@@ -47,20 +47,29 @@ export class Liveness {
   /** Whether our worker row should exist (we have beaten, and were not buried since). */
   #joined = false;
   #ackMs: number | undefined = undefined;
+  #inFlight: Promise<boolean> | undefined = undefined;
+  #stopped = true;
 
   constructor(options: LivenessOptions) {
     this.#o = options;
   }
 
   start(): void {
+    this.#stopped = false;
     this.#joined = false;
-    this.beat();
+    void this.beat();
     this.#schedule();
   }
 
-  stop(): void {
+  /**
+   * Stops the heartbeat timer at once (so nothing keeps the process alive, whatever fails
+   * around it), then waits for a beat in flight; never rejects.
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
     if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    await this.#inFlight;
     this.#joined = false;
     this.#ackMs = undefined;
   }
@@ -72,14 +81,22 @@ export class Liveness {
 
   /**
    * Renews our own lease (true when acknowledged), then puts back the tasks of owners that went
-   * silent. False when the write failed or we had been buried (then `onLost` has run).
+   * silent. False when the write failed or we had been buried (then `onLost` has run). One beat
+   * is in flight at a time: a caller that asks meanwhile gets the answer of that one.
    */
-  beat(): boolean {
+  beat(): Promise<boolean> {
+    this.#inFlight ??= this.#beat().finally(() => (this.#inFlight = undefined));
+    return this.#inFlight;
+  }
+
+  async #beat(): Promise<boolean> {
     const { store, owner, logger } = this.#o;
     try {
       const worker = { owner, host: this.#host, pid: process.pid, names: this.#o.names(), policies: this.#o.policies(), startedMs: this.#o.startedMs };
       const continuing = this.#joined;
-      if (!store.heartbeat(worker, this.#o.clock.now(), continuing)) {
+      // The lease runs from when the beat was sent, not from when its answer came: the conservative end.
+      const sentMs = this.#monotonic();
+      if (!(await store.heartbeat(worker, this.#o.clock.now(), continuing))) {
         this.#joined = false;
         this.#ackMs = undefined;
         logger.warn({ owner }, 'lease lost: another scheduler put our tasks back; dropping what we hold and joining again');
@@ -87,38 +104,41 @@ export class Liveness {
         // What was claimed under our name since the burial (claims made before we noticed)
         // goes back too, since we just dropped it; then we join again, and what we claim from
         // here on is ours. (The heartbeat that said "buried" wrote a fresh row: release() drops it.)
-        store.release(owner);
-        store.heartbeat(worker, this.#o.clock.now(), false);
+        await store.release(owner);
+        await store.heartbeat(worker, this.#o.clock.now(), false);
       }
       this.#joined = true;
-      this.#ackMs = this.#monotonic();
+      this.#ackMs = sentMs;
       this.#o.onResult?.(null);
     } catch (error) {
       logger.error({ err: error }, 'heartbeat failed; will try again');
       this.#o.onResult?.(error);
       return false;
     }
-    this.#lookAround();
+    await this.#lookAround();
     return true;
   }
 
-  #lookAround(): void {
+  async #lookAround(): Promise<void> {
     try {
-      for (const worker of this.#o.store.workers()) if (worker.owner !== this.#o.owner) this.#observe(worker);
-      for (const orphan of this.#o.store.orphanOwners()) this.#bury(orphan, null, 'no heartbeat record');
+      for (const worker of await this.#o.store.workers()) if (worker.owner !== this.#o.owner) await this.#observe(worker);
+      for (const orphan of await this.#o.store.orphanOwners()) await this.#bury(orphan, null, 'no heartbeat record');
     } catch (error) {
       this.#o.logger.error({ err: error }, 'could not look for dead owners; will try again');
     }
   }
 
+  /** A beat due while one is in flight is skipped: the one in flight renews the same lease. */
   #schedule(): void {
+    if (this.#stopped) return;
     this.#timer = this.#o.clock.setTimeout(() => {
-      this.beat();
+      this.#timer = undefined;
+      if (this.#inFlight === undefined) void this.beat();
       this.#schedule();
     }, timerMs(this.#o.heartbeatMs));
   }
 
-  #observe(worker: WorkerRow): void {
+  async #observe(worker: WorkerRow): Promise<void> {
     if (worker.host === this.#host && worker.pid !== process.pid && !pidAlive(worker.pid)) {
       return this.#bury(worker.owner, worker.beat, `process ${worker.pid} is gone`);
     }
@@ -129,11 +149,11 @@ export class Liveness {
       return;
     }
     const quietMs = now - seen.sinceMs;
-    if (quietMs >= this.#o.leaseMs) this.#bury(worker.owner, worker.beat, `no heartbeat for ${Math.round(quietMs)} ms`);
+    if (quietMs >= this.#o.leaseMs) await this.#bury(worker.owner, worker.beat, `no heartbeat for ${Math.round(quietMs)} ms`);
   }
 
-  #bury(owner: string, beat: number | null, why: string): void {
-    const count = this.#o.store.bury(owner, beat);
+  async #bury(owner: string, beat: number | null, why: string): Promise<void> {
+    const count = await this.#o.store.bury(owner, beat);
     this.#silence.delete(owner);
     if (count === null) return; // it beat meanwhile: alive
     this.#o.logger.warn({ owner, count, why }, 'put back the running tasks of a dead owner');

@@ -25,13 +25,13 @@ import { DEFAULT_POLICY, explainPolicy, resolvePolicy, type ExplainedPolicy, typ
 import { runAttempt, type AttemptResult } from './runner.js';
 import { secondOf } from './slot.js';
 import { SqliteStore } from './store/sqlite.js';
-import type { ClaimedTask, ErrorInfo, Inserted, ListFilter, RecordResult, Stats, Store, TaskRow } from './store/types.js';
+import type { ClaimedTask, ErrorInfo, Inserted, ListFilter, NewTask, RecordResult, Stats, Store, TaskRow } from './store/types.js';
 import { Registry, taskFactory, type DelayItem, type Enqueuer, type Scheduled } from './task.js';
 import { ThreadPool } from './threads.js';
 import { Ticker, timerMs } from './ticker.js';
 import { buildRow, checkDelayOptions, dueMsOf, rowBase, type TaskOptions } from './validate.js';
 import { Wheel } from './wheel.js';
-import { WorkerPool } from './worker-pool.js';
+import { WorkerPool, type Verdict } from './worker-pool.js';
 
 /** A task's row with its effective policy, and where each value of it comes from. */
 export type ExplainedTask = TaskRow & { policy: ExplainedPolicy };
@@ -64,6 +64,10 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   #state: RunState = 'idle';
   #stopController = new AbortController();
   #backlog = false;
+  /** Single-flight claims: whether the claim loop runs, the highest second asked for meanwhile, and the loop's promise. */
+  #claimBusy = false;
+  #claimWanted: number | undefined = undefined;
+  #claimDone: Promise<void> = Promise.resolve();
   #wakeTimer: unknown = undefined;
   #closed = false;
   /** Bumped at every stop: attempts abandoned by a stop record nothing when they end. */
@@ -80,7 +84,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     const { clock, logger, owner } = this.#o;
     this.#store = this.#o.store ?? new SqliteStore({ path: this.#o.db, synchronous: this.#o.synchronous });
     this.#wheel = new Wheel({ store: this.#store, owner });
-    this.#ticker = new Ticker({ clock, lookaheadMs: this.#o.lookaheadMs, onTick: (s) => this.#claim(s) });
+    this.#ticker = new Ticker({ clock, lookaheadMs: this.#o.lookaheadMs, onTick: (s) => void this.#claim(s) });
     this.#defaults = { ...DEFAULT_POLICY, maxCutOffs: this.#o.maxCutOffs };
     this.#admission = new Admission({
       store: this.#store,
@@ -96,7 +100,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
       concurrency: this.#o.concurrency,
       queueSize: this.#o.queueSize,
       onRoom: () => this.#backlog && this.#wakeSoon(),
-      admit: (items) => (this.#leaseFresh() ? this.#admission.admit(items) : this.#admission.size > 0 ? 'later' : items.map(() => false)),
+      admit: (items) => this.#admit(items),
     });
     this.#journal = new Journal({
       store: this.#store,
@@ -136,16 +140,24 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   }
 
   /** Validates every item first, then writes all of them in one transaction. */
-  enqueue(name: string, items: readonly DelayItem<unknown>[], defaults: TaskOptions = {}): Scheduled[] {
-    this.#assertOpen();
-    void defaults; // a row keeps only what is given at enqueue: the handler's options apply when it runs
-    const base = rowBase(name, this.#o.clock.now(), this.#o.maxArgsBytes);
-    const inserted = this.#store.insert(items.map((item) => buildRow(base, item.args, item.when)));
-    const scheduled = inserted.map((row): Scheduled => ({ id: row.id, eta: new Date(row.dueMs), created: row.created }));
-    this.#logReceived(name, inserted);
-    this.#emitReceived(name, inserted);
-    this.#pokeIfBehind(earliestDueMs(inserted));
-    return scheduled;
+  enqueue(name: string, items: readonly DelayItem<unknown>[], defaults: TaskOptions = {}): Promise<Scheduled[]> {
+    // Not an async method: delay() one by one costs one promise (the store's) and one then().
+    let rows: NewTask[];
+    try {
+      this.#assertOpen();
+      void defaults; // a row keeps only what is given at enqueue: the handler's options apply when it runs
+      const base = rowBase(name, this.#o.clock.now(), this.#o.maxArgsBytes);
+      rows = items.map((item) => buildRow(base, item.args, item.when));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#store.insert(rows).then((inserted) => {
+      const scheduled = inserted.map((row): Scheduled => ({ id: row.id, eta: new Date(row.dueMs), created: row.created }));
+      this.#logReceived(name, inserted);
+      this.#emitReceived(name, inserted);
+      this.#pokeIfBehind(earliestDueMs(inserted));
+      return scheduled;
+    });
   }
 
   /** Starts the heartbeat and the ticker; the first tick runs at once and catches up. */
@@ -156,15 +168,18 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     this.#stopController = new AbortController();
     // Every running attempt listens to it: more than 10 at once is the normal case, not a leak.
     setMaxListeners(0, this.#stopController.signal);
+    this.#journal.open();
     this.#liveness.start();
     this.#ticker.start();
     this.#o.logger.info({ owner: this.owner, tasks: this.registry.names() }, 'scheduler started');
   }
 
   /**
-   * Stops taking work, lets running handlers finish for up to `drainMs`, records their
-   * outcomes, and puts every task it could not finish back to `scheduled` for a later run.
-   * The heartbeat stops whatever fails on the way (a locked database); the error is rethrown.
+   * Stops taking work, waits for a claim in flight, lets running handlers finish for up to
+   * `drainMs`, records their outcomes (after the commit in flight), and puts every task it
+   * could not finish back to `scheduled` for a later run. Exception-safe: whatever fails on
+   * the way (a locked database), the heartbeat timer and the journal's retry timer are gone
+   * and the scheduler is idle when it rejects with the error.
    */
   async stop(options: { drainMs?: number } = {}): Promise<void> {
     if (this.#state !== 'running') return;
@@ -172,17 +187,20 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     try {
       this.#ticker.stop();
       this.#cancelWake();
+      // What a claim in flight brings is not queued (the state says stopping): release() puts it back.
+      await this.#claimDone;
       this.#dropWaiting();
       const drained = await this.#drain(options.drainMs ?? this.#o.drainMs);
       if (!drained) this.#stopController.abort(new DelaydError('E_STOPPED', 'the scheduler stopped'));
-      this.#journal.flush();
-      const released = this.#store.release(this.owner);
+      await this.#journal.flush();
+      const released = await this.#store.release(this.owner);
       this.#o.logger.info({ released, drained }, 'scheduler stopped');
     } finally {
       this.#generation++;
-      this.#liveness.stop();
+      const beatDone = this.#liveness.stop(); // its timer is cleared at once; never rejects
       this.#journal.close();
       this.#admission.clear();
+      await beatDone;
       this.#state = 'idle';
     }
   }
@@ -195,56 +213,59 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     } finally {
       this.#closed = true;
       await this.#threads.close();
-      if (!this.#o.store) this.#store.close();
+      if (!this.#o.store) await this.#store.close();
     }
   }
 
-  /** Writes the buffered outcomes of finished attempts now (they are group-committed). */
-  flush(): boolean {
+  /** Writes the buffered outcomes of finished attempts now (they are group-committed), after the commit in flight. */
+  flush(): Promise<boolean> {
     return this.#journal.flush();
   }
 
-  /** Claims and hands out what is due up to `second`; what the ticker calls every second. */
-  tick(second: number): void {
-    this.#claim(second);
+  /**
+   * Claims and hands out what is due up to `second`; what the ticker calls every second.
+   * Resolves once the claim (and any asked for while it was in flight) is done.
+   */
+  tick(second: number): Promise<void> {
+    return this.#claim(second);
   }
 
   /** The row, with the policy it runs under here and where each value comes from. */
-  get(id: number): ExplainedTask | undefined {
-    const row = this.#store.get(id);
+  async get(id: number): Promise<ExplainedTask | undefined> {
+    const row = await this.#store.get(id);
     if (!row) return undefined;
     return Object.assign(row, { policy: explainPolicy(row, this.registry.get(row.name)?.policy, this.#defaults) });
   }
 
-  list(filter: ListFilter = {}): TaskRow[] {
+  list(filter: ListFilter = {}): Promise<TaskRow[]> {
     return this.#store.list(filter);
   }
 
-  stats(): Stats {
+  stats(): Promise<Stats> {
     return this.#store.stats();
   }
 
-  cancel(id: number): TaskRow {
+  cancel(id: number): Promise<TaskRow> {
     return this.#store.cancel(id, this.#o.clock.now());
   }
 
   /** Moves a scheduled task to a new time: a countdown in seconds or { countdown | eta }. */
-  reschedule(id: number, when: number | { countdown?: number; eta?: Date | number | string }): TaskRow {
+  async reschedule(id: number, when: number | { countdown?: number; eta?: Date | number | string }): Promise<TaskRow> {
     const dueMs = dueMsOf(checkDelayOptions(when), this.#o.clock.now());
-    const row = this.#store.reschedule(id, dueMs);
+    const row = await this.#store.reschedule(id, dueMs);
     this.#pokeIfBehind(dueMs);
     return row;
   }
 
   /** Sends a failed task back to `scheduled`, due now, with one more attempt. */
-  retry(id: number): TaskRow {
-    const row = this.#store.retry(id, this.#o.clock.now());
+  async retry(id: number): Promise<TaskRow> {
+    const row = await this.#store.retry(id, this.#o.clock.now());
     this.#pokeIfBehind(row.dueMs);
     return row;
   }
 
   /** What `fn.map()` calls: a batch of `name` tasks, one per argument list, in one transaction. */
-  enqueueBatch(name: string, items: readonly unknown[], options: unknown, defaults: TaskOptions = {}): Batch {
+  async enqueueBatch(name: string, items: readonly unknown[], options: unknown, defaults: TaskOptions = {}): Promise<Batch> {
     this.#assertOpen();
     const { batch, tasks } = buildBatch({
       name,
@@ -255,37 +276,84 @@ export class Scheduler extends EventEmitter implements Enqueuer {
       nowMs: this.#o.clock.now(),
       maxArgsBytes: this.#o.maxArgsBytes,
     });
-    const inserted = this.#store.insertBatch(batch, tasks);
+    const inserted = await this.#store.insertBatch(batch, tasks);
     this.#o.logger.info({ batchId: inserted.id, name, count: inserted.total, created: inserted.created }, 'received batch');
     if (inserted.created) this.#pokeIfBehind(batch.dueMs);
     return new Batch(this.#store, inserted.id, inserted.created);
   }
 
   /** The handle of an existing batch. */
-  batch(id: number): Batch {
+  async batch(id: number): Promise<Batch> {
     const handle = new Batch(this.#store, id);
-    handle.info(); // throws E_NOT_FOUND for an unknown id
+    await handle.info(); // rejects with E_NOT_FOUND for an unknown id
     return handle;
   }
 
-  #claim(second: number): void {
-    if (this.#state !== 'running') return;
-    const room = this.#pool.room;
-    if (room === 0) {
+  /**
+   * Asks for a claim up to `second`. One claim is in flight at a time: a tick or wake-up that
+   * comes meanwhile is remembered (the highest second) and claimed after it. Resolves when the
+   * loop has nothing more to claim.
+   */
+  #claim(second: number): Promise<void> {
+    if (this.#state !== 'running') return this.#claimDone;
+    this.#claimWanted = this.#claimWanted === undefined ? second : Math.max(this.#claimWanted, second);
+    if (!this.#claimBusy) {
+      this.#claimBusy = true;
+      this.#claimDone = this.#claimLoop();
+    }
+    return this.#claimDone;
+  }
+
+  async #claimLoop(): Promise<void> {
+    try {
+      while (this.#claimWanted !== undefined && this.#state === 'running') {
+        const second = this.#claimWanted;
+        this.#claimWanted = undefined;
+        await this.#claimOnce(second);
+      }
+    } finally {
+      this.#claimWanted = undefined;
+      this.#claimBusy = false;
+    }
+  }
+
+  async #claimOnce(second: number): Promise<void> {
+    if (this.#pool.room === 0) {
       this.#backlog = true;
       return;
     }
     // Nothing is claimed under a lease others may already think expired.
-    if (!this.#leaseFresh()) return;
+    if (!this.#leaseFreshNow() && !(await this.#leaseFresh())) return;
+    const room = this.#pool.room;
+    if (room === 0 || this.#state !== 'running') {
+      this.#backlog ||= room === 0;
+      return;
+    }
+    // The room is set aside while the claim is in flight, so nothing else fills it meanwhile.
+    this.#pool.reserve(room);
+    let advance;
     try {
-      const advance = this.#wheel.advanceTo(second, room, this.registry.names());
+      advance = await this.#wheel.advanceTo(second, room, this.registry.names());
       this.#storeResult('claim', null);
-      this.#backlog = advance.backlog;
-      if (advance.tasks.length > 0) this.#pool.push(this.#admission.accept(advance.tasks));
     } catch (error) {
       this.#storeResult('claim', error);
       this.#o.logger.error({ err: error, second }, 'claim failed; the next tick tries again');
+      return;
+    } finally {
+      this.#pool.unreserve(room);
     }
+    this.#backlog = advance.backlog;
+    // Stopping meanwhile: what was claimed stays running under our name until release() puts it back.
+    if (this.#state !== 'running') return;
+    if (advance.tasks.length > 0) this.#pool.push(this.#admission.accept(advance.tasks));
+  }
+
+  /** What the pool starts, once its starts are written under a fresh lease. */
+  #admit(items: readonly Item[]): Verdict | Promise<Verdict> {
+    if (this.#leaseFreshNow()) return this.#admission.admit(items);
+    return this.#leaseFresh().then((fresh) =>
+      fresh ? this.#admission.admit(items) : this.#admission.size > 0 ? 'later' : items.map(() => false),
+    );
   }
 
   #item(task: ClaimedTask): Item {
@@ -299,11 +367,14 @@ export class Scheduler extends EventEmitter implements Enqueuer {
    * Whether our lease is fresh enough to claim or start: the last acknowledged heartbeat is
    * younger than leaseMs minus a margin, or a heartbeat now is acknowledged.
    */
-  #leaseFresh(): boolean {
+  async #leaseFresh(): Promise<boolean> {
+    if (this.#leaseFreshNow()) return true;
+    return (await this.#liveness.beat()) && this.#leaseFreshNow();
+  }
+
+  #leaseFreshNow(): boolean {
     const { leaseMs, heartbeatMs } = this.#o;
-    const limitMs = leaseMs - Math.max(heartbeatMs, leaseMs / 5);
-    if (this.#liveness.ackAgeMs() < limitMs) return true;
-    return this.#liveness.beat() && this.#liveness.ackAgeMs() < limitMs;
+    return this.#liveness.ackAgeMs() < leaseMs - Math.max(heartbeatMs, leaseMs / 5);
   }
 
   /** Forgets every claimed task not yet started; their rows were or will be put back. */
@@ -432,7 +503,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     if (this.#wakeTimer !== undefined || this.#state !== 'running') return;
     this.#wakeTimer = this.#o.clock.setTimeout(() => {
       this.#wakeTimer = undefined;
-      this.#claim(this.#ticker.secondAt(this.#o.clock.now()));
+      void this.#claim(this.#ticker.secondAt(this.#o.clock.now()));
     }, 0);
   }
 

@@ -6,7 +6,7 @@
  *   t.scheduler.start();
  *   await sendMsg.delay(['ann', 'hi'], 3600);
  *   await t.advance(3600_000);
- *   expect(t.scheduler.list({ state: 'succeeded' })).toHaveLength(1);
+ *   expect(await t.scheduler.list({ state: 'succeeded' })).toHaveLength(1);
  *   await t.close();
  */
 import { createClock } from '@sinonjs/fake-timers';
@@ -52,7 +52,7 @@ export function createTestScheduler(options: TestSchedulerOptions = {}): TestSch
       await clock.tickAsync(ms);
       // A handler that finished at the last instant has its outcome on a timer fake-timers
       // puts 1 ms later; write it now so the rows show what ran within `ms`.
-      scheduler.flush();
+      await scheduler.flush();
     },
     close: async () => {
       const stopping = scheduler.close();

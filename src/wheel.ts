@@ -3,7 +3,7 @@
  * floor(t / 3600) (see slot.ts); the persisted cursor is the last second whose slot has been
  * emptied, and it never goes back, even when the wall clock does.
  *
- * advanceTo(second) empties every slot up to `second` in one claim: the store's range scan over
+ * advanceTo(second), asynchronous like every store call, empties every slot up to `second` in one claim: the store's range scan over
  * (cycle, slot) visits the slots between the cursor and `second` in order, and also reaches
  * behind the cursor, so a task inserted late (countdown 0, an eta in the past, a write from
  * another process racing the tick) runs at the next tick instead of a turn of the ring later.
@@ -35,10 +35,11 @@ export class Wheel {
   }
 
   /** Claims what is due up to `second` among `names` (the tasks this scheduler serves). */
-  advanceTo(second: number, limit: number, names: readonly string[]): Advance {
+  async advanceTo(second: number, limit: number, names: readonly string[]): Promise<Advance> {
     if (limit <= 0) return { tasks: [], cursor: this.#cursor ?? second, backlog: true };
-    const { tasks, cursor } = this.#store.claim({ owner: this.#owner, uptoSecond: second, limit, names });
-    this.#cursor = cursor;
+    const { tasks, cursor } = await this.#store.claim({ owner: this.#owner, uptoSecond: second, limit, names });
+    // Claims are single-flight (scheduler.ts), but the persisted cursor never goes back: neither does ours.
+    if (this.#cursor === null || cursor > this.#cursor) this.#cursor = cursor;
     return { tasks, cursor, backlog: tasks.length >= limit };
   }
 }

@@ -5,8 +5,13 @@
  * frees up past the low-water mark, `onRoom` asks for more.
  *
  * What one dispatch round would start goes to `admit` first, as one batch, so the scheduler
- * can make their starts durable in one write and start only those it still holds. An item
- * marked `alone` starts only when nothing runs, and nothing starts while it runs.
+ * can make their starts durable in one write and start only those it still holds. One admit is
+ * in flight at a time; its items hold their workers (and their places in the queue) until it
+ * answers, and a dispatch asked for meanwhile runs after it. An item marked `alone` starts only
+ * when nothing runs, and nothing starts while it runs.
+ *
+ * `reserve(n)` sets room aside for a claim in flight, so that what it brings never over-fills
+ * the queue; the claimer gives it back (`unreserve`) before pushing what it got.
  */
 import type { Clock } from './clock.js';
 import { timerMs } from './ticker.js';
@@ -32,7 +37,7 @@ export interface WorkerPoolOptions<T> {
   /** Called when waiting items fall to half the queue or below. */
   onRoom?: () => void;
   /** Decides which of the items a dispatch round would start do start. @default all of them */
-  admit?: (items: readonly T[]) => Verdict;
+  admit?: (items: readonly T[]) => Verdict | Promise<Verdict>;
   /** After 'later', how long before asking again. @default 250 */
   retryMs?: number;
 }
@@ -42,7 +47,7 @@ export class WorkerPool<T extends PoolItem = PoolItem> {
   readonly #concurrency: number;
   readonly #queueSize: number;
   readonly #onRoom: () => void;
-  readonly #admit: ((items: readonly T[]) => Verdict) | undefined;
+  readonly #admit: ((items: readonly T[]) => Verdict | Promise<Verdict>) | undefined;
   readonly #retryMs: number;
   /** Set while an admit said 'later': nothing starts until it fires. */
   #retryTimer: unknown = undefined;
@@ -51,6 +56,11 @@ export class WorkerPool<T extends PoolItem = PoolItem> {
   #running = 0;
   #aloneRunning = 0;
   #dispatchQueued = false;
+  /** Items of the admit in flight (0: none): taken from #waiting, not yet running. */
+  #admitting = 0;
+  /** Bumped by takeWaiting: an admit that answers after it starts nothing and re-queues nothing. */
+  #epoch = 0;
+  #reserved = 0;
   #timer: unknown = undefined;
   #timerDueMs = Number.POSITIVE_INFINITY;
   #idleWaiters: (() => void)[] = [];
@@ -65,7 +75,16 @@ export class WorkerPool<T extends PoolItem = PoolItem> {
   }
 
   get room(): number {
-    return Math.max(0, this.#queueSize - this.#waiting.length);
+    return Math.max(0, this.#queueSize - this.#waiting.length - this.#admitting - this.#reserved);
+  }
+
+  /** Sets room aside for a claim in flight; see the top of this file. */
+  reserve(count: number): void {
+    this.#reserved += count;
+  }
+
+  unreserve(count: number): void {
+    this.#reserved = Math.max(0, this.#reserved - count);
   }
 
   get running(): number {
@@ -85,15 +104,16 @@ export class WorkerPool<T extends PoolItem = PoolItem> {
   takeWaiting(): T[] {
     const taken = this.#waiting;
     this.#waiting = [];
+    this.#epoch++;
     this.#disarm();
     if (this.#retryTimer !== undefined) this.#clock.clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     return taken;
   }
 
-  /** Resolves when nothing is running (waiting items are not counted). */
+  /** Resolves when nothing is running nor being admitted (waiting items are not counted). */
   whenIdle(): Promise<void> {
-    if (this.#running === 0) return Promise.resolve();
+    if (this.#running === 0 && this.#admitting === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
@@ -109,32 +129,58 @@ export class WorkerPool<T extends PoolItem = PoolItem> {
     list.splice(lo, 0, item);
   }
 
-  #dispatch(): void {
+  #dispatch(started = 0): void {
     if (this.#retryTimer !== undefined) return;
+    if (this.#admitting > 0) return; // #answered dispatches again
     const now = this.#clock.now();
-    let started = 0;
     for (;;) {
       const batch = this.#due(now);
       if (batch.length === 0) break;
       this.#waiting.splice(0, batch.length);
       const verdict = this.#admit ? this.#admit(batch) : undefined;
+      if (verdict instanceof Promise) return this.#awaitVerdict(batch, verdict, started);
       if (verdict === 'later') return this.#later(batch);
-      // Dropped items free their places, so the loop fills them from what is due next.
-      for (let i = 0; i < batch.length; i++) {
-        if (verdict !== undefined && verdict[i] !== true) continue;
-        started++;
-        this.#run(batch[i] as T);
-      }
+      started += this.#start(batch, verdict);
     }
     this.#arm();
     if (started > 0 && this.#waiting.length <= this.#queueSize / 2) this.#onRoom();
+  }
+
+  /** Starts the items the verdict lets through; how many. Dropped items free their places for the next round. */
+  #start(batch: readonly T[], verdict: readonly boolean[] | undefined): number {
+    let started = 0;
+    for (let i = 0; i < batch.length; i++) {
+      if (verdict !== undefined && verdict[i] !== true) continue;
+      started++;
+      this.#run(batch[i] as T);
+    }
+    return started;
+  }
+
+  #awaitVerdict(batch: T[], pending: Promise<Verdict>, started: number): void {
+    const epoch = this.#epoch;
+    this.#admitting = batch.length;
+    this.#disarm();
+    pending.then(
+      (verdict) => this.#answered(batch, verdict, started, epoch),
+      () => this.#answered(batch, 'later', started, epoch),
+    );
+  }
+
+  #answered(batch: T[], verdict: Verdict, started: number, epoch: number): void {
+    this.#admitting = 0;
+    // Taken away meanwhile (stopping, lease lost): their rows go back; none of them starts.
+    if (epoch !== this.#epoch) this.#dispatch();
+    else if (verdict === 'later') this.#later(batch);
+    else this.#dispatch(started + this.#start(batch, verdict));
+    if (this.#running === 0 && this.#admitting === 0) this.#idleWaiters.splice(0).forEach((resolve) => resolve());
   }
 
   /** The due items at the head that free workers can take now. */
   #due(now: number): T[] {
     const batch: T[] = [];
     if (this.#aloneRunning > 0) return batch;
-    const free = this.#concurrency - this.#running;
+    const free = this.#concurrency - this.#running - this.#admitting;
     for (const item of this.#waiting) {
       if (batch.length >= free || item.dueMs > now) break;
       if (item.alone === true) {
@@ -161,7 +207,7 @@ export class WorkerPool<T extends PoolItem = PoolItem> {
     void item.start().finally(() => {
       this.#running--;
       if (item.alone === true) this.#aloneRunning--;
-      if (this.#running === 0) this.#idleWaiters.splice(0).forEach((resolve) => resolve());
+      if (this.#running === 0 && this.#admitting === 0) this.#idleWaiters.splice(0).forEach((resolve) => resolve());
       this.#dispatchSoon();
     });
   }

@@ -1,7 +1,9 @@
 /**
  * The SQLite store: the only module that imports better-sqlite3 and the only one that speaks
- * SQL. Synchronous like better-sqlite3 itself: each method is one transaction, with no await
- * inside it, so a claim's select-and-mark cannot interleave with another process's writes.
+ * SQL. Each method of the (asynchronous) contract is one synchronous better-sqlite3 transaction,
+ * with no await inside it, so a claim's select-and-mark cannot interleave with another
+ * process's writes; its result comes back through an already resolved promise, and an error
+ * (mapped to a DelaydError) as a rejection. The work is done by the time the method returns.
  */
 import type Database from 'better-sqlite3';
 import { DelaydError } from '../errors.js';
@@ -116,15 +118,15 @@ export class SqliteStore implements Store {
     });
   }
 
-  insert(tasks: readonly NewTask[]): Inserted[] {
+  insert(tasks: readonly NewTask[]): Promise<Inserted[]> {
     // One task without a key is one INSERT, which SQLite commits as its own transaction:
     // no BEGIN and COMMIT round trips for delay().
     const only = tasks.length === 1 ? tasks[0] : undefined;
-    if (only && only.key === null) return this.#guard(() => [this.#writer.insertOne(only)]);
-    return this.#guard(() => this.#insertAll.immediate(tasks));
+    if (only && only.key === null) return this.#run(() => [this.#writer.insertOne(only)]);
+    return this.#run(() => this.#insertAll.immediate(tasks));
   }
 
-  claim(request: ClaimRequest): ClaimResult {
+  claim(request: ClaimRequest): Promise<ClaimResult> {
     // Only a scheduler claims: its thread gets a background upkeep thread, a CLI command none.
     if (this.#upkeep === undefined && !this.readonly && this.path !== ':memory:' && this.path !== '') {
       this.#upkeep = new Upkeep({
@@ -134,26 +136,28 @@ export class SqliteStore implements Store {
         onError: this.#onUpkeepError,
       });
     }
-    return this.#guard(() => this.#claimTx.immediate(request));
+    return this.#run(() => this.#claimTx.immediate(request));
   }
 
-  record(outcomes: readonly Outcome[]): RecordResult {
-    if (outcomes.length === 0) return { applied: [], earliestDueMs: null };
-    checkOutcomes(outcomes); // before the transaction: a refused value applies nothing
-    return this.#guard(() => this.#recordAll.immediate(outcomes));
+  record(outcomes: readonly Outcome[]): Promise<RecordResult> {
+    if (outcomes.length === 0) return Promise.resolve({ applied: [], earliestDueMs: null });
+    return this.#run(() => {
+      checkOutcomes(outcomes); // before the transaction: a refused value applies nothing
+      return this.#recordAll.immediate(outcomes);
+    });
   }
 
-  release(owner: string): number {
-    return this.#guard(() => this.#putBack.immediate(owner, undefined) as number);
+  release(owner: string): Promise<number> {
+    return this.#run(() => this.#putBack.immediate(owner, undefined) as number);
   }
 
-  bury(owner: string, beat: number | null): number | null {
-    return this.#guard(() => this.#putBack.immediate(owner, beat));
+  bury(owner: string, beat: number | null): Promise<number | null> {
+    return this.#run(() => this.#putBack.immediate(owner, beat));
   }
 
-  heartbeat(worker: Omit<WorkerRow, 'beat' | 'seenMs'>, atMs: number, continuing: boolean): boolean {
-    const row = this.#guard(() =>
-      this.#sql.heartbeat.get({
+  heartbeat(worker: Omit<WorkerRow, 'beat' | 'seenMs'>, atMs: number, continuing: boolean): Promise<boolean> {
+    return this.#run(() => {
+      const row = this.#sql.heartbeat.get({
         owner: worker.owner,
         host: worker.host,
         pid: worker.pid,
@@ -161,35 +165,42 @@ export class SqliteStore implements Store {
         policies: JSON.stringify(worker.policies ?? {}),
         startedMs: worker.startedMs,
         atMs,
-      }),
-    );
-    // Beat 1: the row was (re)created. For an owner that had beaten before, someone buried it.
-    return !(continuing && row?.beat === 1);
+      });
+      // Beat 1: the row was (re)created. For an owner that had beaten before, someone buried it.
+      return !(continuing && row?.beat === 1);
+    });
   }
 
-  workers(): WorkerRow[] {
-    return this.#guard(() => this.#sql.workers.all()).map(toWorkerRow);
+  workers(): Promise<WorkerRow[]> {
+    return this.#run(() => this.#sql.workers.all().map(toWorkerRow));
   }
 
-  orphanOwners(): string[] {
-    return this.#guard(() => this.#sql.orphanOwners.pluck().all() as string[]);
+  orphanOwners(): Promise<string[]> {
+    return this.#run(() => this.#sql.orphanOwners.pluck().all() as string[]);
   }
 
-  get(id: number): TaskRow | undefined {
-    const row = this.#guard(() => this.#sql.get.get({ id }));
-    return row && toTaskRow(row);
+  get(id: number): Promise<TaskRow | undefined> {
+    return this.#run(() => {
+      const row = this.#sql.get.get({ id });
+      return row && toTaskRow(row);
+    });
   }
 
-  list(filter: ListFilter): TaskRow[] {
+  list(filter: ListFilter): Promise<TaskRow[]> {
     const params = { state: filter.state ?? null, name: filter.name ?? null, limit: filter.limit ?? 100 };
-    return this.#guard(() => this.#sql.list.all(params)).map(toTaskRow);
+    return this.#run(() => this.#sql.list.all(params).map(toTaskRow));
   }
 
-  stats(): Stats {
-    return this.#guard(() => this.#db.transaction(() => this.#statsTx())());
+  stats(): Promise<Stats> {
+    return this.#run(() => this.#db.transaction(() => this.#statsTx())());
   }
 
-  cancel(id: number, atMs: number): TaskRow {
+  /** This host's clock: every process sharing a SQLite file runs on this host. */
+  now(): Promise<number> {
+    return Promise.resolve(Date.now());
+  }
+
+  cancel(id: number, atMs: number): Promise<TaskRow> {
     const change = () => {
       const info = this.#sql.cancel.run({ id, atMs });
       this.#batches.settle([{ id, atMs }]); // a cancelled item is done, and not ok
@@ -198,14 +209,22 @@ export class SqliteStore implements Store {
     return this.#changeState(id, 'scheduled', change, 'cancel');
   }
 
-  reschedule(id: number, dueMs: number): TaskRow {
-    checkTime(dueMs, 'the new due time');
+  reschedule(id: number, dueMs: number): Promise<TaskRow> {
+    try {
+      checkTime(dueMs, 'the new due time');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const params = { id, dueMs, ...positionOfMs(dueMs) };
     return this.#changeState(id, 'scheduled', () => this.#sql.reschedule.run(params), 'reschedule');
   }
 
-  retry(id: number, dueMs: number): TaskRow {
-    checkTime(dueMs, 'the due time');
+  retry(id: number, dueMs: number): Promise<TaskRow> {
+    try {
+      checkTime(dueMs, 'the due time');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const params = { id, dueMs, ...positionOfMs(dueMs) };
     const change = (before: TaskRow) => {
       const holder = before.key === null ? undefined : this.#sql.keyHolder.get({ key: before.key, id });
@@ -219,9 +238,9 @@ export class SqliteStore implements Store {
   }
 
   /** Deletes finished tasks, and finished batches (rows and bitmaps), older than the cutoff; returns how many tasks. */
-  purge(finishedBeforeMs: number): number {
+  purge(finishedBeforeMs: number): Promise<number> {
     const before = Number.isFinite(finishedBeforeMs) ? finishedBeforeMs : finishedBeforeMs > 0 ? Number.MAX_SAFE_INTEGER : 0;
-    return this.#guard(() =>
+    return this.#run(() =>
       this.#db.transaction(() => {
         for (const { id } of this.#sql.purgeBatchIds.all({ before })) {
           this.#sql.purgeBatchChunks.run({ id });
@@ -232,33 +251,36 @@ export class SqliteStore implements Store {
     );
   }
 
-  insertBatch(batch: NewBatch, items: readonly NewTask[]): InsertedBatch {
-    return this.#guard(() => this.#batches.insert(batch, items));
+  insertBatch(batch: NewBatch, items: readonly NewTask[]): Promise<InsertedBatch> {
+    return this.#run(() => this.#batches.insert(batch, items));
   }
 
-  getBatch(id: number): BatchRow | undefined {
-    return this.#guard(() => this.#batches.get(id));
+  getBatch(id: number): Promise<BatchRow | undefined> {
+    return this.#run(() => this.#batches.get(id));
   }
 
-  batchChunks(id: number, chunk?: number): Chunk[] {
-    return this.#guard(() => this.#batches.chunks(id, chunk));
+  batchChunks(id: number, chunk?: number): Promise<Chunk[]> {
+    return this.#run(() => this.#batches.chunks(id, chunk));
   }
 
-  batchItems(id: number, fromIndex: number, limit: number): BatchItemRow[] {
-    return this.#guard(() => this.#batches.items(id, fromIndex, limit));
+  batchItems(id: number, fromIndex: number, limit: number): Promise<BatchItemRow[]> {
+    return this.#run(() => this.#batches.items(id, fromIndex, limit));
   }
 
-  close(): void {
-    this.#upkeep?.stop();
-    this.#upkeep = undefined;
-    if (this.#db.open) this.#db.close();
+  close(): Promise<void> {
+    return this.#run(() => {
+      this.#upkeep?.stop();
+      this.#upkeep = undefined;
+      if (this.#db.open) this.#db.close();
+    });
   }
 
-  #guard<T>(fn: () => T): T {
+  /** Runs `fn` (one synchronous transaction) now; its result as a resolved promise, its error as a rejection. */
+  #run<T>(fn: () => T): Promise<T> {
     try {
-      return fn();
+      return Promise.resolve(fn());
     } catch (error) {
-      throw toDelaydError(error, this.path);
+      return Promise.reject(toDelaydError(error, this.path));
     }
   }
 
@@ -321,8 +343,8 @@ export class SqliteStore implements Store {
     return next;
   }
 
-  #changeState(id: number, from: TaskState, change: (before: TaskRow) => { changes: number }, verb: string): TaskRow {
-    return this.#guard(() =>
+  #changeState(id: number, from: TaskState, change: (before: TaskRow) => { changes: number }, verb: string): Promise<TaskRow> {
+    return this.#run(() =>
       this.#db.transaction(() => {
         const raw = this.#sql.get.get({ id });
         if (!raw) throw new DelaydError('E_NOT_FOUND', `No task with id ${id}`);

@@ -1,6 +1,6 @@
 /**
- * The narrow, synchronous interface every backend implements. SQLite is the one there is; a
- * shared backend (PostgreSQL, Redis) would stand beside it behind this same interface.
+ * The data types of the store contract (contract.ts). SQLite is the one backend there is; a
+ * shared backend (PostgreSQL, Redis) would stand beside it behind the same interface.
  *
  * A task moves through these states:
  *   scheduled --claim--> running --succeeded--> succeeded
@@ -23,7 +23,8 @@
  * null means "not given"); the scheduler that runs the task fills the rest from its handler's
  * task() options, then from the defaults (see policy.ts).
  */
-import type { Chunk } from '../bits.js';
+
+export type { Store, TaskWriter, Claimer, Leases, Reads, Batches } from './contract.js';
 
 export const TASK_STATES = ['scheduled', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskState = (typeof TASK_STATES)[number];
@@ -167,53 +168,6 @@ export interface WorkerRow {
   startedMs: number;
   beat: number;
   seenMs: number;
-}
-
-export interface Store {
-  insert(tasks: readonly NewTask[]): Inserted[];
-  claim(request: ClaimRequest): ClaimResult;
-  /**
-   * Applies outcomes in one transaction, each behind its fence. A value the backend refuses
-   * fails the whole call (nothing applied), so a caller can retry the outcomes one by one.
-   */
-  record(outcomes: readonly Outcome[]): RecordResult;
-  /**
-   * Puts an owner's running tasks back to scheduled (due time unchanged; open attempts count
-   * as cut off) and deletes its worker row, in one transaction; returns how many.
-   */
-  release(owner: string): number;
-  /**
-   * The same for an owner judged dead, only while its worker row still has the beat count the
-   * caller observed (null: it has no worker row): returns how many were put back, or null when
-   * the owner has beaten since (it lives) and nothing changed.
-   */
-  bury(owner: string, beat: number | null): number | null;
-
-  /**
-   * Inserts or renews the owner's worker row. Returns false when the row was not there
-   * although `continuing` says it should be: another scheduler buried this owner.
-   */
-  heartbeat(worker: Omit<WorkerRow, 'beat' | 'seenMs'>, atMs: number, continuing: boolean): boolean;
-  workers(): WorkerRow[];
-  /** Owners that hold running tasks but have no worker row. */
-  orphanOwners(): string[];
-
-  get(id: number): TaskRow | undefined;
-  list(filter: ListFilter): TaskRow[];
-  stats(): Stats;
-  cancel(id: number, atMs: number): TaskRow;
-  reschedule(id: number, dueMs: number): TaskRow;
-  retry(id: number, dueMs: number): TaskRow;
-  purge(finishedBeforeMs: number): number;
-
-  /** Creates a batch and its items (item i is items[i]) in one transaction; see batches.ts. */
-  insertBatch(batch: NewBatch, items: readonly NewTask[]): InsertedBatch;
-  getBatch(id: number): BatchRow | undefined;
-  /** The batch's bitmap chunks by number (all of them, or the one given); absent ones are all pending. */
-  batchChunks(id: number, chunk?: number): Chunk[];
-  /** The task rows of items from `fromIndex` on, by index; purged items are missing. */
-  batchItems(id: number, fromIndex: number, limit: number): BatchItemRow[];
-  close(): void;
 }
 
 /** A batch to create: one task per item under one id, and an optional reduce task. */

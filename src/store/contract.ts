@@ -1,0 +1,96 @@
+/**
+ * The store contract: what every backend implements, every method asynchronous, so a backend
+ * over a network (Redis, PostgreSQL) stands beside SQLite behind the same interface. Each
+ * method is one semantic transition or read, atomic in the backend; the backend owns its
+ * connection, and no transaction or client type leaks out. Data types, states, attempts,
+ * fencing and cut-offs are described in types.ts.
+ *
+ * A refused call rejects with a DelaydError (E_DB_* for SQLite, E_BACKEND_* for a backend-
+ * neutral cause), never with the driver's error itself (kept as `cause`).
+ */
+import type { Chunk } from '../bits.js';
+import type {
+  BatchItemRow,
+  BatchRow,
+  ClaimRequest,
+  ClaimResult,
+  Inserted,
+  InsertedBatch,
+  ListFilter,
+  NewBatch,
+  NewTask,
+  Outcome,
+  RecordResult,
+  Stats,
+  TaskRow,
+  WorkerRow,
+} from './types.js';
+
+/** Creating tasks, and the admin changes of one task. */
+export interface TaskWriter {
+  insert(tasks: readonly NewTask[]): Promise<Inserted[]>;
+  cancel(id: number, atMs: number): Promise<TaskRow>;
+  reschedule(id: number, dueMs: number): Promise<TaskRow>;
+  retry(id: number, dueMs: number): Promise<TaskRow>;
+  /** Deletes finished tasks (and finished batches) older than the cutoff; resolves how many tasks. */
+  purge(finishedBeforeMs: number): Promise<number>;
+}
+
+/** Handing due tasks to an owner, and recording what became of their attempts. */
+export interface Claimer {
+  claim(request: ClaimRequest): Promise<ClaimResult>;
+  /**
+   * Applies outcomes in one transaction, each behind its fence. A value the backend refuses
+   * fails the whole call (nothing applied), so a caller can retry the outcomes one by one.
+   */
+  record(outcomes: readonly Outcome[]): Promise<RecordResult>;
+}
+
+/** Owners, their heartbeats, and putting back what a stopped or dead owner held. */
+export interface Leases {
+  /**
+   * Puts an owner's running tasks back to scheduled (due time unchanged; open attempts count
+   * as cut off) and deletes its worker row, in one transaction; resolves how many.
+   */
+  release(owner: string): Promise<number>;
+  /**
+   * The same for an owner judged dead, only while its worker row still has the beat count the
+   * caller observed (null: it has no worker row): how many were put back, or null when the
+   * owner has beaten since (it lives) and nothing changed.
+   */
+  bury(owner: string, beat: number | null): Promise<number | null>;
+  /**
+   * Inserts or renews the owner's worker row. Resolves false when the row was not there
+   * although `continuing` says it should be: another scheduler buried this owner.
+   */
+  heartbeat(worker: Omit<WorkerRow, 'beat' | 'seenMs'>, atMs: number, continuing: boolean): Promise<boolean>;
+  workers(): Promise<WorkerRow[]>;
+  /** Owners that hold running tasks but have no worker row. */
+  orphanOwners(): Promise<string[]>;
+}
+
+export interface Reads {
+  get(id: number): Promise<TaskRow | undefined>;
+  list(filter: ListFilter): Promise<TaskRow[]>;
+  stats(): Promise<Stats>;
+}
+
+export interface Batches {
+  /** Creates a batch and its items (item i is items[i]) in one transaction. */
+  insertBatch(batch: NewBatch, items: readonly NewTask[]): Promise<InsertedBatch>;
+  getBatch(id: number): Promise<BatchRow | undefined>;
+  /** The batch's bitmap chunks by number (all of them, or the one given); absent ones are all pending. */
+  batchChunks(id: number, chunk?: number): Promise<Chunk[]>;
+  /** The task rows of items from `fromIndex` on, by index; purged items are missing. */
+  batchItems(id: number, fromIndex: number, limit: number): Promise<BatchItemRow[]>;
+}
+
+export interface Store extends TaskWriter, Claimer, Leases, Reads, Batches {
+  /**
+   * The backend's clock in unix ms (SQLite: this host's clock), so that "never early" can be
+   * judged by one clock for every host sharing the backend.
+   */
+  now(): Promise<number>;
+  /** Releases the connection; resolves once it is closed. */
+  close(): Promise<void>;
+}

@@ -25,7 +25,7 @@ const runTask = app.task('run_task')((taskId) => {
 // The reduce step runs once, when every task has its final outcome.
 let reduced;
 const finished = new Promise((resolve) => (reduced = resolve));
-const statistics = app.task('statistics')((batchId) => reduced(app.batch(batchId)));
+const statistics = app.task('statistics')(async (batchId) => reduced(await app.batch(batchId)));
 
 app.start();
 const started = performance.now();
@@ -33,11 +33,11 @@ const batch = await runTask.map(Array.from({ length: N_TASK }, (_, taskId) => [t
 await finished;
 console.log(`ran ${N_TASK} tasks in ${(performance.now() - started).toFixed(0)} ms (batch ${batch.id})`);
 
-const { total, succeeded, failed, pending } = batch.progress();
+const { total, succeeded, failed, pending } = await batch.progress();
 console.log(`n success = ${succeeded}, n failed = ${failed}, pending = ${pending}, total = ${total}`);
-for (const taskId of [0, 1, 2, 511, 1023]) console.log(`task ${taskId}: ${batch.status(taskId)}`);
-const successes = batch.succeeded();
-const failures = batch.failed();
+for (const taskId of [0, 1, 2, 511, 1023]) console.log(`task ${taskId}: ${await batch.status(taskId)}`);
+const successes = await batch.succeeded();
+const failures = await batch.failed();
 console.log(`success: [${successes.slice(0, 20).join(', ')}, ...] (${successes.length})`);
 console.log(`failed:  [${failures.slice(0, 20).join(', ')}, ...] (${failures.length})`);
 

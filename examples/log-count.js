@@ -25,9 +25,9 @@ const app = new Scheduler({
 const countMatches = app.task('count_matches', { isolation: 'thread', retries: 2 })(count_matches);
 let reduced;
 const finished = new Promise((resolve) => (reduced = resolve));
-const sumCounts = app.task('sum_counts')((batchId) => {
+const sumCounts = app.task('sum_counts')(async (batchId) => {
   let total = 0;
-  for (const item of app.batch(batchId).results()) total += item.value ?? 0;
+  for await (const item of (await app.batch(batchId)).results()) total += item.value ?? 0;
   reduced(total);
   return total;
 });
@@ -45,7 +45,7 @@ const single = performance.now();
 const expected = paths.reduce((sum, path) => sum + count_matches(path), 0);
 const singleMs = performance.now() - single;
 
-const progress = batch.progress();
+const progress = await batch.progress();
 console.log(`batch ${batch.id}: ${progress.succeeded} of ${progress.total} files counted, ${progress.failed} failed`);
 console.log(`map/reduce on ${availableParallelism()} threads: ${total.toLocaleString('en')} matching lines in ${mapped.toFixed(0)} ms`);
 console.log(`single process:             ${expected.toLocaleString('en')} matching lines in ${singleMs.toFixed(0)} ms`);

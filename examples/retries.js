@@ -41,7 +41,7 @@ const c = await slow.delay([], 1);
 
 await new Promise((resolve) => setTimeout(resolve, 8_000));
 for (const id of [a.id, b.id, c.id]) {
-  const row = app.get(id);
+  const row = await app.get(id);
   console.log(`task ${id} ${row.name}: ${row.state} after ${row.attempts} attempts`, row.result ?? row.lastError?.split('\n')[0]);
 }
 await app.close();

@@ -10,7 +10,7 @@ const remind = task('remind')(async (user, text) => {
 });
 
 let t;
-afterEach(() => t.close());
+afterEach(async () => t.close());
 
 it('sends the reminder tomorrow at 09:00, not before', async () => {
   t = createTestScheduler({ now: '2030-01-01T12:00:00Z' });
@@ -20,5 +20,5 @@ it('sends the reminder tomorrow at 09:00, not before', async () => {
   expect(sent).toEqual([]);
   await t.advance(1);
   expect(sent).toEqual(['ann: stand-up']);
-  expect(t.scheduler.list({ state: 'succeeded' })).toHaveLength(1);
+  expect(await t.scheduler.list({ state: 'succeeded' })).toHaveLength(1);
 });

@@ -5,10 +5,10 @@ import { cli, cliJson, tempDir } from './fixtures/cli.js';
 import { T0 } from './helpers.js';
 
 let tmp: ReturnType<typeof tempDir>;
-beforeEach(() => {
+beforeEach(async () => {
   tmp = tempDir();
 });
-afterEach(() => tmp.remove());
+afterEach(async () => tmp.remove());
 
 /** A finished batch of 10 items (every third fails) with a reduce, and an unfinished one. */
 async function makeBatches(db: string): Promise<{ done: number; open: number }> {

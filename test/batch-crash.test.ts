@@ -53,9 +53,9 @@ function itemRuns(log: string): number {
   return [...readLog(log).items.values()].reduce((a, b) => a + b, 0);
 }
 
-const reduceDone = (batchId: number) => (store: SqliteStore) => {
-  const id = store.getBatch(batchId)?.reduceTaskId;
-  return id != null && store.get(id)?.state === 'succeeded';
+const reduceDone = (batchId: number) => async (store: SqliteStore) => {
+  const id = (await store.getBatch(batchId))?.reduceTaskId;
+  return id != null && (await store.get(id))?.state === 'succeeded';
 };
 
 const sumOfSquares = (count: number) => Array.from({ length: count }, (_, n) => n * n).reduce((a, b) => a + b, 0);
@@ -74,9 +74,9 @@ describe('the reduce step across a crash', () => {
     // Killed after the commit that set the last bit and inserted the reduce, before it ran.
     const store = new SqliteStore({ path: db.path, mustExist: true });
     defer(() => store.close());
-    const batch = store.getBatch(batchId)!;
+    const batch = (await store.getBatch(batchId))!;
     expect(batch).toMatchObject({ total: COUNT, done: COUNT, ok: COUNT });
-    expect(store.get(batch.reduceTaskId!)!.state).toBe('scheduled');
+    expect((await store.get(batch.reduceTaskId!))!.state).toBe('scheduled');
     expect(readLog(log).reduces).toEqual([]);
 
     const heir = await startWorker(db.path, log, 'normal', batchId);
@@ -88,8 +88,8 @@ describe('the reduce step across a crash', () => {
     expect(reduces).toEqual([`R ${batchId} ${heir.pid}`]);
     expect(items.size).toBe(COUNT);
     expect([...items.values()].every((runs) => runs === 1)).toBe(true);
-    expect(store.get(batch.reduceTaskId!)!.result).toBe(String(sumOfSquares(COUNT)));
-    expect(store.list({ name: 'total' })).toHaveLength(1);
+    expect((await store.get(batch.reduceTaskId!))!.result).toBe(String(sumOfSquares(COUNT)));
+    expect(await store.list({ name: 'total' })).toHaveLength(1);
   }, 60_000);
 
   it('killed at random moments while the items run: bits match, and the reduce still runs once', async () => {
@@ -121,9 +121,9 @@ describe('the reduce step across a crash', () => {
     expect(items.size).toBe(COUNT);
     const store = new SqliteStore({ path: db.path, mustExist: true });
     defer(() => store.close());
-    const batch = store.getBatch(batchId)!;
+    const batch = (await store.getBatch(batchId))!;
     expect(batch).toMatchObject({ total: COUNT, done: COUNT, ok: COUNT });
-    expect(store.get(batch.reduceTaskId!)!.result).toBe(String(sumOfSquares(COUNT)));
+    expect((await store.get(batch.reduceTaskId!))!.result).toBe(String(sumOfSquares(COUNT)));
     // Items run again only when a kill cut them off; the batch counted each once.
     expect([...items.values()].some((runs) => runs > 1)).toBe(true);
   }, 90_000);

@@ -13,7 +13,7 @@ const MODULE = fileURLToPath(new URL('./procs/batch-daemon-handlers.mjs', import
 
 let tmp: ReturnType<typeof tempDir>;
 let daemon: Daemon | undefined;
-beforeEach(() => {
+beforeEach(async () => {
   tmp = tempDir();
 });
 afterEach(async () => {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { DelaydError, type TaskContext } from '../src/index.js';
 import { SqliteStore } from '../src/store/sqlite.js';
-import { scenarios, T0 } from './helpers.js';
+import { collect, scenarios, T0 } from './helpers.js';
 
 const { setup, defer } = scenarios();
 
@@ -38,7 +38,7 @@ describe('the origin scenario (seed 000): 1,024 tasks that each succeed with 70%
     f.scheduler.start();
     const N = 1_024;
     const batch = await run.map(Array.from({ length: N }, (_, i) => [i] as [number]), { countdown: 1, reduce: summarise });
-    expect(batch.progress()).toEqual({ total: N, succeeded: 0, failed: 0, pending: N, complete: false, reduceTaskId: null });
+    expect(await batch.progress()).toEqual({ total: N, succeeded: 0, failed: 0, pending: N, complete: false, reduceTaskId: null });
     await f.advance(10_000);
 
     expect(record.size).toBe(N);
@@ -47,14 +47,14 @@ describe('the origin scenario (seed 000): 1,024 tasks that each succeed with 70%
     // The draw is seeded, but the numbers must still look like the origin's ~70%.
     expect(successes.length / N).toBeGreaterThan(0.65);
     expect(successes.length / N).toBeLessThan(0.75);
-    const progress = batch.progress();
+    const progress = await batch.progress();
     expect(progress).toMatchObject({ total: N, succeeded: successes.length, failed: failures.length, pending: 0, complete: true });
-    expect(batch.succeeded()).toEqual(successes);
-    expect(batch.failed()).toEqual(failures);
-    expect(batch.pending()).toEqual([]);
-    for (let i = 0; i < N; i++) expect(batch.status(i)).toBe(record.get(i) ? 'succeeded' : 'failed');
+    expect(await batch.succeeded()).toEqual(successes);
+    expect(await batch.failed()).toEqual(failures);
+    expect(await batch.pending()).toEqual([]);
+    for (let i = 0; i < N; i++) expect(await batch.status(i)).toBe(record.get(i) ? 'succeeded' : 'failed');
     expect(reduced).toEqual([batch.id]);
-    expect(f.scheduler.get(progress.reduceTaskId!)).toMatchObject({ name: 'summarise', state: 'succeeded', args: `[${batch.id}]` });
+    expect(await f.scheduler.get(progress.reduceTaskId!)).toMatchObject({ name: 'summarise', state: 'succeeded', args: `[${batch.id}]` });
   });
 });
 
@@ -71,11 +71,11 @@ describe('done means a final outcome', () => {
     f.scheduler.start();
     const batch = await flaky.map([[0], [1], [2]], 1);
     await f.advance(1_500);
-    expect(batch.progress()).toMatchObject({ succeeded: 1, failed: 0, pending: 2 });
-    expect([batch.status(0), batch.status(1), batch.status(2)]).toEqual(['succeeded', 'pending', 'pending']);
+    expect(await batch.progress()).toMatchObject({ succeeded: 1, failed: 0, pending: 2 });
+    expect([await batch.status(0), await batch.status(1), await batch.status(2)]).toEqual(['succeeded', 'pending', 'pending']);
     await f.advance(60_000);
-    expect(batch.progress()).toMatchObject({ succeeded: 2, failed: 1, pending: 0, complete: true });
-    expect([batch.status(0), batch.status(1), batch.status(2)]).toEqual(['succeeded', 'succeeded', 'failed']);
+    expect(await batch.progress()).toMatchObject({ succeeded: 2, failed: 1, pending: 0, complete: true });
+    expect([await batch.status(0), await batch.status(1), await batch.status(2)]).toEqual(['succeeded', 'succeeded', 'failed']);
     expect([...attempts.values()]).toEqual([1, 3, 3]);
   });
 });
@@ -88,9 +88,9 @@ describe('the reduce step', () => {
       return n * n;
     });
     const seen: unknown[] = [];
-    const total = f.scheduler.task('total')(function (this: TaskContext, batchId: number) {
-      const batch = f.scheduler.batch(batchId);
-      const results = [...batch.results({ pageSize: 2 })];
+    const total = f.scheduler.task('total')(async function (this: TaskContext, batchId: number) {
+      const batch = await f.scheduler.batch(batchId);
+      const results = await collect(batch.results({ pageSize: 2 }));
       seen.push({ batchId, attempt: this.attempt, results: results.map((r) => [r.index, r.state, r.value]) });
       return results.reduce((sum, r) => sum + (typeof r.value === 'number' ? r.value : 0), 0);
     });
@@ -110,9 +110,9 @@ describe('the reduce step', () => {
         ],
       },
     ]);
-    const { reduceTaskId } = batch.progress();
-    expect(f.scheduler.get(reduceTaskId!)).toMatchObject({ state: 'succeeded', result: '46' });
-    const failed = [...batch.results()].find((r) => r.index === 2)!;
+    const { reduceTaskId } = await batch.progress();
+    expect(await f.scheduler.get(reduceTaskId!)).toMatchObject({ state: 'succeeded', result: '46' });
+    const failed = (await collect(batch.results())).find((r) => r.index === 2)!;
     expect(failed.error).toContain('three is unlucky');
   });
 
@@ -126,12 +126,12 @@ describe('the reduce step', () => {
     f.scheduler.start();
     const batch = await job.map([[100], [2_500], [700]], { countdown: 1, reduce: after });
     await f.advance(5_000);
-    const reduceRow = f.scheduler.get(batch.progress().reduceTaskId!)!;
+    const reduceRow = (await f.scheduler.get((await batch.progress()).reduceTaskId!))!;
     expect(reduceRow.dueMs).toBe(T0 + 3_500);
     expect(at).toHaveLength(1);
     expect(at[0]).toBeGreaterThanOrEqual(T0 + 3_500);
     expect(at[0]).toBeLessThan(T0 + 3_510);
-    expect(batch.info().finishedMs).toBe(T0 + 3_500);
+    expect((await batch.info()).finishedMs).toBe(T0 + 3_500);
   });
 
   it('is scheduled exactly once: a retried failed item later succeeding flips its bit but reduces nothing again', async () => {
@@ -146,16 +146,16 @@ describe('the reduce step', () => {
     f.scheduler.start();
     const batch = await item.map([[0], [1]], { countdown: 1, reduce });
     await f.advance(3_000);
-    expect(batch.progress()).toMatchObject({ succeeded: 1, failed: 1, complete: true });
+    expect(await batch.progress()).toMatchObject({ succeeded: 1, failed: 1, complete: true });
     expect(reduces).toBe(1);
     allow = true;
-    const [row] = [...batch.results()];
-    f.scheduler.retry(row!.taskId);
+    const [row] = await collect(batch.results());
+    await f.scheduler.retry(row!.taskId);
     await f.advance(3_000);
-    expect(batch.progress()).toMatchObject({ succeeded: 2, failed: 0, pending: 0, complete: true });
-    expect(batch.status(0)).toBe('succeeded');
+    expect(await batch.progress()).toMatchObject({ succeeded: 2, failed: 0, pending: 0, complete: true });
+    expect(await batch.status(0)).toBe('succeeded');
     expect(reduces).toBe(1);
-    expect(f.scheduler.list({ name: 'reduce' })).toHaveLength(1);
+    expect(await f.scheduler.list({ name: 'reduce' })).toHaveLength(1);
   });
 
   it('a cancelled item counts as failed, so the batch still completes', async () => {
@@ -165,12 +165,12 @@ describe('the reduce step', () => {
     const reduce = f.scheduler.task('reduce')(() => void reduced++);
     f.scheduler.start();
     const batch = await item.map([[0], [1], [2]], { countdown: 60, reduce });
-    const [, second] = [...batch.results()];
-    f.scheduler.cancel(second!.taskId);
-    expect(batch.progress()).toMatchObject({ succeeded: 0, failed: 1, pending: 2 });
+    const [, second] = await collect(batch.results());
+    await f.scheduler.cancel(second!.taskId);
+    expect(await batch.progress()).toMatchObject({ succeeded: 0, failed: 1, pending: 2 });
     await f.advance(62_000);
-    expect(batch.failed()).toEqual([1]);
-    expect(batch.succeeded()).toEqual([0, 2]);
+    expect(await batch.failed()).toEqual([1]);
+    expect(await batch.succeeded()).toEqual([0, 2]);
     expect(reduced).toBe(1);
   });
 
@@ -182,7 +182,7 @@ describe('the reduce step', () => {
     f.scheduler.start();
     const batch = await item.map([], { reduce });
     await f.advance(1_000);
-    expect(batch.progress()).toMatchObject({ total: 0, complete: true });
+    expect(await batch.progress()).toMatchObject({ total: 0, complete: true });
     expect(ran).toEqual([batch.id]);
   });
 });
@@ -204,24 +204,24 @@ describe('answers from the bitmaps', () => {
     const batch = await item.map(Array.from({ length: 30 }, (_, i) => [i] as [number]), { countdown: 1, reduce });
     await f.advance(1_100);
     // Every item is done and the reduce is running, not finished: purge keeps the items.
-    expect(batch.progress()).toMatchObject({ complete: true, pending: 0 });
-    expect(f.scheduler.get(batch.progress().reduceTaskId!)!.state).toBe('running');
-    expect(store.purge(T0 + 3_600_000)).toBe(0);
-    expect([...batch.results()]).toHaveLength(30);
+    expect(await batch.progress()).toMatchObject({ complete: true, pending: 0 });
+    expect((await f.scheduler.get((await batch.progress()).reduceTaskId!))!.state).toBe('running');
+    expect(await store.purge(T0 + 3_600_000)).toBe(0);
+    expect(await collect(batch.results())).toHaveLength(30);
     await f.advance(6_000);
-    expect(f.scheduler.get(batch.progress().reduceTaskId!)!.state).toBe('succeeded');
+    expect((await f.scheduler.get((await batch.progress()).reduceTaskId!))!.state).toBe('succeeded');
 
     // A purge before the batch finished keeps it: its answers still come from the bitmaps.
-    expect(batch.progress()).toMatchObject({ total: 30, succeeded: 20, failed: 10, complete: true });
-    expect(store.purge(batch.info().finishedMs! - 1)).toBe(0);
-    expect(batch.status(3)).toBe('failed');
-    expect(batch.status(4)).toBe('succeeded');
+    expect(await batch.progress()).toMatchObject({ total: 30, succeeded: 20, failed: 10, complete: true });
+    expect(await store.purge((await batch.info()).finishedMs! - 1)).toBe(0);
+    expect(await batch.status(3)).toBe('failed');
+    expect(await batch.status(4)).toBe('succeeded');
     // Once everything in it is finished and older than the cutoff, the batch goes with its items.
-    expect(store.purge(T0 + 3_600_000)).toBe(31);
-    expect([...batch.results()]).toEqual([]);
-    expect(store.getBatch(batch.id)).toBeUndefined();
-    expect(() => batch.progress()).toThrow(expect.objectContaining({ code: 'E_NOT_FOUND' }));
-    expect(() => f.scheduler.batch(batch.id)).toThrow(expect.objectContaining({ code: 'E_NOT_FOUND' }));
+    expect(await store.purge(T0 + 3_600_000)).toBe(31);
+    expect(await collect(batch.results())).toEqual([]);
+    expect(await store.getBatch(batch.id)).toBeUndefined();
+    await expect(batch.progress()).rejects.toThrow(expect.objectContaining({ code: 'E_NOT_FOUND' }));
+    await expect(f.scheduler.batch(batch.id)).rejects.toThrow(expect.objectContaining({ code: 'E_NOT_FOUND' }));
   });
 
   it('a put-back of a stopped scheduler’s running items changes no bit', async () => {
@@ -237,16 +237,16 @@ describe('answers from the bitmaps', () => {
     f.scheduler.start();
     const batch = await item.map([[0], [1], [2]], { countdown: 1, reduce });
     await f.advance(1_050);
-    expect(batch.progress()).toMatchObject({ succeeded: 2, pending: 1 });
+    expect(await batch.progress()).toMatchObject({ succeeded: 2, pending: 1 });
     const stopping = f.scheduler.stop();
     await f.advance(200);
     await stopping;
-    expect(f.scheduler.stats().counts.scheduled).toBe(1);
-    expect(batch.progress()).toMatchObject({ succeeded: 2, failed: 0, pending: 1, reduceTaskId: null });
+    expect((await f.scheduler.stats()).counts.scheduled).toBe(1);
+    expect(await batch.progress()).toMatchObject({ succeeded: 2, failed: 0, pending: 1, reduceTaskId: null });
     hang = false;
     f.scheduler.start();
     await f.advance(2_000);
-    expect(batch.progress()).toMatchObject({ succeeded: 3, pending: 0, complete: true });
+    expect(await batch.progress()).toMatchObject({ succeeded: 3, pending: 0, complete: true });
     expect(reduced).toBe(1);
   });
 });
@@ -259,8 +259,8 @@ describe('map() input', () => {
     const b = await item.map([[3]], { countdown: 5, key: 'nightly' });
     expect(a.created).toBe(true);
     expect(b).toMatchObject({ id: a.id, created: false });
-    expect(b.progress().total).toBe(2);
-    expect(f.scheduler.stats().counts.scheduled).toBe(2);
+    expect((await b.progress()).total).toBe(2);
+    expect((await f.scheduler.stats()).counts.scheduled).toBe(2);
   });
 
   it('refuses bad input before writing anything, with codes', async () => {
@@ -272,15 +272,15 @@ describe('map() input', () => {
     expect(await codeOf(item.map([[1]], { countdown: -1 }))).toBe('E_BAD_COUNTDOWN');
     expect(await codeOf(item.map([[1]], { reduce: (() => 1) as never }))).toBe('E_BAD_OPTION');
     expect(await codeOf(item.map([[1]], { cowntdown: 1 } as never))).toBe('E_UNKNOWN_OPTION');
-    expect(f.scheduler.stats().counts.scheduled).toBe(0);
-    expect(() => f.scheduler.batch(999)).toThrow(/No batch with id 999/);
+    expect((await f.scheduler.stats()).counts.scheduled).toBe(0);
+    await expect(f.scheduler.batch(999)).rejects.toThrow(/No batch with id 999/);
     const batch = await item.map([[1]]);
-    expect(() => batch.status(1)).toThrow(/from 0 to 0/);
+    await expect(batch.status(1)).rejects.toThrow(/from 0 to 0/);
   });
 });
 
 describe('map() types', () => {
-  it('takes argument lists typed from the handler and a reduce that takes the batch id', () => {
+  it('takes argument lists typed from the handler and a reduce that takes the batch id', async () => {
     const f = setup();
     const item = f.scheduler.task('item')((url: string, width: number) => `${url}@${width}`);
     const reduce = f.scheduler.task('reduce')((batchId: number) => batchId);

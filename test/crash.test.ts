@@ -13,10 +13,10 @@ import type { ChildProcess } from 'node:child_process';
 const { defer } = scenarios();
 const killAfter = (...children: ChildProcess[]) => defer(() => children.forEach((child) => child.kill('SIGKILL')));
 
-function enqueue(db: string, count: number, now: number, handlerMs = (n: number) => (n * 7) % 61) {
+async function enqueue(db: string, count: number, now: number, handlerMs = (n: number) => (n * 7) % 61) {
   const store = new SqliteStore({ path: db });
   // Some due now, some over the next 3 s; handlers take 0-60 ms unless told otherwise.
-  store.insert(
+  await store.insert(
     Array.from({ length: count }, (_, n) => ({
       name: 'work',
       args: JSON.stringify([n, handlerMs(n)]),
@@ -28,10 +28,10 @@ function enqueue(db: string, count: number, now: number, handlerMs = (n: number)
       timeoutMs: null,
     })),
   );
-  store.close();
+  await store.close();
 }
 
-const allSucceeded = (count: number) => (store: SqliteStore) => store.stats().counts.succeeded === count;
+const allSucceeded = (count: number) => async (store: SqliteStore) => (await store.stats()).counts.succeeded === count;
 
 /** Waits until the log shows `count` more starts than `since` (so a kill lands under load). */
 async function startsGrow(log: string, since: number, count: number, timeoutMs = 20_000): Promise<number> {
@@ -50,7 +50,7 @@ describe('SIGKILL at random moments under load', () => {
     defer(db.remove);
     const log = join(db.path, '..', 'runs.log');
     const COUNT = 3_000;
-    enqueue(db.path, COUNT, Date.now());
+    await enqueue(db.path, COUNT, Date.now());
     const kills: { pid: number; atMs: number }[] = [];
     let starts = 0;
     // Each kill lands once that worker has started a different number of tasks, mid-load.
@@ -111,7 +111,7 @@ describe('many processes on one database', () => {
     defer(db.remove);
     const log = join(db.path, '..', 'runs.log');
     // Handlers of 400 ms, so that the kill finds some of them running on `a`.
-    enqueue(db.path, 200, Date.now(), () => 400);
+    await enqueue(db.path, 200, Date.now(), () => 400);
     const [a, b] = [await startWorker(db.path, log), await startWorker(db.path, log)];
     killAfter(a, b);
     // Kill `a` once it has handlers running (started, not ended).

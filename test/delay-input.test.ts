@@ -7,7 +7,7 @@ const scenario = scenarios();
 function setup() {
   const f = scenario.setup({ maxArgsBytes: 1024 });
   const job = f.scheduler.task('job')((..._args: unknown[]) => undefined);
-  const rows = () => f.scheduler.stats().counts.scheduled;
+  const rows = async () => (await f.scheduler.stats()).counts.scheduled;
   return { f, job, rows };
 }
 
@@ -17,7 +17,7 @@ circular.self = circular;
 describe('delay() refuses bad input with a coded error and writes nothing', () => {
   it.each([
     ['args that are not an array', 'nope', 1, 'E_BAD_ARGS', 'Expected `args` to be an array, got `"nope"` (string)'],
-    ['a function in args', [() => 1], 1, 'E_BAD_ARGS', 'Expected args[0] to be a JSON value, got a function'],
+    ['a function in args', [async () => 1], 1, 'E_BAD_ARGS', 'Expected args[0] to be a JSON value, got a function'],
     ['a BigInt in args', [{ n: 10n }], 1, 'E_BAD_ARGS', 'Expected args[0].n to be a JSON value, got `10` (bigint)'],
     ['a circular structure', [circular], 1, 'E_BAD_ARGS', 'circular reference at args[0].self'],
     ['undefined in args', [undefined], 1, 'E_BAD_ARGS', 'args[0]'],
@@ -47,7 +47,7 @@ describe('delay() refuses bad input with a coded error and writes nothing', () =
     expect(error).toBeInstanceOf(DelaydError);
     expect((error as DelaydError).code).toBe(code);
     expect((error as DelaydError).message).toContain(message);
-    expect(rows()).toBe(0);
+    expect(await rows()).toBe(0);
   });
 
   it('delayMany writes none of a batch when one item is bad', async () => {
@@ -55,14 +55,14 @@ describe('delay() refuses bad input with a coded error and writes nothing', () =
     const error = await job.delayMany([[1], [2], [() => 3]]).catch((e: unknown) => e);
     expect((error as DelaydError).code).toBe('E_BAD_ARGS');
     expect((error as DelaydError).message).toContain('args[0]');
-    expect(rows()).toBe(0);
+    expect(await rows()).toBe(0);
     await job.delayMany([[1], { args: [2], when: 5 }]);
-    expect(rows()).toBe(2);
+    expect(await rows()).toBe(2);
   });
 });
 
 describe('task() refuses bad definitions', () => {
-  it('rejects an unknown task option and a second handler under the same name', () => {
+  it('rejects an unknown task option and a second handler under the same name', async () => {
     const { f } = setup();
     expect(() => f.scheduler.task('x', { retires: 3 } as never)).toThrow(/Unknown option `retires` in task options/);
     expect(() => f.scheduler.task('x', { backoff: 1e306 })).toThrow(/`backoff` .*at most 2147483 s/);

@@ -12,7 +12,7 @@ const scenario = scenarios();
 function setup() {
   const f = scenario.setup({ maxArgsBytes: 1024 });
   const job = f.scheduler.task('job')((..._args: unknown[]) => undefined);
-  const rows = () => f.scheduler.list({ limit: 1000 }).sort((a, b) => a.id - b.id);
+  const rows = async () => (await f.scheduler.list({ limit: 1000 })).sort((a, b) => a.id - b.id);
   return { f, job, rows };
 }
 
@@ -33,7 +33,7 @@ describe('delayMany() gives each item its `when`', () => {
     const { job, rows } = setup();
     const out = await job.delayMany([[1], { args: [2] }, { args: [3], when: 7 }, { args: [4], when: undefined }], 60);
     expect(out.map((s) => s.eta.getTime())).toEqual([T0 + 60_000, T0 + 60_000, T0 + 7_000, T0]);
-    expect(rows().map((r) => [r.args, r.dueMs])).toEqual([
+    expect((await rows()).map((r) => [r.args, r.dueMs])).toEqual([
       ['[1]', T0 + 60_000],
       ['[2]', T0 + 60_000],
       ['[3]', T0 + 7_000],
@@ -45,7 +45,7 @@ describe('delayMany() gives each item its `when`', () => {
     const f = scenario.setup();
     const job = f.scheduler.task('job', { retries: 2, backoff: 3, timeout: 4 })((..._args: unknown[]) => undefined);
     await job.delayMany([[1], { args: [2], when: { countdown: 1.5, retries: 0, backoff: 0.25, timeout: 9, key: 'k' } }]);
-    const [a, b] = f.scheduler.list({}).sort((x, y) => x.id - y.id);
+    const [a, b] = (await f.scheduler.list({})).sort((x, y) => x.id - y.id);
     expect(a).toMatchObject({ retries: null, backoffMs: null, timeoutMs: null, key: null, dueMs: T0 });
     expect(b).toMatchObject({ retries: 0, backoffMs: 250, timeoutMs: 9000, key: 'k', dueMs: T0 + 1_500 });
   });
@@ -53,7 +53,7 @@ describe('delayMany() gives each item its `when`', () => {
   it('rounds a countdown to the millisecond and an eta up to it', async () => {
     const { job, rows } = setup();
     await job.delayMany([{ args: [], when: 0.0004 }, { args: [], when: 0.0006 }, { args: [], when: { eta: T0 + 0.2 } }]);
-    expect(rows().map((r) => r.dueMs)).toEqual([T0, T0 + 1, T0 + 1]);
+    expect((await rows()).map((r) => r.dueMs)).toEqual([T0, T0 + 1, T0 + 1]);
   });
 
   it('an item that is not an array or an object has no args', async () => {
@@ -63,7 +63,7 @@ describe('delayMany() gives each item its `when`', () => {
       expect(error.code).toBe('E_BAD_ARGS');
       expect(error.message).toBe('Expected `args` to be an array, got `undefined` (undefined)');
     }
-    expect(rows()).toHaveLength(0);
+    expect(await rows()).toHaveLength(0);
   });
 });
 
@@ -75,7 +75,7 @@ describe('delayMany() checks every item before it writes any', () => {
     expect(first.message).toBe('Expected `countdown` to be a finite number of seconds >= 0, got `-1` (number)');
     const second = await errorOf(job.delayMany([[1], [2, [3, { a: [Number.NaN] }]], { args: [], when: -1 }]));
     expect(second.message).toBe('Expected args[1][1].a[0] to be a finite number, got `NaN` (number)');
-    expect(rows()).toHaveLength(0);
+    expect(await rows()).toHaveLength(0);
   });
 });
 
@@ -90,7 +90,7 @@ describe('args', () => {
     const astral = await errorOf(job.delay(['😀'.repeat(256)]));
     expect(astral.message).toContain('got 1028 bytes');
     await job.delay(['x'.repeat(1020)]);
-    expect(rows().map((r) => r.args.length)).toEqual([514, 1024]);
+    expect((await rows()).map((r) => r.args.length)).toEqual([514, 1024]);
   });
 
   it('accepts deep nesting, a structure shared twice, null prototypes and holes; refuses a cycle deep down', async () => {
@@ -99,7 +99,7 @@ describe('args', () => {
     const bare = Object.assign(Object.create(null) as Record<string, unknown>, { b: true });
     // eslint-disable-next-line no-sparse-arrays
     await job.delayMany([[nested(100)], [shared, [shared]], [bare, null], [1, , 2]]);
-    expect(rows().map((r) => r.args)).toEqual([
+    expect((await rows()).map((r) => r.args)).toEqual([
       JSON.stringify([nested(100)]),
       '[{"n":1},[{"n":1}]]',
       '[{"b":true},null]',

@@ -31,3 +31,10 @@ export function scenarios() {
   };
   return { setup, defer };
 }
+
+/** Everything an async iterable yields, in order (Array.fromAsync comes with Node 22). */
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}

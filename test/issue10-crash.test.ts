@@ -29,8 +29,8 @@ describe('a poison task', () => {
     defer(t.remove);
     await enqueueLines(t.db, [{ name: poisonName }, { name: 'innocent', countdown: 1 }]);
     const exits: ({ code: number | null; signal: string | null })[] = [];
-    const settled = () => {
-      const [poison, innocent] = rows(t.db);
+    const settled = async () => {
+      const [poison, innocent] = await rows(t.db);
       return poison?.state === 'failed' && innocent?.state === 'succeeded';
     };
     for (let restart = 0; restart < 6 && !settled(); restart++) {
@@ -38,11 +38,11 @@ describe('a poison task', () => {
       let exit: { code: number | null; signal: string | null } | undefined;
       void d.exited.then((result) => (exit = result));
       // Until this daemon crashes, or the poison is capped and the innocent task done.
-      await until('the daemon to crash or the tasks to settle', () => exit !== undefined || settled(), 20_000, () => ({ exits, rows: rows(t.db).map((r) => [r.state, r.attempts, r.cutOffs]), log: d.events.map((e) => e.msg), stderr: d.stderr }));
+      await until('the daemon to crash or the tasks to settle', async () => exit !== undefined || (await settled()), 20_000, async () => ({ exits, rows: (await rows(t.db)).map((r) => [r.state, r.attempts, r.cutOffs]), log: d.events.map((e) => e.msg), stderr: d.stderr }));
       if (exit) exits.push(exit);
       else await d.stop();
     }
-    const [poison, innocent] = rows(t.db);
+    const [poison, innocent] = await rows(t.db);
     expect(poison).toMatchObject({ state: 'failed', lastErrorCode: 'E_CUT_OFF', cutOffs: 3 });
     expect(poison!.lastError).toContain(`Task ${poison!.id} (${poisonName}) was cut off 3 times`);
     expect(innocent).toMatchObject({ state: 'succeeded', result: '"fine"' });
@@ -68,7 +68,7 @@ describe('a frozen daemon', () => {
     await b.waitFor('B to start', (d) => d.count('scheduler started') > 0);
     a.signal('SIGSTOP');
     const frozenAt = Date.now();
-    await until('B to run every task', () => rows(t.db).every((r) => r.state === 'succeeded'), 40_000, () => rows(t.db).filter((r) => r.state !== 'succeeded').length);
+    await until('B to run every task', async () => (await rows(t.db)).every((r) => r.state === 'succeeded'), 40_000, async () => (await rows(t.db)).filter((r) => r.state !== 'succeeded').length);
     a.signal('SIGCONT');
     await a.waitFor('A to find its lease lost', (d) => d.events.some((e) => /lease lost/.test(e.msg)), 15_000);
     // The attempt A was running at the freeze ends; its outcome is refused by the fence.
@@ -87,7 +87,7 @@ describe('a frozen daemon', () => {
       else expect(byB.length, `task ${id} runs on B`).toBe(doneByA ? 0 : 1);
     }
     expect(executions.size).toBe(COUNT);
-    expect(rows(t.db).every((r) => r.state === 'succeeded')).toBe(true);
+    expect((await rows(t.db)).every((r) => r.state === 'succeeded')).toBe(true);
     await Promise.all([a.stop(), b.stop()]);
   }, 90_000);
 });

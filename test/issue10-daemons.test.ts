@@ -30,9 +30,9 @@ describe('two daemons serving different names on one database', () => {
     await b.waitFor('daemon b to start', (d) => d.count('scheduler started') > 0);
     const lines = Array.from({ length: 100 }, (_, n) => [{ name: 'ta', args: [n] }, { name: 'tb', args: [n] }]).flat();
     await enqueueLines(t.db, lines);
-    const done = () => rows(t.db).filter((r) => r.state === 'succeeded').length === 200;
-    await until('200 tasks to succeed', done, 30_000, () => rows(t.db).filter((r) => r.state !== 'succeeded').slice(0, 3));
-    const all = rows(t.db);
+    const done = async () => (await rows(t.db)).filter((r) => r.state === 'succeeded').length === 200;
+    await until('200 tasks to succeed', done, 30_000, async () => (await rows(t.db)).filter((r) => r.state !== 'succeeded').slice(0, 3));
+    const all = await rows(t.db);
     expect(all.filter((r) => r.state === 'failed')).toEqual([]);
     const runs = readExecutions(runsLog(t.db));
     expect(runs.size).toBe(200);
@@ -55,16 +55,16 @@ describe("seed 003's validation, with the policy only in the handler", () => {
     await enqueueLines(t.db, Array.from({ length: COUNT }, (_, value) => ({ name: 'val', args: [value] })));
     const first = started(daemon(t.db, 'val', ['--concurrency', '4', '--log-level', 'warn']));
     // Mid-run: some values are done, some failed their first attempt and wait for the retry.
-    await until('a quarter to succeed', () => rows(t.db).filter((r) => r.state === 'succeeded').length >= COUNT / 4, 30_000);
+    await until('a quarter to succeed', async () => (await rows(t.db)).filter((r) => r.state === 'succeeded').length >= COUNT / 4, 30_000);
     first.signal('SIGKILL');
     await first.exited;
-    const midway = rows(t.db);
+    const midway = await rows(t.db);
     expect(midway.filter((r) => r.state === 'succeeded').length).toBeLessThan(COUNT);
     const second = started(daemon(t.db, 'val', ['--concurrency', '4', '--log-level', 'warn']));
-    await until('every value to succeed', () => rows(t.db).filter((r) => r.state === 'succeeded').length === COUNT, 40_000, () =>
-      rows(t.db).filter((r) => r.state !== 'succeeded').slice(0, 3),
+    await until('every value to succeed', async () => (await rows(t.db)).filter((r) => r.state === 'succeeded').length === COUNT, 40_000, async () =>
+      (await rows(t.db)).filter((r) => r.state !== 'succeeded').slice(0, 3),
     );
-    const all = rows(t.db);
+    const all = await rows(t.db);
     const values = all.map((r) => JSON.parse(r.result!) as number).sort((x, y) => x - y);
     expect(values).toEqual(Array.from({ length: COUNT }, (_, value) => value));
     // The odd values failed their first attempt (or had it cut off by the kill) and were

@@ -7,7 +7,7 @@
 import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { daemon, enqueueLines, module, rows } from './procs/issue10.js';
+import { daemon, enqueueLines, module, rows, until } from './procs/issue10.js';
 import { cli, tempDir, type Daemon } from './fixtures/cli.js';
 import { scenarios } from './helpers.js';
 
@@ -29,9 +29,9 @@ describe('handler bugs', () => {
       x.events.some((e) => /unhandled promise rejection/.test(e.msg)) && x.events.some((e) => /uncaught exception/.test(e.msg)),
     );
     await enqueueLines(t.db, [{ name: 'ok' }]);
-    const byName = () => Object.fromEntries(rows(t.db).map((r) => [r.name, r]));
-    await d.waitFor('ok to succeed after them', () => byName().ok?.state === 'succeeded');
-    const got = byName();
+    const byName = async () => Object.fromEntries((await rows(t.db)).map((r) => [r.name, r]));
+    await until('ok to succeed after them', async () => (await byName()).ok?.state === 'succeeded', 10_000);
+    const got = await byName();
     expect(got.throw_nullproto).toMatchObject({ state: 'failed' });
     expect(got.throw_nullproto!.lastError).toContain('Non-error thrown');
     expect(got.floating_reject).toMatchObject({ state: 'succeeded' });
@@ -53,7 +53,7 @@ describe('the daemon around its handler modules', () => {
     d.signal('SIGTERM');
     expect(await d.exited).toEqual({ code: 0, signal: null });
     expect(d.count('scheduler started')).toBe(0);
-    expect(rows(t.db).map((r) => r.state)).toEqual(['scheduled']);
+    expect((await rows(t.db)).map((r) => r.state)).toEqual(['scheduled']);
   }, 20_000);
 
   it('a module whose top-level await never settles: one line, status 1', async () => {

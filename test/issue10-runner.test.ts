@@ -40,7 +40,7 @@ describe('what a handler throws', () => {
     expect(errorText(thrown).startsWith(start)).toBe(true);
   });
 
-  it('an Error whose message getter throws is still described', () => {
+  it('an Error whose message getter throws is still described', async () => {
     class Hostile extends Error {
       override get message(): string {
         throw new Error('nope');
@@ -52,13 +52,13 @@ describe('what a handler throws', () => {
     expect(errorInfo(new Hostile())).toMatchObject({ message: '(a message that cannot be read)' });
   });
 
-  it('a plain object keeps its message and string code', () => {
+  it('a plain object keeps its message and string code', async () => {
     expect(errorInfo({ message: 'obj msg', code: 'E_MINE' })).toEqual({ code: 'E_MINE', message: 'obj msg', stack: 'Non-error thrown: obj msg' });
     expect(errorInfo({ message: 'obj msg', code: 42 })).toMatchObject({ code: null, message: 'obj msg' });
     expect(errorInfo({ reason: 'r' })).toMatchObject({ message: '{"reason":"r"}' });
   });
 
-  it("keeps a DelaydError's code and an Error's own string code", () => {
+  it("keeps a DelaydError's code and an Error's own string code", async () => {
     expect(errorInfo(new DelaydError('E_TIMEOUT', 'late'))).toMatchObject({ code: 'E_TIMEOUT', message: 'late' });
     const system = Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
     expect(errorInfo(system)).toMatchObject({ code: 'ECONNREFUSED', message: 'refused', stack: expect.stringContaining('Error: refused') });
@@ -77,7 +77,7 @@ describe("the handler's result", () => {
   it.each([
     ['a BigInt', 10n, 'a BigInt (10n)'],
     ['NaN', Number.NaN, '`NaN` (number)'],
-    ['a function', () => 1, 'a function'],
+    ['a function', async () => 1, 'a function'],
     ['a Symbol', Symbol('s'), 'a Symbol'],
     ['a nested Infinity', { a: [Number.POSITIVE_INFINITY] }, '`Infinity` (number)'],
     ['a nested BigInt', { a: 1n }, 'a BigInt (1n)'],
@@ -96,7 +96,7 @@ describe("the handler's result", () => {
     expect(result).toMatchObject({ kind: 'failed', error: { code: 'E_BAD_RESULT', message: expect.stringContaining('circular') } });
   });
 
-  it('undefined is stored as null; undefined inside arrays and objects as JSON has it', () => {
+  it('undefined is stored as null; undefined inside arrays and objects as JSON has it', async () => {
     expect(resultJson(undefined)).toBeNull();
     expect(resultJson([1, undefined])).toBe('[1,null]');
     expect(resultJson({ a: undefined, b: 2, d: new Date(T) })).toBe(`{"b":2,"d":"${new Date(T).toISOString()}"}`);

@@ -30,7 +30,7 @@ describe('inserts racing the ticks', () => {
       await f.advance(random() < 0.5 ? Math.floor(random() * 1000) : 975 + Math.floor(random() * 10));
       const now = f.clock.now;
       const dueMs = now + Math.floor((random() - 0.5) * 4000);
-      const [row] = other.insert([
+      const [row] = await other.insert([
         { name: 'job', args: '[]', dueMs, createdMs: now, key: null, retries: 0, backoffMs: 1000, timeoutMs: null },
       ]);
       due.set(row!.id, dueMs);
@@ -41,7 +41,7 @@ describe('inserts racing the ticks', () => {
       const at = started.get(id)!;
       expect(at).toBeGreaterThanOrEqual(dueMs);
       // Written behind the cursor, it waits at most for the next tick (1 s) plus the lookahead.
-      const written = f.scheduler.get(id)!.createdMs;
+      const written = (await f.scheduler.get(id))!.createdMs;
       expect(at - Math.max(dueMs, written)).toBeLessThanOrEqual(1_000);
     }
   });
@@ -67,6 +67,6 @@ describe('durability of delay()', () => {
     const { id } = await job.delay([7], 60);
     const other = new SqliteStore({ path: db.path });
     defer(() => other.close());
-    expect(other.get(id)).toMatchObject({ state: 'scheduled', args: '[7]', dueMs: T0 + 60_000, name: 'job' });
+    expect(await other.get(id)).toMatchObject({ state: 'scheduled', args: '[7]', dueMs: T0 + 60_000, name: 'job' });
   });
 });

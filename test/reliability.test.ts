@@ -18,9 +18,9 @@ describe('idempotency keys', () => {
     const first = await job.delay([1], { countdown: 60, key: 'invoice-7' });
     const again = await job.delay([2], { countdown: 5, key: 'invoice-7' });
     expect(again).toEqual({ id: first.id, eta: first.eta, created: false });
-    expect(f.scheduler.stats().counts.scheduled).toBe(1);
+    expect((await f.scheduler.stats()).counts.scheduled).toBe(1);
     await f.advance(61_000);
-    expect(f.scheduler.get(first.id)).toMatchObject({ state: 'succeeded', result: '1' });
+    expect(await f.scheduler.get(first.id)).toMatchObject({ state: 'succeeded', result: '1' });
     // Once finished, the key is free again.
     const later = await job.delay([3], { countdown: 1, key: 'invoice-7' });
     expect(later.created).toBe(true);
@@ -48,12 +48,12 @@ describe('cancel and reschedule', () => {
     f.scheduler.start();
     const a = await job.delay([1], 10);
     const b = await job.delay([2], 10);
-    expect(f.scheduler.cancel(a.id)).toMatchObject({ state: 'cancelled' });
-    expect(f.scheduler.reschedule(b.id, { countdown: 30 })).toMatchObject({ dueMs: T0 + 30_000, state: 'scheduled' });
+    expect(await f.scheduler.cancel(a.id)).toMatchObject({ state: 'cancelled' });
+    expect(await f.scheduler.reschedule(b.id, { countdown: 30 })).toMatchObject({ dueMs: T0 + 30_000, state: 'scheduled' });
     await f.advance(31_000);
     expect(at).toEqual([[2, T0 + 30_000]]);
-    expect(() => f.scheduler.cancel(b.id)).toThrow(/Cannot cancel task \d+: expected it to be scheduled, but it is succeeded/);
-    expect(() => f.scheduler.cancel(999)).toThrow(expect.objectContaining({ code: 'E_NOT_FOUND' }));
+    await expect(f.scheduler.cancel(b.id)).rejects.toThrow(/Cannot cancel task \d+: expected it to be scheduled, but it is succeeded/);
+    await expect(f.scheduler.cancel(999)).rejects.toThrow(expect.objectContaining({ code: 'E_NOT_FOUND' }));
   });
 
   it('retry() sends a failed task back with one more attempt', async () => {
@@ -66,11 +66,11 @@ describe('cancel and reschedule', () => {
     f.scheduler.start();
     const { id } = await job.delay([], 1);
     await f.advance(1_100);
-    expect(f.scheduler.get(id)!.state).toBe('failed');
+    expect((await f.scheduler.get(id))!.state).toBe('failed');
     fail = false;
-    f.scheduler.retry(id);
+    await f.scheduler.retry(id);
     await f.advance(1_000);
-    expect(f.scheduler.get(id)).toMatchObject({ state: 'succeeded', attempts: 2, result: '"up"' });
+    expect(await f.scheduler.get(id)).toMatchObject({ state: 'succeeded', attempts: 2, result: '"up"' });
   });
 });
 
@@ -88,7 +88,7 @@ describe('wall clock jumps', () => {
     expect(runs.get(100)).toBe(1);
     expect([...runs.values()].every((count) => count === 1)).toBe(true);
     expect(runs.size).toBe(11);
-    expect(f.scheduler.stats().cursor).toBe(T0 / 1000 + 10);
+    expect((await f.scheduler.stats()).cursor).toBe(T0 / 1000 + 10);
   });
 
   it('a clock that jumps ahead catches up at the next tick, in due order', async () => {
@@ -131,11 +131,11 @@ describe('leases: two schedulers on one database', () => {
     }
     alpha.start();
     beta.start();
-    alpha.enqueue('slow', Array.from({ length: 20 }, (_, n) => ({ args: [n], when: n % 3 })));
+    await alpha.enqueue('slow', Array.from({ length: 20 }, (_, n) => ({ args: [n], when: n % 3 })));
     await f.advance(60_000);
     expect(runs).toHaveLength(20);
     expect(new Set(runs.map((r) => r.split(':')[1])).size).toBe(20);
-    expect(alpha.stats().counts.succeeded).toBe(20);
+    expect((await alpha.stats()).counts.succeeded).toBe(20);
   });
 
   it('a long countdown never causes a second run', async () => {
@@ -146,10 +146,10 @@ describe('leases: two schedulers on one database', () => {
     for (const app of [alpha, beta]) app.task('later')(() => void runs.push(app.owner));
     alpha.start();
     beta.start();
-    alpha.enqueue('later', [{ args: [], when: 2 * 3_600 }, { args: [], when: 3 * 3_600 }]);
+    await alpha.enqueue('later', [{ args: [], when: 2 * 3_600 }, { args: [], when: 3 * 3_600 }]);
     await f.advance(3 * 3_600_000 + 1_000);
     expect(runs).toHaveLength(2);
-    expect(alpha.stats().counts.succeeded).toBe(2);
+    expect((await alpha.stats()).counts.succeeded).toBe(2);
   });
 
   it('takes over the running tasks of an owner whose heartbeat stopped', async () => {
@@ -162,15 +162,15 @@ describe('leases: two schedulers on one database', () => {
     const ran: number[] = [];
     const job = alpha.task('job')((n: number) => void ran.push(n));
     await job.delayMany([[1], [2], [3]], 0);
-    ghost.heartbeat({ owner: 'ghost', host: 'elsewhere', pid: 1, names: ['job'], policies: {}, startedMs: T0 }, T0, false);
-    expect(ghost.claim({ owner: 'ghost', uptoSecond: T0 / 1000, limit: 10, names: ['job'] }).tasks).toHaveLength(3);
+    await ghost.heartbeat({ owner: 'ghost', host: 'elsewhere', pid: 1, names: ['job'], policies: {}, startedMs: T0 }, T0, false);
+    expect((await ghost.claim({ owner: 'ghost', uptoSecond: T0 / 1000, limit: 10, names: ['job'] })).tasks).toHaveLength(3);
     alpha.start();
     await f.advance(5_000);
     expect(ran).toEqual([]); // within the lease: still the ghost's
     await f.advance(3_000);
     expect(ran.sort()).toEqual([1, 2, 3]);
-    expect(alpha.stats().counts.succeeded).toBe(3);
-    expect(ghost.workers().map((w) => w.owner)).toEqual(['alpha']);
+    expect((await alpha.stats()).counts.succeeded).toBe(3);
+    expect((await ghost.workers()).map((w) => w.owner)).toEqual(['alpha']);
   });
 });
 
@@ -188,7 +188,7 @@ describe('database failures are errors, never silent losses', () => {
     locker.exec('ROLLBACK');
     locker.close();
     expect(error).toMatchObject({ code: 'E_DB_LOCKED' });
-    expect(store.stats().counts.scheduled).toBe(0);
+    expect((await store.stats()).counts.scheduled).toBe(0);
   });
 
   it.each([
@@ -212,12 +212,12 @@ describe('database failures are errors, never silent losses', () => {
     const real = new SqliteStore({ path: ':memory:' });
     defer(() => real.close());
     let failures = 2;
-    const record = (outcomes: readonly Outcome[]) => {
+    const record = async (outcomes: readonly Outcome[]) => {
       if (failures > 0) {
         failures--;
         throw new DelaydError('E_DB_FULL', 'the disk or database is full');
       }
-      return real.record(outcomes);
+      return await real.record(outcomes);
     };
     const flaky = new Proxy(real, {
       get(target, prop) {
@@ -231,10 +231,10 @@ describe('database failures are errors, never silent losses', () => {
     f.scheduler.start();
     const { id } = await job.delay([], 1);
     await f.advance(1_010);
-    expect(real.get(id)!.state).toBe('running');
+    expect((await real.get(id))!.state).toBe('running');
     expect(f.of('succeeded')).toEqual([]);
     await f.advance(2_100);
-    expect(real.get(id)).toMatchObject({ state: 'succeeded', attempts: 1, result: '"done"' });
+    expect(await real.get(id)).toMatchObject({ state: 'succeeded', attempts: 1, result: '"done"' });
     expect(f.of('succeeded').map((e) => e.payload.taskId)).toEqual([id]);
   });
 });

@@ -23,7 +23,7 @@ describe('retries with backoff', () => {
       expect(gap).toBeGreaterThanOrEqual(base * 0.8);
       expect(gap).toBeLessThan(base * 1.2 + 1);
     }
-    const row = f.scheduler.get(id)!;
+    const row = (await f.scheduler.get(id))!;
     expect(row).toMatchObject({ state: 'failed', attempts: 4 });
     expect(row.lastError).toContain('attempt 4 failed');
     // Every attempt is recorded: its number, when it failed, and its error.
@@ -45,7 +45,7 @@ describe('retries with backoff', () => {
     const { id } = await flaky.delay([], { countdown: 1, retries: 1, backoff: 2 });
     await f.advance(10_000);
     expect(runs).toBe(2);
-    expect(f.scheduler.get(id)!.state).toBe('failed');
+    expect((await f.scheduler.get(id))!.state).toBe('failed');
   });
 
   it('a handler can ask for a retry at a given delay, which counts against retries', async () => {
@@ -60,7 +60,7 @@ describe('retries with backoff', () => {
     const { id } = await poll.delay([], 1);
     await f.advance(70_000);
     expect(at).toEqual([T0 + 1_000, T0 + 31_000, T0 + 61_000]);
-    expect(f.scheduler.get(id)).toMatchObject({ state: 'succeeded', attempts: 3, result: '"ready"' });
+    expect(await f.scheduler.get(id)).toMatchObject({ state: 'succeeded', attempts: 3, result: '"ready"' });
   });
 });
 
@@ -82,7 +82,7 @@ describe('timeouts', () => {
     await f.advance(6_100);
     expect(abortedWith).toBeInstanceOf(DelaydError);
     expect((abortedWith as DelaydError).code).toBe('E_TIMEOUT');
-    const row = f.scheduler.get(id)!;
+    const row = (await f.scheduler.get(id))!;
     expect(row.state).toBe('failed');
     expect(row.lastError).toContain('timed out after 5000 ms');
   });
@@ -98,7 +98,7 @@ describe('timeouts', () => {
     f.scheduler.start();
     const { id } = await slow.delay([], 0);
     await f.advance(5_000);
-    expect(f.scheduler.get(id)).toMatchObject({ state: 'succeeded', attempts: 2, result: '2' });
+    expect(await f.scheduler.get(id)).toMatchObject({ state: 'succeeded', attempts: 2, result: '2' });
   });
 });
 
@@ -118,6 +118,6 @@ describe('the origin validation (seed 003)', () => {
     await consume.delayMany(Array.from({ length: N }, (_, i) => [i] as [number]), { countdown: 1 });
     await f.advance(10_000);
     expect(successes.sort((a, b) => a - b)).toEqual(Array.from({ length: N }, (_, i) => i));
-    expect(f.scheduler.stats().counts).toMatchObject({ succeeded: N, failed: 0, scheduled: 0, running: 0 });
+    expect((await f.scheduler.stats()).counts).toMatchObject({ succeeded: N, failed: 0, scheduled: 0, running: 0 });
   });
 });

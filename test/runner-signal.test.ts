@@ -33,7 +33,7 @@ describe('the signal of an attempt', () => {
     expect((seen?.reason as { code?: string }).code).toBe('E_TIMEOUT');
   });
 
-  it("is aborted by the scheduler's stop when read before it, and already aborted when read after", () => {
+  it("is aborted by the scheduler's stop when read before it, and already aborted when read after", async () => {
     const stop = new AbortController();
     const before = new AttemptAbort(stop.signal);
     const after = new AttemptAbort(stop.signal);
@@ -45,7 +45,7 @@ describe('the signal of an attempt', () => {
     expect((after.signal.reason as Error).message).toBe('stopping');
   });
 
-  it('keeps the first reason: a stop after a timeout does not replace it', () => {
+  it('keeps the first reason: a stop after a timeout does not replace it', async () => {
     const stop = new AbortController();
     const abort = new AttemptAbort(stop.signal);
     abort.abort('timeout');

@@ -18,7 +18,7 @@ describe('a task delayed by a countdown', () => {
     await f.advance(1);
     expect(ran).toEqual([{ at: T0 + 10_250, args: ['ann', 'hi'] }]);
     await f.advance(10);
-    const row = f.scheduler.get(id)!;
+    const row = (await f.scheduler.get(id))!;
     expect(row).toMatchObject({ state: 'succeeded', attempts: 1, startedMs: T0 + 10_250, name: 'send_msg' });
     expect(row.finishedMs).toBeGreaterThanOrEqual(T0 + 10_250);
   });
@@ -32,7 +32,7 @@ describe('a task delayed by a countdown', () => {
     f.scheduler.start();
     const { id } = await add.delay([2, 3], 1);
     await f.advance(1_100);
-    expect(f.scheduler.get(id)).toMatchObject({ state: 'succeeded', result: '{"sum":5}' });
+    expect(await f.scheduler.get(id)).toMatchObject({ state: 'succeeded', result: '{"sum":5}' });
   });
 
   it('gives the handler its context as `this`', async () => {
@@ -102,9 +102,9 @@ describe('cycles of the ring', () => {
     const { id } = await job.delay([], seconds);
     const due = T0 / 1000 + seconds;
     // Tick the task's own slot on every earlier turn of the ring: it must stay put.
-    for (let second = due - 3_600; second > T0 / 1000; second -= 3_600) f.scheduler.tick(second);
-    f.scheduler.tick(due - 1);
-    expect(f.scheduler.get(id)!.state).toBe('scheduled');
+    for (let second = due - 3_600; second > T0 / 1000; second -= 3_600) await f.scheduler.tick(second);
+    await f.scheduler.tick(due - 1);
+    expect((await f.scheduler.get(id))!.state).toBe('scheduled');
     f.clock.setSystemTime(due * 1000 - 500);
     f.scheduler.start();
     await f.advance(500);
@@ -125,10 +125,10 @@ describe('failures', () => {
     const b = await reject.delay([], 1);
     const c = await ok.delay([], 2);
     await f.advance(2_100);
-    expect(f.scheduler.get(a.id)).toMatchObject({ state: 'failed', attempts: 1 });
-    expect(f.scheduler.get(a.id)!.lastError).toContain('Error: kaput');
-    expect(f.scheduler.get(b.id)!.lastError).toContain('TypeError: nope');
-    expect(f.scheduler.get(c.id)).toMatchObject({ state: 'succeeded' });
+    expect(await f.scheduler.get(a.id)).toMatchObject({ state: 'failed', attempts: 1 });
+    expect((await f.scheduler.get(a.id))!.lastError).toContain('Error: kaput');
+    expect((await f.scheduler.get(b.id))!.lastError).toContain('TypeError: nope');
+    expect(await f.scheduler.get(c.id)).toMatchObject({ state: 'succeeded' });
     expect(f.of('failed').map((e) => e.payload.name)).toEqual(['boom', 'reject']);
   });
 
@@ -136,9 +136,9 @@ describe('failures', () => {
     const f = setup();
     f.scheduler.task('known')(() => 1);
     f.scheduler.start();
-    const [task] = f.scheduler.enqueue('nobody_knows_me', [{ args: [1], when: 1 }]);
+    const [task] = await f.scheduler.enqueue('nobody_knows_me', [{ args: [1], when: 1 }]);
     await f.advance(5_000);
-    expect(f.scheduler.get(task!.id)).toMatchObject({ state: 'scheduled', attempts: 0, owner: null });
+    expect(await f.scheduler.get(task!.id)).toMatchObject({ state: 'scheduled', attempts: 0, owner: null });
   });
 
   it('a listener that throws is contained', async () => {
@@ -151,8 +151,8 @@ describe('failures', () => {
     const first = await job.delay([], 1);
     const second = await job.delay([], 2);
     await f.advance(2_100);
-    expect(f.scheduler.get(first.id)!.state).toBe('succeeded');
-    expect(f.scheduler.get(second.id)!.state).toBe('succeeded');
+    expect((await f.scheduler.get(first.id))!.state).toBe('succeeded');
+    expect((await f.scheduler.get(second.id))!.state).toBe('succeeded');
   });
 });
 
@@ -192,11 +192,11 @@ describe('backpressure', () => {
     await f.advance(1_050);
     // The claim takes what the queue has room for (5): 2 of them run, 3 wait; the other 45
     // are still scheduled rows (room comes back only once waiting items start).
-    const claimed = f.scheduler.list({ state: 'running', limit: 1000 }).length;
+    const claimed = (await f.scheduler.list({ state: 'running', limit: 1000 })).length;
     expect(claimed).toBe(5);
-    expect(f.scheduler.stats().counts.scheduled).toBe(45);
+    expect((await f.scheduler.stats()).counts.scheduled).toBe(45);
     await f.advance(3_000);
-    expect(f.scheduler.stats().counts.succeeded).toBe(50);
+    expect((await f.scheduler.stats()).counts.succeeded).toBe(50);
     expect(peak).toBe(2);
   });
 });

@@ -17,10 +17,10 @@ const S = T / 1000;
 const HOUR = 3_600_000;
 let store: SqliteStore;
 let db: ReturnType<typeof tempDb>;
-beforeEach(() => {
+beforeEach(async () => {
   db = tempDb();
 });
-afterEach(() => {
+afterEach(async () => {
   store?.close();
   db.remove();
 });
@@ -29,8 +29,8 @@ function task(dueMs: number, i = 0): NewTask {
   return { name: 'send', args: `[${i}]`, dueMs, createdMs: T, key: null, retries: 0, backoffMs: 1000, timeoutMs: null };
 }
 
-function claimUpTo(ms: number) {
-  return store.claim({ owner: 'me', uptoSecond: Math.floor(ms / 1000), limit: 1000, names: ['send'] }).tasks;
+async function claimUpTo(ms: number) {
+  return (await store.claim({ owner: 'me', uptoSecond: Math.floor(ms / 1000), limit: 1000, names: ['send'] })).tasks;
 }
 
 function pragma(path: string, name: string): unknown {
@@ -53,11 +53,11 @@ function buckets(path: string): { cycle: number; n: number }[] {
 }
 
 describe('a bulk insert of tasks due in later hours', () => {
-  it('buckets those beyond the next cycle, by cycle, and claims every task at its own second in due order', () => {
+  it('buckets those beyond the next cycle, by cycle, and claims every task at its own second in due order', async () => {
     store = new SqliteStore({ path: db.path });
     // Inserted out of due order: 12:30, 09:10, 11:00:00.500, 10:59, 13:00, 11:00:00.200.
     const dues = [T + 3.5 * HOUR, T + 600_000, T + 2 * HOUR + 500, T + 2 * HOUR - 60_000, T + 4 * HOUR, T + 2 * HOUR + 200];
-    const ids = store.insert(dues.map((d, i) => task(d, i))).map((r) => r.id);
+    const ids = (await store.insert(dues.map((d, i) => task(d, i)))).map((r) => r.id);
     const cycle = Math.floor(S / 3600);
     expect(pragma(db.path, 'page_size')).toBe(PAGE_SIZE);
     expect(buckets(db.path)).toEqual([
@@ -65,41 +65,41 @@ describe('a bulk insert of tasks due in later hours', () => {
       { cycle: cycle + 3, n: 1 },
       { cycle: cycle + 4, n: 1 },
     ]);
-    expect(store.stats()).toMatchObject({ counts: { scheduled: 6 }, nextDueMs: T + 600_000, inBuckets: 4 });
+    expect(await store.stats()).toMatchObject({ counts: { scheduled: 6 }, nextDueMs: T + 600_000, inBuckets: 4 });
 
-    expect(claimUpTo(T + 600_000 - 1)).toEqual([]);
-    expect(claimUpTo(T + 600_000).map((t) => t.id)).toEqual([ids[1]]);
-    expect(claimUpTo(T + 2 * HOUR - 1).map((t) => t.id)).toEqual([ids[3]]);
-    expect(claimUpTo(T + 2 * HOUR).map((t) => t.id)).toEqual([ids[5], ids[2]]);
+    expect(await claimUpTo(T + 600_000 - 1)).toEqual([]);
+    expect((await claimUpTo(T + 600_000)).map((t) => t.id)).toEqual([ids[1]]);
+    expect((await claimUpTo(T + 2 * HOUR - 1)).map((t) => t.id)).toEqual([ids[3]]);
+    expect((await claimUpTo(T + 2 * HOUR)).map((t) => t.id)).toEqual([ids[5], ids[2]]);
 
     // While they wait in their buckets: one is cancelled, one moved an hour earlier.
-    store.cancel(ids[0]!, T + 2 * HOUR);
-    store.reschedule(ids[4]!, T + 3 * HOUR);
-    expect(store.stats()).toMatchObject({ nextDueMs: T + 3 * HOUR, inBuckets: 0 });
-    expect(claimUpTo(T + 3 * HOUR - 1)).toEqual([]);
-    expect(claimUpTo(T + 3 * HOUR).map((t) => t.id)).toEqual([ids[4]]);
-    expect(claimUpTo(T + 5 * HOUR)).toEqual([]);
-    expect(store.stats()).toMatchObject({ counts: { scheduled: 0, running: 5, cancelled: 1 }, nextDueMs: null });
+    await store.cancel(ids[0]!, T + 2 * HOUR);
+    await store.reschedule(ids[4]!, T + 3 * HOUR);
+    expect(await store.stats()).toMatchObject({ nextDueMs: T + 3 * HOUR, inBuckets: 0 });
+    expect(await claimUpTo(T + 3 * HOUR - 1)).toEqual([]);
+    expect((await claimUpTo(T + 3 * HOUR)).map((t) => t.id)).toEqual([ids[4]]);
+    expect(await claimUpTo(T + 5 * HOUR)).toEqual([]);
+    expect(await store.stats()).toMatchObject({ counts: { scheduled: 0, running: 5, cancelled: 1 }, nextDueMs: null });
   });
 
-  it('writes at most 1000 ids per bucket row, and puts a single task straight into the wheel', () => {
+  it('writes at most 1000 ids per bucket row, and puts a single task straight into the wheel', async () => {
     store = new SqliteStore({ path: db.path });
-    store.insert(Array.from({ length: 2500 }, (_, i) => task(T + 5 * HOUR + i, i)));
-    store.insert([task(T + 6 * HOUR)]);
+    await store.insert(Array.from({ length: 2500 }, (_, i) => task(T + 5 * HOUR + i, i)));
+    await store.insert([task(T + 6 * HOUR)]);
     const cycle = Math.floor(S / 3600);
     expect(buckets(db.path)).toEqual([
       { cycle: cycle + 5, n: 1000 },
       { cycle: cycle + 5, n: 1000 },
       { cycle: cycle + 5, n: 500 },
     ]);
-    expect(store.stats().counts.scheduled).toBe(2501);
+    expect((await store.stats()).counts.scheduled).toBe(2501);
   });
 
-  it('is claimed in due order across buckets and the wheel by a claim that catches up on many hours', () => {
+  it('is claimed in due order across buckets and the wheel by a claim that catches up on many hours', async () => {
     store = new SqliteStore({ path: ':memory:' });
     const dues = [T + 9 * HOUR, T + 30 * 60_000, T + 3 * HOUR, T + 5 * HOUR + 1, T + 5 * HOUR];
-    const ids = store.insert(dues.map((d, i) => task(d, i))).map((r) => r.id);
-    const claimed = claimUpTo(T + 10 * HOUR);
+    const ids = (await store.insert(dues.map((d, i) => task(d, i)))).map((r) => r.id);
+    const claimed = await claimUpTo(T + 10 * HOUR);
     expect(claimed.map((t) => t.id)).toEqual([ids[1], ids[2], ids[4], ids[3], ids[0]]);
   });
 });
@@ -107,19 +107,19 @@ describe('a bulk insert of tasks due in later hours', () => {
 describe('the upkeep thread', () => {
   it("joins the next cycle's buckets to the wheel ahead of the claims", async () => {
     store = new SqliteStore({ path: db.path });
-    store.insert([task(T + 2 * HOUR + 5000), task(T + 3 * HOUR + 5000)]);
+    await store.insert([task(T + 2 * HOUR + 5000), task(T + 3 * HOUR + 5000)]);
     expect(buckets(db.path)).toHaveLength(2);
-    claimUpTo(T + HOUR); // the cursor enters cycle C + 1: the thread may join C + 2, not C + 3
+    await claimUpTo(T + HOUR); // the cursor enters cycle C + 1: the thread may join C + 2, not C + 3
     const deadline = Date.now() + 5000;
     while (buckets(db.path).length === 2 && Date.now() < deadline) await sleep(50);
     expect(buckets(db.path)).toEqual([{ cycle: Math.floor(S / 3600) + 3, n: 1 }]);
-    expect(claimUpTo(T + 2 * HOUR)).toEqual([]);
-    expect(claimUpTo(T + 2 * HOUR + 5000)).toHaveLength(1);
+    expect(await claimUpTo(T + 2 * HOUR)).toEqual([]);
+    expect(await claimUpTo(T + 2 * HOUR + 5000)).toHaveLength(1);
   });
 });
 
 describe('a database of schema version 3', () => {
-  it('is migrated with its scheduled tasks in the wheel, claimed at their time', () => {
+  it('is migrated with its scheduled tasks in the wheel, claimed at their time', async () => {
     const old = new Database(db.path);
     for (const sql of MIGRATIONS.slice(0, 3)) old.exec(sql);
     old.pragma('user_version = 3');
@@ -129,9 +129,9 @@ describe('a database of schema version 3', () => {
     old.close();
     store = new SqliteStore({ path: db.path });
     expect(pragma(db.path, 'page_size')).toBe(4096); // a file keeps the page size it was made with
-    expect(store.stats()).toMatchObject({ counts: { scheduled: 1 }, nextDueMs: second * 1000 });
-    expect(claimUpTo(second * 1000 - 1)).toEqual([]);
-    expect(claimUpTo(second * 1000)).toHaveLength(1);
+    expect(await store.stats()).toMatchObject({ counts: { scheduled: 1 }, nextDueMs: second * 1000 });
+    expect(await claimUpTo(second * 1000 - 1)).toEqual([]);
+    expect(await claimUpTo(second * 1000)).toHaveLength(1);
     // The table was rebuilt (migration 4): its state check still refuses a state of no one's.
     const conn = new Database(db.path);
     try {

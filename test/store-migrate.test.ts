@@ -16,10 +16,10 @@ import { tempDb } from './tmpdb.js';
 const T = Date.parse('2030-01-01T09:00:00Z');
 let db: ReturnType<typeof tempDb>;
 let store: SqliteStore | undefined;
-beforeEach(() => {
+beforeEach(async () => {
   db = tempDb();
 });
-afterEach(() => {
+afterEach(async () => {
   store?.close();
   store = undefined;
   db.remove();
@@ -29,14 +29,14 @@ function task(i: number): NewTask {
   return { name: 'send', args: `[${i}]`, dueMs: T, createdMs: T, key: null, retries: null, backoffMs: null, timeoutMs: null };
 }
 
-function finishAll(s: SqliteStore, names: string[]): void {
-  const { tasks } = s.claim({ owner: 'o', uptoSecond: T / 1000 + 10, limit: 1000, names });
+async function finishAll(s: SqliteStore, names: string[]): Promise<void> {
+  const { tasks } = await s.claim({ owner: 'o', uptoSecond: T / 1000 + 10, limit: 1000, names });
   const o = (id: number) => ({ id, owner: 'o', attempt: 1, atMs: T + 1 });
-  s.record(tasks.flatMap((t): Outcome[] => [{ kind: 'started', ...o(t.id) }, { kind: 'succeeded', ...o(t.id), result: null }]));
+  await s.record(tasks.flatMap((t): Outcome[] => [{ kind: 'started', ...o(t.id) }, { kind: 'succeeded', ...o(t.id), result: null }]));
 }
 
 describe('a database of schema version 4', () => {
-  it('is migrated keeping its rows, their explicit policies and old error history', () => {
+  it('is migrated keeping its rows, their explicit policies and old error history', async () => {
     const old = new Database(db.path);
     for (const sql of MIGRATIONS.slice(0, 4)) old.exec(sql);
     old.pragma('user_version = 4');
@@ -46,13 +46,13 @@ describe('a database of schema version 4', () => {
     old.prepare(`INSERT INTO workers (owner, host, pid, names, started_ms, beat, seen_ms) VALUES ('w', 'h', 1, '["send"]', 0, 3, 0)`).run();
     old.close();
     store = new SqliteStore({ path: db.path });
-    expect(store.get(7)).toMatchObject({ state: 'failed', retries: 2, backoffMs: 500, timeoutMs: null, cutOffs: 0, lastErrorCode: null });
-    expect(store.get(7)!.errors).toEqual([{ attempt: 1, atMs: T, code: null, message: 'Error: old', stack: 'Error: old\n    at x', error: 'Error: old\n    at x' }]);
-    expect(store.workers()).toMatchObject([{ owner: 'w', beat: 3, policies: {} }]);
+    expect(await store.get(7)).toMatchObject({ state: 'failed', retries: 2, backoffMs: 500, timeoutMs: null, cutOffs: 0, lastErrorCode: null });
+    expect((await store.get(7))!.errors).toEqual([{ attempt: 1, atMs: T, code: null, message: 'Error: old', stack: 'Error: old\n    at x', error: 'Error: old\n    at x' }]);
+    expect(await store.workers()).toMatchObject([{ owner: 'w', beat: 3, policies: {} }]);
     // AUTOINCREMENT carried over: the next id follows the highest one, even once that is purged.
-    store.purge(T + 1);
-    expect(store.get(7)).toBeUndefined();
-    expect(store.insert([task(0)])[0]!.id).toBe(8);
+    await store.purge(T + 1);
+    expect(await store.get(7)).toBeUndefined();
+    expect((await store.insert([task(0)]))[0]!.id).toBe(8);
     const conn = new Database(db.path, { readonly: true });
     expect(conn.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     conn.close();
@@ -60,18 +60,18 @@ describe('a database of schema version 4', () => {
 });
 
 describe('ids', () => {
-  it('are never reused after a purge, by single inserts, bulk inserts or batches', () => {
+  it('are never reused after a purge, by single inserts, bulk inserts or batches', async () => {
     store = new SqliteStore({ path: db.path });
-    store.insert([task(0), task(1), task(2)]);
-    const batch = store.insertBatch({ name: 'item', key: null, createdMs: T, dueMs: T, reduce: null }, [task(3)]);
-    finishAll(store, ['send', 'item']);
-    expect(store.purge(T + 2)).toBe(4);
-    expect(store.getBatch(batch.id)).toBeUndefined();
-    expect(store.insert([task(4)])[0]!.id).toBe(5);
-    finishAll(store, ['send']);
-    store.purge(T + 2);
-    expect(store.insert([task(5), task(6)]).map((r) => r.id)).toEqual([6, 7]);
-    const again = store.insertBatch({ name: 'item', key: null, createdMs: T, dueMs: T, reduce: null }, [task(7)]);
+    await store.insert([task(0), task(1), task(2)]);
+    const batch = await store.insertBatch({ name: 'item', key: null, createdMs: T, dueMs: T, reduce: null }, [task(3)]);
+    await finishAll(store, ['send', 'item']);
+    expect(await store.purge(T + 2)).toBe(4);
+    expect(await store.getBatch(batch.id)).toBeUndefined();
+    expect((await store.insert([task(4)]))[0]!.id).toBe(5);
+    await finishAll(store, ['send']);
+    await store.purge(T + 2);
+    expect((await store.insert([task(5), task(6)])).map((r) => r.id)).toEqual([6, 7]);
+    const again = await store.insertBatch({ name: 'item', key: null, createdMs: T, dueMs: T, reduce: null }, [task(7)]);
     expect(again.id).toBe(batch.id + 1);
   });
 });
@@ -88,7 +88,7 @@ describe('several processes creating one new database at once', () => {
           process.stdout.write('ready\\n');
           while (!fs.existsSync(${JSON.stringify(go)})) {}
           const store = new SqliteStore({ path: ${JSON.stringify(path)} });
-          store.insert([{ name: 'x', args: '[]', dueMs: ${T}, createdMs: ${T}, key: null, retries: null, backoffMs: null, timeoutMs: null }]);
+          await store.insert([{ name: 'x', args: '[]', dueMs: ${T}, createdMs: ${T}, key: null, retries: null, backoffMs: null, timeoutMs: null }]);
           store.close();
         }).catch((e) => { console.error(e.code, e.message); process.exit(1); });`;
       const children = Array.from({ length: 6 }, () => spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] }));
@@ -106,7 +106,7 @@ describe('several processes creating one new database at once', () => {
       expect(await Promise.all(exits), errors.join('')).toEqual([0, 0, 0, 0, 0, 0]);
       expect(existsSync(path)).toBe(true);
       const check = new SqliteStore({ path, readonly: true });
-      expect(check.stats().counts.scheduled).toBe(6);
+      expect((await check.stats()).counts.scheduled).toBe(6);
       check.close();
     }
   }, 60_000);

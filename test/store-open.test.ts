@@ -13,30 +13,30 @@ import { tempDb } from './tmpdb.js';
 
 const T = Date.parse('2030-01-01T09:00:00Z');
 let db: ReturnType<typeof tempDb>;
-beforeEach(() => {
+beforeEach(async () => {
   db = tempDb();
 });
-afterEach(() => db.remove());
+afterEach(async () => db.remove());
 
 const task = { name: 'send', args: '[]', dueMs: T, createdMs: T, key: null, retries: null, backoffMs: null, timeoutMs: null };
 const coded = (code: string, message?: RegExp | string) =>
   expect.objectContaining(message === undefined ? { code } : { code, message: expect.stringMatching(message) });
 
 describe('a read-only store', () => {
-  it('reads an existing database without writing a byte, and refuses writes with E_DB_READONLY', () => {
+  it('reads an existing database without writing a byte, and refuses writes with E_DB_READONLY', async () => {
     const writer = new SqliteStore({ path: db.path });
-    writer.insert([task]);
+    await writer.insert([task]);
     writer.close(); // the last connection checkpoints and deletes -wal and -shm
     const bytes = readFileSync(db.path);
     const reader = new SqliteStore({ path: db.path, readonly: true });
-    expect(reader.stats().counts.scheduled).toBe(1);
-    expect(reader.list({})).toHaveLength(1);
-    expect(() => reader.insert([task])).toThrow(coded('E_DB_READONLY'));
+    expect((await reader.stats()).counts.scheduled).toBe(1);
+    expect(await reader.list({})).toHaveLength(1);
+    await expect(reader.insert([task])).rejects.toThrow(coded('E_DB_READONLY'));
     reader.close();
     expect(readFileSync(db.path).equals(bytes)).toBe(true);
   });
 
-  it('refuses a missing file, and a file that needs migrating, saying what to run', () => {
+  it('refuses a missing file, and a file that needs migrating, saying what to run', async () => {
     expect(() => new SqliteStore({ path: db.path, readonly: true })).toThrow(coded('E_DB_MISSING', /no such database file/));
     const old = new Database(db.path);
     for (const sql of MIGRATIONS.slice(0, 4)) old.exec(sql);
@@ -51,7 +51,7 @@ describe('a read-only store', () => {
 });
 
 describe('opening errors', () => {
-  it('name a missing directory, a directory given as the file, and a busy timeout too large', () => {
+  it('name a missing directory, a directory given as the file, and a busy timeout too large', async () => {
     const missing = join(dirname(db.path), 'nodir', 'x.db');
     expect(() => new SqliteStore({ path: missing })).toThrow(coded('E_DB_MISSING', `directory ${dirname(missing)} does not exist`));
     const dir = join(dirname(db.path), 'adir');
@@ -65,9 +65,9 @@ describe('opening errors', () => {
 });
 
 describe('a new database file', () => {
-  it('is created 0600, and SQLite gives its -wal and -shm files the same mode', () => {
+  it('is created 0600, and SQLite gives its -wal and -shm files the same mode', async () => {
     const store = new SqliteStore({ path: db.path });
-    store.insert([task]);
+    await store.insert([task]);
     try {
       for (const suffix of ['', '-wal', '-shm']) expect((statSync(db.path + suffix).mode & 0o777).toString(8)).toBe('600');
     } finally {
@@ -77,10 +77,10 @@ describe('a new database file', () => {
 });
 
 describe('errors of the driver', () => {
-  it('come coded: a value it cannot bind, a closed store', () => {
+  it('come coded: a value it cannot bind, a closed store', async () => {
     const store = new SqliteStore({ path: db.path });
-    expect(() => store.insert([{ ...task, args: {} as unknown as string }])).toThrow(coded('E_DB', /cannot bind/));
+    await expect(store.insert([{ ...task, args: {} as unknown as string }])).rejects.toThrow(coded('E_DB', /cannot bind/));
     store.close();
-    expect(() => store.get(1)).toThrow(coded('E_DB', /connection is closed/));
+    await expect(store.get(1)).rejects.toThrow(coded('E_DB', /connection is closed/));
   });
 });

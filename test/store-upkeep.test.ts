@@ -17,7 +17,7 @@ import { tempDb } from './tmpdb.js';
 const T = Date.parse('2030-01-01T09:00:00Z');
 const HOUR = 3_600_000;
 let db = tempDb();
-afterEach(() => {
+afterEach(async () => {
   db.remove();
   db = tempDb();
 });
@@ -45,30 +45,30 @@ describe('the background upkeep thread', () => {
   it('runs once a store has claimed (it joins the next cycle\'s bucket), is stopped by close(), and the path can be reused at once', async () => {
     for (let round = 0; round < 2; round++) {
       const store = new SqliteStore({ path: db.path });
-      store.insert(tasks(500));
-      store.insert(tasks(3, T + 2 * HOUR)); // a bucket of cycle C + 2
+      await store.insert(tasks(500));
+      await store.insert(tasks(3, T + 2 * HOUR)); // a bucket of cycle C + 2
       expect(bucketRows(db.path)).toBe(1);
       // Up to the first second of C + 1: the claim joins up to C + 1, the thread C + 2.
-      const { tasks: claimed } = store.claim({ owner: 'me', uptoSecond: (T + HOUR) / 1000, limit: 1000, names: ['send'] });
+      const { tasks: claimed } = await store.claim({ owner: 'me', uptoSecond: (T + HOUR) / 1000, limit: 1000, names: ['send'] });
       expect(claimed).toHaveLength(500);
       expect(bucketRows(db.path)).toBe(1);
       expect(await until(() => bucketRows(db.path) === 0, 5000)).toBe(true);
-      store.record(claimed.map((t) => ({ kind: 'started', id: t.id, owner: 'me', attempt: 1, atMs: T })));
+      await store.record(claimed.map((t) => ({ kind: 'started', id: t.id, owner: 'me', attempt: 1, atMs: T })));
       store.close();
       for (const suffix of ['', '-wal', '-shm']) rmSync(db.path + suffix, { force: true });
     }
     const store = new SqliteStore({ path: db.path });
-    store.insert(tasks(10));
-    expect(store.stats().counts.scheduled).toBe(10);
+    await store.insert(tasks(10));
+    expect((await store.stats()).counts.scheduled).toBe(10);
     store.close();
   });
 
   it('reports its failures to onUpkeepError instead of swallowing them', async () => {
     const errors: Error[] = [];
     const store = new SqliteStore({ path: db.path, onUpkeepError: (e) => errors.push(e) });
-    store.insert(tasks(1));
+    await store.insert(tasks(1));
     rmSync(db.path); // the store keeps its open file; the thread finds none to open
-    store.claim({ owner: 'me', uptoSecond: T / 1000, limit: 10, names: ['send'] });
+    await store.claim({ owner: 'me', uptoSecond: T / 1000, limit: 10, names: ['send'] });
     expect(await until(() => errors.length > 0, 5000)).toBe(true);
     expect(errors[0]!.message).toMatch(/upkeep thread: start: /);
     store.close();

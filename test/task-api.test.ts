@@ -44,7 +44,7 @@ describe('bare task() and the testing helper', () => {
     await remind.delay([41], 3_600);
     await t.advance(3_600_000);
     expect(seen).toEqual([41, 1]);
-    expect(t.scheduler.list({ state: 'succeeded' })).toHaveLength(1);
+    expect(await t.scheduler.list({ state: 'succeeded' })).toHaveLength(1);
   });
 });
 

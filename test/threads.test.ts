@@ -6,7 +6,7 @@
 import { threadId } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import type * as Delayd from '../src/index.js';
-import { scenarios } from './helpers.js';
+import { collect, scenarios } from './helpers.js';
 import { tempDb } from './tmpdb.js';
 
 const { defer } = scenarios();
@@ -39,21 +39,21 @@ function start(options: Delayd.SchedulerOptions = {}) {
 async function settled(app: Delayd.Scheduler, id: number, timeoutMs = 10_000): Promise<Delayd.TaskRow> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    app.flush();
-    const row = app.get(id)!;
+    await app.flush();
+    const row = (await app.get(id))!;
     if (row.state === 'succeeded' || row.state === 'failed') return row;
     if (Date.now() > deadline) throw new Error(`task ${id} still ${row.state} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
-const enqueue = (app: Delayd.Scheduler, name: string, args: unknown[] = []) =>
-  app.enqueue(name, [{ args }], delayd.defaultRegistry.get(name)!.options)[0]!.id;
+const enqueue = async (app: Delayd.Scheduler, name: string, args: unknown[] = []) =>
+  (await app.enqueue(name, [{ args }], delayd.defaultRegistry.get(name)!.options))[0]!.id;
 
 describe('a handler with isolation: thread', () => {
   it('runs in a worker thread of the pool, and others stay in the main thread', async () => {
     const app = start();
-    const [a, b] = [enqueue(app, 'where_am_i', [1]), enqueue(app, 'in_process')];
+    const [a, b] = [await enqueue(app, 'where_am_i', [1]), await enqueue(app, 'in_process')];
     const threaded = JSON.parse((await settled(app, a)).result!);
     expect(threaded).toMatchObject({ n: 1, isMainThread: false, attempt: 1, id: a });
     expect(threaded.threadId).not.toBe(threadId);
@@ -63,12 +63,12 @@ describe('a handler with isolation: thread', () => {
   it('is terminated at its timeout: the attempt fails and the thread is free at once', async () => {
     const app = start({ threads: 1 });
     const began = Date.now();
-    const spinning = enqueue(app, 'spin', [10_000]);
+    const spinning = await enqueue(app, 'spin', [10_000]);
     const row = await settled(app, spinning);
     expect(row.state).toBe('failed');
     expect(row.lastError).toContain('timed out after 500 ms');
     // One thread: had the spin gone on, this would wait ~10 s for it.
-    const next = await settled(app, enqueue(app, 'where_am_i', [2]));
+    const next = await settled(app, await enqueue(app, 'where_am_i', [2]));
     expect(next.state).toBe('succeeded');
     expect(Date.now() - began).toBeLessThan(5_000);
   });
@@ -77,33 +77,33 @@ describe('a handler with isolation: thread', () => {
     // One thread, five attempts of 300 ms each with a 500 ms timeout: 1.5 s in all.
     const app = start({ threads: 1, concurrency: 10 });
     // The first attempt on a thread also waits for the thread to start and import the modules.
-    await settled(app, enqueue(app, 'where_am_i', [0]));
-    const ids = Array.from({ length: 5 }, () => enqueue(app, 'spin', [300]));
+    await settled(app, await enqueue(app, 'where_am_i', [0]));
+    const ids = await Promise.all(Array.from({ length: 5 }, () => enqueue(app, 'spin', [300])));
     const rows = await Promise.all(ids.map((id) => settled(app, id)));
     expect(rows.map((r) => r.state)).toEqual(Array(5).fill('succeeded'));
   });
 
   it('a thread that exits or throws outside the handler fails only its own attempt', async () => {
     const app = start();
-    const exited = await settled(app, enqueue(app, 'exit_thread'));
+    const exited = await settled(app, await enqueue(app, 'exit_thread'));
     expect(exited.state).toBe('failed');
     expect(exited.lastErrorCode).toBe('E_THREAD_CRASHED');
     expect(exited.lastError).toContain('died');
-    const timer = await settled(app, enqueue(app, 'throw_in_timer'));
+    const timer = await settled(app, await enqueue(app, 'throw_in_timer'));
     expect(timer.state).toBe('failed');
     expect(timer.lastError).toContain('boom in a timer');
     // The scheduler and the pool go on.
-    expect((await settled(app, enqueue(app, 'where_am_i', [3]))).state).toBe('succeeded');
+    expect((await settled(app, await enqueue(app, 'where_am_i', [3]))).state).toBe('succeeded');
     expect(app.running).toBe(true);
   });
 
   it('a thrown error is recorded with its stack, and this.retry() crosses the thread boundary', async () => {
     const app = start();
-    const thrown = await settled(app, enqueue(app, 'throws'));
+    const thrown = await settled(app, await enqueue(app, 'throws'));
     expect(thrown.state).toBe('failed');
     expect(thrown.lastError).toContain('TypeError: bad input');
     expect(thrown.lastError).toContain('threads-handlers.mjs');
-    const retried = await settled(app, enqueue(app, 'retry_once'));
+    const retried = await settled(app, await enqueue(app, 'retry_once'));
     expect(retried).toMatchObject({ state: 'succeeded', attempts: 2, result: '2' });
     expect(retried.lastError).toContain('not yet');
   });
@@ -134,7 +134,7 @@ describe('a handler with isolation: thread', () => {
 
   it('an unknown handler in the threads fails with a message naming the modules', async () => {
     const app = start({ threadModules: [] });
-    const row = await settled(app, enqueue(app, 'where_am_i', [4]));
+    const row = await settled(app, await enqueue(app, 'where_am_i', [4]));
     expect(row.state).toBe('failed');
     expect(row.lastError).toContain('no threadModules were given');
   });
@@ -153,9 +153,9 @@ describe('a handler with isolation: thread', () => {
     const batch = await crunch.map(Array.from({ length: 8 }, () => [600] as [number]), { reduce });
     for (let i = 1; i <= 5; i++) await reduce.delay([], i * 0.2);
     const deadline = Date.now() + 15_000;
-    while (!batch.progress().complete && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(batch.progress()).toMatchObject({ succeeded: 8, failed: 0 });
-    const threads = new Set([...batch.results()].map((r) => (r.value as { threadId: number }).threadId));
+    while (!(await batch.progress()).complete && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await batch.progress()).toMatchObject({ succeeded: 8, failed: 0 });
+    const threads = new Set((await collect(batch.results())).map((r) => (r.value as { threadId: number }).threadId));
     expect(threads.size).toBe(2);
     expect(threads.has(threadId)).toBe(false);
     expect(late.length).toBeGreaterThanOrEqual(5);
@@ -164,7 +164,7 @@ describe('a handler with isolation: thread', () => {
 });
 
 describe('thread options', () => {
-  it('refuses an unknown isolation and a pool of no threads, with codes', () => {
+  it('refuses an unknown isolation and a pool of no threads, with codes', async () => {
     const app = new delayd.Scheduler({ db: ':memory:', logger: createLogger({ level: 'silent' }) });
     defer(() => app.close());
     expect(() => app.task('x', { isolation: 'process' as never })).toThrow(/Expected `isolation` to be one of 'none', 'thread'/);

@@ -40,7 +40,7 @@ function earlyClock(startMs: number, earlyMs: number) {
 }
 
 describe('the ticker', () => {
-  it('claims each second before it begins when timers fire early and each tick takes 15 ms', () => {
+  it('claims each second before it begins when timers fire early and each tick takes 15 ms', async () => {
     const start = Date.parse('2030-01-01T09:00:00.500Z');
     const c = earlyClock(start, 1);
     const ticks: { second: number; atMs: number }[] = [];

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Scheduler, type TaskContext } from '../src/index.js';
 
 describe('delay() args are typed from the handler', () => {
-  it('accepts the handler parameters and refuses others', () => {
+  it('accepts the handler parameters and refuses others', async () => {
     const app = new Scheduler({ db: ':memory:', logger: undefined });
     const send = app.task('send')(async function (this: TaskContext, to: string, times: number) {
       return `${to}${times}${this.attempt}`;

@@ -5,8 +5,8 @@ import { defaultScheduler, task } from 'delayd';
 
 export const squareInThread = task('square_in_thread', { isolation: 'thread' })((n) => ({ square: n * n, threadId, isMainThread }));
 
-export const totalOfSquares = task('total_of_squares')((batchId) => {
+export const totalOfSquares = task('total_of_squares')(async (batchId) => {
   let total = 0;
-  for (const item of defaultScheduler().batch(batchId).results()) total += item.value.square;
+  for await (const item of (await defaultScheduler().batch(batchId)).results()) total += item.value.square;
   return total;
 });

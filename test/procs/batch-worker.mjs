@@ -16,9 +16,9 @@ const [db, log, mode, batchIdArg] = process.argv.slice(2);
 const batchId = Number(batchIdArg);
 
 class KillAfterLastItem extends SqliteStore {
-  record(outcomes) {
-    const applied = super.record(outcomes);
-    if (this.getBatch(batchId)?.reduceTaskId != null) process.kill(process.pid, 'SIGKILL');
+  async record(outcomes) {
+    const applied = await super.record(outcomes);
+    if ((await this.getBatch(batchId))?.reduceTaskId != null) process.kill(process.pid, 'SIGKILL');
     return applied;
   }
 }
@@ -39,10 +39,10 @@ app.task('square')(async (n) => {
   return n * n;
 });
 
-app.task('total')((id) => {
+app.task('total')(async (id) => {
   appendFileSync(log, `R ${id} ${process.pid}\n`);
   let sum = 0;
-  for (const item of app.batch(id).results()) sum += item.value ?? 0;
+  for await (const item of (await app.batch(id)).results()) sum += item.value ?? 0;
   return sum;
 });
 

@@ -31,17 +31,17 @@ export function exited(child: ChildProcess): Promise<void> {
 }
 
 /** Polls the database (read-only use) until `done` holds or `timeoutMs` passes. */
-export async function waitFor(db: string, done: (store: SqliteStore) => boolean, timeoutMs: number): Promise<boolean> {
+export async function waitFor(db: string, done: (store: SqliteStore) => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const store = new SqliteStore({ path: db, mustExist: true });
   try {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (done(store)) return true;
+      if (await done(store)) return true;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    return done(store);
+    return await done(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

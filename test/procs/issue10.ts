@@ -26,21 +26,21 @@ export async function enqueueLines(db: string, lines: readonly object[]): Promis
 }
 
 /** Every task row, through the store (read only in effect). */
-export function rows(db: string): TaskRow[] {
+export async function rows(db: string): Promise<TaskRow[]> {
   if (!existsSync(db)) return [];
   const store = new SqliteStore({ path: db, mustExist: true });
   try {
-    return store.list({ limit: 1_000_000 }).sort((a, b) => a.id - b.id);
+    return (await store.list({ limit: 1_000_000 })).sort((a, b) => a.id - b.id);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
 /** Polls `done` every 50 ms until it holds; fails with `what` (and the last value of `show`) at the deadline. */
-export async function until(what: string, done: () => boolean, timeoutMs = 20_000, show: () => unknown = () => ''): Promise<void> {
+export async function until(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 20_000, show: () => unknown = () => ''): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(show())}`);
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(await show())}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

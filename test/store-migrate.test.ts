@@ -84,12 +84,12 @@ describe('several processes creating one new database at once', () => {
       const go = `${path}.go`;
       const script = `
         const fs = require('node:fs');
-        import(${JSON.stringify(storeUrl)}).then(({ SqliteStore }) => {
+        import(${JSON.stringify(storeUrl)}).then(async ({ SqliteStore }) => {
           process.stdout.write('ready\\n');
           while (!fs.existsSync(${JSON.stringify(go)})) {}
           const store = new SqliteStore({ path: ${JSON.stringify(path)} });
           await store.insert([{ name: 'x', args: '[]', dueMs: ${T}, createdMs: ${T}, key: null, retries: null, backoffMs: null, timeoutMs: null }]);
-          store.close();
+          await store.close();
         }).catch((e) => { console.error(e.code, e.message); process.exit(1); });`;
       const children = Array.from({ length: 6 }, () => spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] }));
       const errors: string[] = [];

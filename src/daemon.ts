@@ -117,7 +117,7 @@ async function serve(scheduler: Scheduler, store: SqliteStore, options: DaemonOp
   scheduler.on('fatal', ({ error }: { error: unknown }) => fatal(error));
   try {
     logger.info({ db: options.db, tasks: defaultRegistry.names() }, 'daemon starting');
-    scheduler.start();
+    void scheduler.start();
     const ended = await Promise.race([firstSignal.then((signal) => ({ signal })), failedForGood.then((error) => ({ error }))]);
     if ('error' in ended) {
       logger.fatal({ err: ended.error }, 'the database keeps failing in a way no retry mends; exiting');

@@ -54,11 +54,13 @@ export class Liveness {
     this.#o = options;
   }
 
-  start(): void {
+  /** Beats at once, then every heartbeatMs; resolves with the first beat's answer. */
+  start(): Promise<boolean> {
     this.#stopped = false;
     this.#joined = false;
-    void this.beat();
+    const first = this.beat();
     this.#schedule();
+    return first;
   }
 
   /**

@@ -160,18 +160,23 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     });
   }
 
-  /** Starts the heartbeat and the ticker; the first tick runs at once and catches up. */
-  start(): void {
+  /**
+   * Starts the heartbeat and the ticker; the first tick runs at once and catches up. The
+   * promise (which never rejects, and need not be awaited) settles once the first heartbeat
+   * and the first claim have.
+   */
+  start(): Promise<void> {
     this.#assertOpen();
-    if (this.#state !== 'idle') return;
+    if (this.#state !== 'idle') return Promise.resolve();
     this.#state = 'running';
     this.#stopController = new AbortController();
     // Every running attempt listens to it: more than 10 at once is the normal case, not a leak.
     setMaxListeners(0, this.#stopController.signal);
     this.#journal.open();
-    this.#liveness.start();
+    const beat = this.#liveness.start();
     this.#ticker.start();
     this.#o.logger.info({ owner: this.owner, tasks: this.registry.names() }, 'scheduler started');
+    return Promise.all([beat, this.#claimDone]).then(() => undefined);
   }
 
   /**

@@ -57,7 +57,7 @@ function loadCreateClock(): CreateClock {
     const { code, message } = error as { code?: unknown; message?: unknown };
     if (code !== 'MODULE_NOT_FOUND' || !String(message).includes("'@sinonjs/fake-timers'")) throw error;
     throw new DelaydError(
-      'E_USAGE',
+      'E_MISSING_DEPENDENCY',
       'delayd/testing needs @sinonjs/fake-timers: npm install -D @sinonjs/fake-timers ' +
         '(expected it to be installed beside delayd, got: not found)',
       { cause: error },

@@ -131,7 +131,7 @@ describe('the packed package', () => {
     const missing = run('test.mjs');
     expect(missing.stderr).toBe('');
     expect(JSON.parse(missing.stdout)).toEqual({
-      code: 'E_USAGE',
+      code: 'E_MISSING_DEPENDENCY',
       message: expect.stringContaining('delayd/testing needs @sinonjs/fake-timers: npm install -D @sinonjs/fake-timers'),
     });
     link('@sinonjs/fake-timers');

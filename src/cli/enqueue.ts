@@ -6,7 +6,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { DEFAULTS } from '../config.js';
 import { DelaydError } from '../errors.js';
-import { SqliteStore } from '../store/sqlite.js';
+import { openStore } from '../store/factory.js';
 import type { Store } from '../store/types.js';
 import { buildNewTask, checkName } from '../validate.js';
 import { enqueueLines } from './enqueue-lines.js';
@@ -46,7 +46,7 @@ export async function enqueueFile(file: string, target: StoreTarget, json: boole
     const result = await enqueueLines({
       lines,
       insert: (rows) => {
-        store ??= new SqliteStore({ path: target.db, busyTimeoutMs: target.busyTimeoutMs });
+        store ??= openStore({ db: target.db, busyTimeoutMs: target.busyTimeoutMs });
         return store.insert(rows);
       },
       now: () => io.clock.now(),

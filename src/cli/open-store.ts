@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DelaydError } from '../errors.js';
-import { SqliteStore, type SqliteStoreOptions } from '../store/sqlite.js';
+import { openStore as openDb } from '../store/factory.js';
 import type { Store } from '../store/types.js';
 import type { StoreTarget } from './options.js';
 
@@ -18,16 +18,9 @@ export interface OpenOptions {
 
 export const READ_ONLY: OpenOptions = { mustExist: true, readonly: true };
 
-export function openStore(target: StoreTarget, options: OpenOptions): SqliteStore {
+export function openStore(target: StoreTarget, options: OpenOptions): Store {
   checkDbLocation(target.db);
-  // `readonly` is the STORE side's option (SqliteStoreOptions); spread, so this compiles either way.
-  const storeOptions: SqliteStoreOptions = {
-    path: target.db,
-    mustExist: options.mustExist,
-    busyTimeoutMs: target.busyTimeoutMs,
-    ...(options.readonly ? { readonly: true } : {}),
-  };
-  return new SqliteStore(storeOptions);
+  return openDb({ db: target.db, mustExist: options.mustExist, busyTimeoutMs: target.busyTimeoutMs, ...(options.readonly ? { readonly: true } : {}) });
 }
 
 export function withStore<T>(target: StoreTarget, options: OpenOptions, use: (store: Store) => T): T {

@@ -4,8 +4,8 @@
  * were committed. Also: which task names no live daemon serves.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { enqueueLines, parseLine } from '../src/cli/enqueue-lines.js';
-import { servedBy, unservedCounts, unservedNames, unservedWarning } from '../src/cli/serving.js';
+import { enqueueLines, parseLine } from '../src/cli/lib/enqueue-lines.js';
+import { servedBy, unservedCounts, unservedNames, unservedWarning } from '../src/cli/lib/serving.js';
 import { DelaydError } from '../src/errors.js';
 import type { Inserted, NewTask, WorkerRow } from '../src/store/types.js';
 

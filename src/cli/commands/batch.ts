@@ -5,16 +5,15 @@
  * done and the reduce has run, with a progress bar on stderr when stderr is a terminal.
  */
 import cliProgress from 'cli-progress';
-import { Batch } from '../batch.js';
-import { DelaydError, describe } from '../errors.js';
-import type { Store } from '../store/types.js';
-import { defineCommand, JSON_OPTION, type CommandContext } from './commands/define.js';
-import { relativeTime } from './duration.js';
-import { printJson, type Io } from './io.js';
-import { toStoreTarget, toTaskId, type CommonArgv, type StoreTarget } from './options.js';
-import { openStore, READ_ONLY } from './open-store.js';
-import { iso } from './present.js';
-import { formatFields, truncate } from './table.js';
+import { Batch } from '../../batch.js';
+import { DelaydError, describe } from '../../errors.js';
+import type { Store } from '../../store/types.js';
+import { defineCommand, JSON_OPTION, printJson, type CommandContext, type Io } from '../context.js';
+import { relativeTime } from '../lib/duration.js';
+import { toStoreTarget, toTaskId, type CommonArgv, type StoreTarget } from '../lib/argv.js';
+import { openStore, READ_ONLY } from '../lib/open-store.js';
+import { iso } from '../lib/present.js';
+import { formatFields, truncate } from '../lib/table.js';
 
 export interface BatchArgv extends CommonArgv {
   id?: string;

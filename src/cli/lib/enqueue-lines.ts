@@ -7,11 +7,11 @@
  * A line is {"name": "send", "args": [...], "countdown": 5} with any of the delay options
  * (countdown | eta, key, retries, backoff, timeout); args default to [].
  */
-import { DEFAULTS } from '../config.js';
-import { DelaydError, describe } from '../errors.js';
+import { DEFAULTS } from '../../config.js';
+import { DelaydError, describe } from '../../errors.js';
 import { parseJsonExact } from './json.js';
-import type { Inserted, NewTask } from '../store/types.js';
-import { buildRow, checkName, rowBase, type RowBase } from '../validate.js';
+import type { Inserted, NewTask } from '../../store/types.js';
+import { buildRow, checkName, rowBase, type RowBase } from '../../validate.js';
 
 export const BATCH_SIZE = 10_000;
 /** A partial batch is written once the input has been quiet this long (a streaming producer). */

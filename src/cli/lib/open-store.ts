@@ -6,10 +6,10 @@
  */
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DelaydError } from '../errors.js';
-import { openStore as openDb } from '../store/factory.js';
-import type { Store } from '../store/types.js';
-import type { StoreTarget } from './options.js';
+import { DelaydError } from '../../errors.js';
+import { openStore as openDb } from '../../store/factory.js';
+import type { Store } from '../../store/types.js';
+import type { StoreTarget } from './argv.js';
 
 export interface OpenOptions {
   mustExist: boolean;

@@ -42,7 +42,7 @@ export const MAX_TIME_MS = 8.64e15;
  * purge raises the floor first; see migration 5). Inside the INSERT, so it is read under the
  * same write lock as the row it numbers.
  */
-const NEXT_ID = `SELECT max(coalesce((SELECT max(id) FROM tasks), 0),
+export const NEXT_ID = `SELECT max(coalesce((SELECT max(id) FROM tasks), 0),
   coalesce((SELECT v FROM meta WHERE k = 'task_id_floor'), 0)) + 1`;
 
 export class TaskWriter {

@@ -70,7 +70,7 @@ export function tasksCases(s: StoreRef): void {
 
   // Bug (src/store/batches.ts, insertTask at line 78): batch items and reduce tasks are inserted
   // without an id, so SQLite numbers them max(rowid) + 1 and ignores the floor a purge raised.
-  it.fails('never reuses an id after a purge for a batch item (known bug: batches.ts insertTask)', async () => {
+  it('never reuses an id after a purge for a batch item', async () => {
     const [a] = await s().insert([task('a', T0)]);
     await s().cancel(a!.id, T0 + 1);
     expect(await s().purge(T0 + 2)).toBe(1);
@@ -79,7 +79,7 @@ export function tasksCases(s: StoreRef): void {
     expect(item!.taskId).toBeGreaterThan(a!.id);
   });
 
-  it.fails('never reuses an id after a purge for a reduce task (known bug: batches.ts insertTask)', async () => {
+  it('never reuses an id after a purge for a reduce task', async () => {
     const [a] = await s().insert([task('a', T0)]);
     await s().cancel(a!.id, T0 + 1);
     expect(await s().purge(T0 + 2)).toBe(1);

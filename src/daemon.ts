@@ -22,7 +22,8 @@ import { defaultRegistry, setDefaultScheduler } from './default.js';
 import { DelaydError } from './errors.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { Scheduler } from './scheduler.js';
-import { SqliteStore } from './store/sqlite.js';
+import { openStore } from './store/factory.js';
+import type { Store } from './store/types.js';
 
 export interface DaemonOptions {
   /** Path of the SQLite database file; created when missing. */
@@ -77,7 +78,7 @@ export async function runDaemon(options: DaemonOptions, host: DaemonHost = proce
     host.exit(128 + (SIGNAL_NUMBERS[signal as keyof typeof SIGNAL_NUMBERS] ?? 1));
   });
 
-  const store = new SqliteStore({ path: options.db, busyTimeoutMs: options.busyTimeoutMs });
+  const store = openStore({ db: options.db, busyTimeoutMs: options.busyTimeoutMs });
   let scheduler: Scheduler;
   try {
     scheduler = new Scheduler({
@@ -106,7 +107,7 @@ export async function runDaemon(options: DaemonOptions, host: DaemonHost = proce
   return serve(scheduler, store, options, logger, firstSignal);
 }
 
-async function serve(scheduler: Scheduler, store: SqliteStore, options: DaemonOptions, logger: Logger, firstSignal: Promise<NodeJS.Signals>): Promise<number> {
+async function serve(scheduler: Scheduler, store: Store, options: DaemonOptions, logger: Logger, firstSignal: Promise<NodeJS.Signals>): Promise<number> {
   const guard = installGuard({
     logger,
     running: () => scheduler.runningTasks(),

@@ -23,6 +23,7 @@ export type DelaydErrorCode =
   | 'E_LEASE_LOST'
   | 'E_BAD_DB_URL'
   | 'E_USAGE'
+  | 'E_MISSING_DEPENDENCY'
   | 'E_DB'
   | 'E_DB_LOCKED'
   | 'E_DB_MISSING'

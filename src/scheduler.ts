@@ -24,7 +24,7 @@ import { Liveness } from './liveness.js';
 import { DEFAULT_POLICY, explainPolicy, resolvePolicy, type ExplainedPolicy, type Policy } from './policy.js';
 import { runAttempt, type AttemptResult } from './runner.js';
 import { secondOf } from './slot.js';
-import { SqliteStore } from './store/sqlite.js';
+import { openStore } from './store/factory.js';
 import type { ClaimedTask, ErrorInfo, Inserted, ListFilter, NewTask, RecordResult, Stats, Store, TaskRow } from './store/types.js';
 import { Registry, taskFactory, type DelayItem, type Enqueuer, type Scheduled } from './task.js';
 import { ThreadPool } from './threads.js';
@@ -82,7 +82,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     this.registry = registry ?? new Registry();
     this.task = taskFactory(this.registry, () => this);
     const { clock, logger, owner } = this.#o;
-    this.#store = this.#o.store ?? new SqliteStore({ path: this.#o.db, synchronous: this.#o.synchronous });
+    this.#store = this.#o.store ?? openStore({ db: this.#o.db, synchronous: this.#o.synchronous });
     this.#wheel = new Wheel({ store: this.#store, owner });
     this.#ticker = new Ticker({ clock, lookaheadMs: this.#o.lookaheadMs, onTick: (s) => void this.#claim(s) });
     this.#defaults = { ...DEFAULT_POLICY, maxCutOffs: this.#o.maxCutOffs };

@@ -8,14 +8,63 @@
  *   await t.advance(3600_000);
  *   expect(await t.scheduler.list({ state: 'succeeded' })).toHaveLength(1);
  *   await t.close();
+ *
+ * @sinonjs/fake-timers is an optional peer dependency: loaded here, at the first call, so that a
+ * production install need not carry it, and described by TestClock below, so that the published
+ * types never import a dev-only package (a consumer compiles with skipLibCheck: false).
  */
-import { createClock } from '@sinonjs/fake-timers';
+import { createRequire } from 'node:module';
 import { fromFakeClock } from './clock.js';
 import type { SchedulerOptions } from './config.js';
 import { defaultRegistry, setDefaultScheduler } from './default.js';
+import { DelaydError } from './errors.js';
 import { createLogger } from './logger.js';
 import { Scheduler } from './scheduler.js';
 import { etaToMs } from './validate.js';
+
+/** The part of a @sinonjs/fake-timers clock that delayd/testing offers (its own type, not theirs). */
+export interface TestClock {
+  /** The fake wall clock, in unix milliseconds. */
+  now: number;
+  setTimeout(callback: (...args: any[]) => void, ms: number, ...args: any[]): unknown;
+  clearTimeout(handle: any): void;
+  setInterval(callback: (...args: any[]) => void, ms: number, ...args: any[]): unknown;
+  clearInterval(handle: any): void;
+  /** Jumps the wall clock without running timers (timers keep their remaining delay). */
+  setSystemTime(now?: number | Date): void;
+  /** Moves time forward by `ms`, running the timers due on the way; resolves to the new `now`. */
+  tickAsync(ms: number): Promise<number>;
+  /** Runs the next timer only. */
+  nextAsync(): Promise<number>;
+  /** Runs every timer, including those created meanwhile (up to fake-timers' loop limit). */
+  runAllAsync(): Promise<number>;
+  /** Runs the timers pending now, up to the last of them. */
+  runToLastAsync(): Promise<number>;
+  countTimers(): number;
+}
+
+type CreateClock = (now?: number | Date) => TestClock;
+let createClock: CreateClock | undefined;
+
+/** Loads @sinonjs/fake-timers (CommonJS) once, synchronously; a clear error if it is missing. */
+function loadCreateClock(): CreateClock {
+  if (createClock) return createClock;
+  const require = createRequire(import.meta.url);
+  try {
+    createClock = (require('@sinonjs/fake-timers') as { createClock: CreateClock }).createClock;
+  } catch (error) {
+    // Only fake-timers itself missing is the user's install to fix; anything else is a real fault.
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    if (code !== 'MODULE_NOT_FOUND' || !String(message).includes("'@sinonjs/fake-timers'")) throw error;
+    throw new DelaydError(
+      'E_MISSING_DEPENDENCY',
+      'delayd/testing needs @sinonjs/fake-timers: npm install -D @sinonjs/fake-timers ' +
+        '(expected it to be installed beside delayd, got: not found)',
+      { cause: error },
+    );
+  }
+  return createClock;
+}
 
 export interface TestSchedulerOptions extends Omit<SchedulerOptions, 'clock'> {
   /** The fake clock's starting time. @default 2030-01-01T00:00:00Z */
@@ -27,7 +76,7 @@ export interface TestSchedulerOptions extends Omit<SchedulerOptions, 'clock'> {
 export interface TestScheduler {
   scheduler: Scheduler;
   /** The fake clock: `now`, `tickAsync`, `setSystemTime` (to jump the wall clock). */
-  clock: ReturnType<typeof createClock>;
+  clock: TestClock;
   /** Moves time forward, running every timer and handler that falls due on the way. */
   advance(ms: number): Promise<void>;
   /** Stops and closes the scheduler, and uninstalls it as the default. */
@@ -36,7 +85,7 @@ export interface TestScheduler {
 
 export function createTestScheduler(options: TestSchedulerOptions = {}): TestScheduler {
   const { now = '2030-01-01T00:00:00Z', asDefault = true, ...rest } = options;
-  const clock = createClock(etaToMs(now));
+  const clock = loadCreateClock()(etaToMs(now));
   const scheduler = new Scheduler({
     db: ':memory:',
     logger: createLogger({ level: 'silent' }),

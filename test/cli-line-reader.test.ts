@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { LineReader } from '../src/cli/lines.js';
+import { LineReader } from '../src/cli/lib/lines.js';
 
 /** A deterministic pseudo-random sequence, so a failure can be replayed. */
 function lcg(seed: number) {

@@ -4,8 +4,8 @@
  * were committed. Also: which task names no live daemon serves.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { enqueueLines, parseLine } from '../src/cli/enqueue-lines.js';
-import { servedBy, unservedCounts, unservedNames, unservedWarning } from '../src/cli/serving.js';
+import { enqueueLines, parseLine } from '../src/cli/lib/enqueue-lines.js';
+import { servedBy, unservedCounts, unservedNames, unservedWarning } from '../src/cli/lib/serving.js';
 import { DelaydError } from '../src/errors.js';
 import type { Inserted, NewTask, WorkerRow } from '../src/store/types.js';
 
@@ -20,7 +20,7 @@ function fakeStore() {
   const batches: NewTask[][] = [];
   const keys = new Set<string>();
   let id = 0;
-  const insert = (rows: readonly NewTask[]): Inserted[] => {
+  const insert = async (rows: readonly NewTask[]): Promise<Inserted[]> => {
     batches.push([...rows]);
     return rows.map((row) => {
       const created = row.key === null || !keys.has(row.key);
@@ -132,7 +132,7 @@ describe('enqueueLines', () => {
 
   it('says which lines were committed when the database fails after the first commit', async () => {
     let calls = 0;
-    const insert = (rows: readonly NewTask[]): Inserted[] => {
+    const insert = async (rows: readonly NewTask[]): Promise<Inserted[]> => {
       if (++calls === 2) throw new DelaydError('E_DB_FULL', 'x.db: the disk or database is full (SQLITE_FULL)');
       return rows.map((row, i) => ({ id: i + 1, dueMs: row.dueMs, created: true }));
     };

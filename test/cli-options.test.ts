@@ -1,22 +1,14 @@
 /** The pure mapping from argv to options, and the small parsers the CLI is built from. */
 import { describe, expect, it } from 'vitest';
 import { DelaydError } from '../src/errors.js';
-import { formatDuration, parseDuration, relativeTime } from '../src/cli/duration.js';
+import { formatDuration, parseDuration, relativeTime } from '../src/cli/lib/duration.js';
 import { commandWord } from '../src/cli/main.js';
-import {
-  enqueueShapeProblem,
-  moduleUrl,
-  rescheduleShapeProblem,
-  toDaemonOptions,
-  toEnqueueRequest,
-  toListFilter,
-  toPurgeAgeMs,
-  toReschedule,
-  toStoreTarget,
-  toTaskId,
-  withFlagNames,
-} from '../src/cli/options.js';
-import { escapeText, formatFields, formatTable, truncate } from '../src/cli/table.js';
+import { toStoreTarget, toTaskId, withFlagNames } from '../src/cli/lib/argv.js';
+import { moduleUrl, toDaemonOptions } from '../src/cli/commands/daemon.js';
+import { enqueueShapeProblem, toEnqueueRequest } from '../src/cli/commands/enqueue.js';
+import { toListFilter } from '../src/cli/commands/inspect.js';
+import { rescheduleShapeProblem, toPurgeAgeMs, toReschedule } from '../src/cli/commands/manage.js';
+import { escapeText, formatFields, formatTable, truncate } from '../src/cli/lib/table.js';
 import { checkDelayOptions, dueMsOf } from '../src/validate.js';
 
 const context = { env: {}, cwd: '/srv/app', stdoutIsTTY: false };

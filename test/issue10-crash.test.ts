@@ -9,16 +9,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readExecutions } from './procs/harness.js';
-import { daemon, enqueueLines, rows, runsLog, until } from './procs/issue10.js';
+import { daemon, enqueueLines, rows, runsLog, until, killedAtEnd } from './procs/issue10.js';
 import { tempDir, type Daemon } from './fixtures/cli.js';
 import { scenarios } from './helpers.js';
 
 const { defer } = scenarios();
 
-function started(d: Daemon): Daemon {
-  defer(() => d.child.kill('SIGKILL'));
-  return d;
-}
+const started = killedAtEnd(defer);
 
 describe('a poison task', () => {
   it.each([

@@ -8,17 +8,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readExecutions } from './procs/harness.js';
-import { daemon, enqueueLines, rows, runsLog, until } from './procs/issue10.js';
+import { daemon, enqueueLines, rows, runsLog, until, killedAtEnd } from './procs/issue10.js';
 import { tempDir } from './fixtures/cli.js';
 import { scenarios } from './helpers.js';
 import type { Daemon } from './fixtures/cli.js';
 
 const { defer } = scenarios();
 
-function started(d: Daemon): Daemon {
-  defer(() => d.child.kill('SIGKILL'));
-  return d;
-}
+const started = killedAtEnd(defer);
 
 describe('two daemons serving different names on one database', () => {
   it('runs every task on the daemon that has its handler; none fails', async () => {

@@ -7,16 +7,13 @@
 import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { daemon, enqueueLines, module, rows, until } from './procs/issue10.js';
+import { daemon, enqueueLines, module, rows, until, killedAtEnd } from './procs/issue10.js';
 import { cli, tempDir, type Daemon } from './fixtures/cli.js';
 import { scenarios } from './helpers.js';
 
 const { defer } = scenarios();
 
-function started(d: Daemon): Daemon {
-  defer(() => d.child.kill('SIGKILL'));
-  return d;
-}
+const started = killedAtEnd(defer);
 
 describe('handler bugs', () => {
   it('a null-prototype throw, a forgotten rejection, a throw in a timer: logged, and the daemon goes on', async () => {

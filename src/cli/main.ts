@@ -1,5 +1,5 @@
 /**
- * The command line: yargs parses, options.ts maps argv to options, and the daemon or the store
+ * The command line: yargs parses, each command (commands/) maps its argv to options, and the daemon or the store
  * does the work. Exit status: 0 success; 1 an error from delayd (a bad value, an unknown id,
  * a database that is missing, locked, not SQLite or too new); 2 a usage error caught by the
  * parser (unknown command or option, missing argument). Either way, one line on stderr:
@@ -8,13 +8,12 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { DelaydError } from '../errors.js';
+import { batchCommand } from './commands/batch.js';
 import { daemonCommand } from './commands/daemon.js';
-import type { CommandContext } from './commands/define.js';
 import { enqueueCommand } from './commands/enqueue.js';
 import { inspectCommands } from './commands/inspect.js';
 import { manageCommands } from './commands/manage.js';
-import { batchCommand } from './batch.js';
-import { processIo, type Io } from './io.js';
+import { processIo, type CommandContext, type Io } from './context.js';
 
 export const EXIT = { ok: 0, error: 1, usage: 2 } as const;
 

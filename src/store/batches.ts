@@ -17,7 +17,7 @@
 import type Database from 'better-sqlite3';
 import { chunkBytes, chunkOf, CHUNK_BITS, putBit, getBit, type Chunk } from '../bits.js';
 import { positionOfMs } from '../slot.js';
-import { checkTime } from './writes.js';
+import { checkTime, NEXT_ID } from './writes.js';
 import type { BatchItemRow, BatchRow, InsertedBatch, NewBatch, NewTask, TaskState } from './types.js';
 
 type Params = Record<string, unknown>;
@@ -76,8 +76,8 @@ class BatchStatements {
       VALUES (@name, @total, @key, @reduceName, @reduceRetries, @reduceBackoffMs, @reduceTimeoutMs, @createdMs)`);
     this.findKey = prepare(`SELECT id, total FROM batches WHERE key = @key AND finished_ms IS NULL`);
     this.insertTask = prepare(`
-      INSERT INTO tasks (name, args, state, due_ms, slot, cycle, retries, backoff_ms, timeout_ms, created_ms, batch_id, batch_index)
-      VALUES (@name, @args, 'scheduled', @dueMs, @slot, @cycle, @retries, @backoffMs, @timeoutMs, @createdMs, @batchId, @batchIndex)`);
+      INSERT INTO tasks (id, name, args, state, due_ms, slot, cycle, retries, backoff_ms, timeout_ms, created_ms, batch_id, batch_index)
+      VALUES ((${NEXT_ID}), @name, @args, 'scheduled', @dueMs, @slot, @cycle, @retries, @backoffMs, @timeoutMs, @createdMs, @batchId, @batchIndex)`);
     this.get = prepare<RawBatch>(`SELECT * FROM batches WHERE id = @id`);
     this.anyBatch = db.prepare<[], { n: number }>(`SELECT EXISTS (SELECT 1 FROM batches) AS n`);
     this.itemOf = prepare(`SELECT batch_id, batch_index, state FROM tasks WHERE id = @id`);

@@ -150,9 +150,10 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX cycle_buckets_cycle ON cycle_buckets (cycle);
   `,
-  // 5: issue 10. Ids are never reused: AUTOINCREMENT on tasks and batches (both are purged), so
-  // an id once handed out never names another task or batch (bulk inserts number their own ids,
-  // from sqlite_sequence, see writes.ts). The policy columns become nullable with no default:
+  // 5: issue 10. Ids are never reused, so an id once handed out never names another task or
+  // batch. Batches get AUTOINCREMENT (few inserts). Tasks do not: its sqlite_sequence write cost
+  // a fifth of delay()'s speed. Instead a purge first raises meta 'task_id_floor' to the highest
+  // id it may delete, and every insert numbers from max(max(id), floor) + 1 (writes.ts). The policy columns become nullable with no default:
   // NULL means "not given at enqueue", and the handler's policy applies (policy.ts); existing
   // rows keep their values, which were explicit when written. `open` is 1 while the current
   // attempt has started and not ended (the fence of every outcome, see types.ts); `cut_offs`
@@ -161,7 +162,7 @@ export const MIGRATIONS: readonly string[] = [
   // Workers publish their handlers' policies.
   `
   CREATE TABLE tasks_v5 (
-    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              INTEGER PRIMARY KEY,
     name            TEXT    NOT NULL,
     args            TEXT    NOT NULL,
     state           TEXT    NOT NULL
@@ -224,6 +225,8 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE batches_v5 RENAME TO batches;
   CREATE UNIQUE INDEX batches_key ON batches (key) WHERE key IS NOT NULL AND finished_ms IS NULL;
   ALTER TABLE workers ADD COLUMN policies TEXT NOT NULL DEFAULT '{}';
+  INSERT INTO meta (k, v) SELECT 'task_id_floor', coalesce(max(id), 0) FROM tasks WHERE true
+    ON CONFLICT (k) DO UPDATE SET v = max(v, excluded.v);
   `,
 ];
 

@@ -242,6 +242,7 @@ export class SqliteStore implements Store {
     const before = Number.isFinite(finishedBeforeMs) ? finishedBeforeMs : finishedBeforeMs > 0 ? Number.MAX_SAFE_INTEGER : 0;
     return this.#run(() =>
       this.#db.transaction(() => {
+        this.#sql.raiseIdFloor.run();
         for (const { id } of this.#sql.purgeBatchIds.all({ before })) {
           this.#sql.purgeBatchChunks.run({ id });
           this.#sql.purgeBatch.run({ id });

@@ -43,6 +43,7 @@ export class StatementSet {
   readonly purgeBatchIds: Stmt<{ id: number }>;
   readonly purgeBatchChunks: Stmt<unknown>;
   readonly purgeBatch: Stmt<unknown>;
+  readonly raiseIdFloor: Stmt0<unknown>;
   readonly purge: Stmt<unknown>;
 
   constructor(db: Database.Database) {
@@ -126,6 +127,10 @@ export class StatementSet {
           AND (t.state = 'scheduled' OR t.state = 'running'))`);
     this.purgeBatchChunks = prepare(`DELETE FROM batch_chunks WHERE batch_id = @id`);
     this.purgeBatch = prepare(`DELETE FROM batches WHERE id = @id`);
+    // Before a purge may delete the highest id: new ids number from above it (writes.ts).
+    this.raiseIdFloor = prepare0(`
+      INSERT INTO meta (k, v) SELECT 'task_id_floor', coalesce(max(id), 0) FROM tasks WHERE true
+      ON CONFLICT (k) DO UPDATE SET v = max(v, excluded.v)`);
     // Items of a batch whose reduce has yet to run are kept: the reduce reads their results.
     this.purge = prepare(`
       DELETE FROM tasks WHERE state IN ('succeeded', 'failed', 'cancelled') AND finished_ms < @before

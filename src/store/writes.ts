@@ -5,7 +5,7 @@
  * - Parameters are positional: better-sqlite3 binds an array about twice as fast as named
  *   parameters looked up on an object.
  * - Many tasks go into one multi-row INSERT (up to MAX_ROWS rows), which names their ids: from
- *   the highest id ever handed out + 1 on (sqlite_sequence, as AUTOINCREMENT numbers them), read
+ *   the next id on (NEXT_ID below: above every id ever handed out, also purged ones), read
  *   inside the write transaction, so no id is ever reused after a purge.
  * - Of many tasks, those due beyond the next cycle go into hour buckets instead of the wheel
  *   index (buckets.ts). One task goes straight into the wheel: a bucket row would cost as
@@ -37,6 +37,14 @@ const FENCE_END = `id = @id AND owner = @owner AND state = 'running' AND attempt
 /** The largest time a Date can hold; a due time beyond it could not be shown. */
 export const MAX_TIME_MS = 8.64e15;
 
+/**
+ * The next task id: never below one handed out before, even if its row has been purged (a
+ * purge raises the floor first; see migration 5). Inside the INSERT, so it is read under the
+ * same write lock as the row it numbers.
+ */
+export const NEXT_ID = `SELECT max(coalesce((SELECT max(id) FROM tasks), 0),
+  coalesce((SELECT v FROM meta WHERE k = 'task_id_floor'), 0)) + 1`;
+
 export class TaskWriter {
   readonly #db: Database.Database;
   readonly #buckets: CycleBuckets;
@@ -55,12 +63,10 @@ export class TaskWriter {
     this.#buckets = buckets;
     const prepare = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
     this.#insertOne = prepare(`
-      INSERT INTO tasks (name, args, state, due_ms, slot, cycle, retries, backoff_ms, timeout_ms, key, created_ms)
-      VALUES (?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?)`);
+      INSERT INTO tasks (id, name, args, state, due_ms, slot, cycle, retries, backoff_ms, timeout_ms, key, created_ms)
+      VALUES ((${NEXT_ID}), ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#findKey = prepare(`SELECT id, due_ms FROM tasks WHERE key = ? AND (state = 'scheduled' OR state = 'running')`);
-    // Never below an id handed out before (sqlite_sequence), even if its row has been purged.
-    this.#maxId = prepare<number>(`
-      SELECT max(coalesce((SELECT max(id) FROM tasks), 0), coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0))`).pluck();
+    this.#maxId = prepare<number>(`SELECT (${NEXT_ID}) - 1`).pluck();
     this.#started = prepare(`UPDATE tasks SET attempts = ?, open = 1, started_ms = ? WHERE ${FENCE_START}`);
     this.#succeeded = prepare(`
       UPDATE tasks SET state = 'succeeded', open = 0, finished_ms = ?, result = ?

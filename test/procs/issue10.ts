@@ -9,6 +9,14 @@ import { CLI, cli, Daemon } from '../fixtures/cli.js';
 export const module = (name: string) => fileURLToPath(new URL(`./issue10-${name}.mjs`, import.meta.url));
 
 /** `delayd daemon` serving only `handlers` (issue10-<name>.mjs), its runs logged next to `db`. */
+/** Registers a SIGKILL of the daemon with the test's cleanup, so a failed test leaves no process. */
+export function killedAtEnd(defer: (cleanup: () => void) => void) {
+  return (d: Daemon): Daemon => {
+    defer(() => d.child.kill('SIGKILL'));
+    return d;
+  };
+}
+
 export function daemon(db: string, handlers: string, extra: readonly string[] = []): Daemon {
   return new Daemon(db, ['daemon', '--db', db, '--handlers', module(handlers), ...extra], CLI);
 }

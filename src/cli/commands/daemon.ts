@@ -1,8 +1,15 @@
 /** `delayd daemon`: flags to DaemonOptions, then the daemon; the process exits with it. */
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DEFAULTS } from '../../config.js';
-import { checkDbLocation } from '../open-store.js';
-import { LOG_LEVELS, toDaemonOptions, type DaemonArgv } from '../options.js';
-import { defineCommand, type CommandContext } from './define.js';
+import type { DaemonOptions } from '../../daemon.js';
+import { DelaydError, describe } from '../../errors.js';
+import type { LogLevel } from '../../logger.js';
+import { defineCommand, type CommandContext } from '../context.js';
+import { countFlag, millisFlag, toStoreTarget, type CommonArgv } from '../lib/argv.js';
+import { checkDbLocation } from '../lib/open-store.js';
+
+export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function daemonCommand(ctx: CommandContext) {
   return defineCommand<DaemonArgv>({
@@ -39,4 +46,49 @@ export function daemonCommand(ctx: CommandContext) {
       ctx.exit(failed || code);
     },
   });
+}
+
+export interface DaemonArgv extends CommonArgv {
+  handlers?: string[];
+  concurrency?: string;
+  queueSize?: string;
+  drainTimeout?: string;
+  lease?: string;
+  heartbeat?: string;
+  threads?: string;
+  logLevel?: string;
+}
+
+/** The daemon's flags, in seconds where they are times, checked here; $DELAYD_LOG_LEVEL below --log-level. */
+export function toDaemonOptions(
+  argv: DaemonArgv,
+  context: { env: NodeJS.ProcessEnv; cwd: string; stdoutIsTTY: boolean },
+): DaemonOptions {
+  const level = argv.logLevel ?? context.env.DELAYD_LOG_LEVEL ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    const what = argv.logLevel === undefined ? '$DELAYD_LOG_LEVEL' : '--log-level';
+    throw new DelaydError('E_BAD_OPTION', `Expected ${what} to be one of ${LOG_LEVELS.join(', ')}, got ${describe(level)}`);
+  }
+  const handlers = argv.handlers ?? [];
+  if (handlers.length === 0) {
+    throw new DelaydError('E_BAD_OPTION', 'Expected at least one `--handlers MODULE`, got none');
+  }
+  return {
+    ...toStoreTarget(argv, context.env),
+    handlers: handlers.map((spec) => moduleUrl(spec, context.cwd)),
+    concurrency: countFlag('--concurrency', argv.concurrency),
+    queueSize: countFlag('--queue-size', argv.queueSize),
+    drainMs: millisFlag('--drain-timeout', argv.drainTimeout, 0),
+    leaseMs: millisFlag('--lease', argv.lease, 1),
+    heartbeatMs: millisFlag('--heartbeat', argv.heartbeat, 1),
+    threads: countFlag('--threads', argv.threads),
+    logLevel: level as LogLevel,
+    pretty: context.stdoutIsTTY,
+  };
+}
+
+/** A handler module path, relative to the working directory, as a URL import() accepts. */
+export function moduleUrl(spec: string, cwd: string): string {
+  if (spec.startsWith('file:')) return spec;
+  return pathToFileURL(isAbsolute(spec) ? spec : resolve(cwd, spec)).href;
 }

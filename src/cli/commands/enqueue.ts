@@ -1,7 +1,19 @@
-/** `delayd enqueue`: one task from flags, or many from JSON Lines. */
-import { enqueueFile, enqueueOne } from '../enqueue.js';
-import { enqueueShapeProblem, toEnqueueRequest, toStoreTarget, type EnqueueArgv } from '../options.js';
-import { defineCommand, JSON_OPTION, type CommandContext } from './define.js';
+/**
+ * `delayd enqueue`: one task from flags, or many from JSON Lines (enqueue-file.ts). Writes
+ * straight to the database (no daemon needs to be up), then warns about task names that no
+ * live daemon serves. Input is validated before the database is opened, so bad input neither
+ * changes nor creates a database.
+ */
+import { DEFAULTS } from '../../config.js';
+import { DelaydError, describe } from '../../errors.js';
+import { buildNewTask, checkName, type DelayOptions } from '../../validate.js';
+import { defineCommand, JSON_OPTION, printJson, warn, type CommandContext, type Io } from '../context.js';
+import { numberFlag, toStoreTarget, withFlagNames, type CommonArgv, type StoreTarget } from '../lib/argv.js';
+import { parseJsonExact } from '../lib/json.js';
+import { withStore } from '../lib/open-store.js';
+import { iso } from '../lib/present.js';
+import { warnUnserved } from '../lib/serving.js';
+import { enqueueFile } from './enqueue-file.js';
 
 export function enqueueCommand(ctx: CommandContext) {
   return defineCommand<EnqueueArgv>({
@@ -29,9 +41,83 @@ export function enqueueCommand(ctx: CommandContext) {
       await ctx.run(async () => {
         const request = toEnqueueRequest(argv);
         const target = toStoreTarget(argv, ctx.io.env);
-        if (request.kind === 'one') enqueueOne(request.task, target, argv.json === true, ctx.io);
+        if (request.kind === 'one') await enqueueOne(request.task, target, argv.json === true, ctx.io);
         else await enqueueFile(request.file, target, argv.json === true, ctx.io);
       });
     },
+  });
+}
+
+export interface EnqueueArgv extends CommonArgv {
+  name?: string;
+  args?: string;
+  countdown?: string;
+  eta?: string;
+  key?: string;
+  retries?: string;
+  backoff?: string;
+  timeout?: string;
+  file?: string;
+}
+
+export interface EnqueueOne {
+  name: string;
+  /** Parsed from --args; validate.ts checks that it is an array of JSON values. */
+  args: unknown;
+  when: DelayOptions;
+}
+
+export type EnqueueRequest = { kind: 'one'; task: EnqueueOne } | { kind: 'file'; file: string };
+
+const PER_TASK_FLAGS = ['args', 'countdown', 'eta', 'key', 'retries', 'backoff', 'timeout'] as const;
+
+/**
+ * The shape of an enqueue command line, checked by the parser (so a wrong shape is a usage
+ * error): a NAME with per-task flags, or `--file` alone. Returns the problem, or undefined.
+ */
+export function enqueueShapeProblem(argv: EnqueueArgv): string | undefined {
+  if (argv.file === undefined) return argv.name === undefined ? 'Give a task NAME, or --file FILE' : undefined;
+  const clash = [
+    ...(argv.name !== undefined ? ['NAME'] : []),
+    ...PER_TASK_FLAGS.filter((flag) => argv[flag] !== undefined).map((flag) => `--${flag}`),
+  ];
+  if (clash.length === 0) return undefined;
+  return `--file takes no ${clash.join(', ')}: each line carries its own name and options`;
+}
+
+export function toEnqueueRequest(argv: EnqueueArgv): EnqueueRequest {
+  const problem = enqueueShapeProblem(argv);
+  if (problem) throw new DelaydError('E_BAD_OPTION', problem);
+  if (argv.file !== undefined) return { kind: 'file', file: argv.file };
+  if (argv.name === undefined) throw new DelaydError('E_BAD_NAME', 'Expected a task NAME, got none');
+  const when: DelayOptions = {};
+  if (argv.countdown !== undefined) when.countdown = numberFlag('--countdown', argv.countdown);
+  if (argv.eta !== undefined) when.eta = argv.eta;
+  if (argv.key !== undefined) when.key = argv.key;
+  if (argv.retries !== undefined) when.retries = numberFlag('--retries', argv.retries);
+  if (argv.backoff !== undefined) when.backoff = numberFlag('--backoff', argv.backoff);
+  if (argv.timeout !== undefined) when.timeout = numberFlag('--timeout', argv.timeout);
+  return { kind: 'one', task: { name: argv.name, args: parseArgsJson(argv.args), when } };
+}
+
+/** `--args '[1, "a"]'`; absent means no arguments. */
+export function parseArgsJson(raw: string | undefined): unknown {
+  if (raw === undefined) return [];
+  return parseJsonExact(raw, (why) =>
+    new DelaydError('E_BAD_ARGS', `Expected \`--args\` to be a JSON array such as '[1, "a"]', got ${describe(raw)}, which ${why}`),
+  );
+}
+
+export async function enqueueOne(task: EnqueueOne, target: StoreTarget, json: boolean, io: Io): Promise<void> {
+  const nowMs = io.clock.now();
+  const name = checkName(task.name);
+  const row = withFlagNames(() => buildNewTask({ name, args: task.args, when: task.when, nowMs, maxArgsBytes: DEFAULTS.maxArgsBytes }));
+  await withStore(target, { mustExist: false }, async (store) => {
+    const [inserted] = await store.insert([row]);
+    if (!inserted) throw new DelaydError('E_DB', 'The store inserted nothing');
+    if (json) printJson(io, { id: inserted.id, name, due: iso(inserted.dueMs), created: inserted.created });
+    else io.stdout.write(`${inserted.id}\n`);
+    if (!inserted.created) warn(io, `an unfinished task with key "${row.key}" already exists (id ${inserted.id}); nothing new was enqueued`);
+    await warnUnserved(store, [name], io);
   });
 }

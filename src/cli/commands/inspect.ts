@@ -1,8 +1,15 @@
-/** `delayd stats`, `list` and `show`. */
-import { TASK_STATES } from '../../store/types.js';
-import { list, show, stats } from '../inspect.js';
-import { toListFilter, toStoreTarget, toTaskId, type CommonArgv, type ListArgv } from '../options.js';
-import { defineCommand, JSON_OPTION, type CommandContext } from './define.js';
+/**
+ * `delayd stats`, `list` and `show`: read-only views of the database, opened read-only (so a
+ * user who may only read the file can run them); it must exist. Only live daemons count:
+ * a worker row left by a crashed daemon is neither shown nor taken as serving its names.
+ */
+import { DelaydError } from '../../errors.js';
+import { TASK_STATES, type ListFilter, type TaskState } from '../../store/types.js';
+import { defineCommand, JSON_OPTION, printJson, type CommandContext, type Io } from '../context.js';
+import { integerFlag, notA, toStoreTarget, toTaskId, type CommonArgv, type StoreTarget } from '../lib/argv.js';
+import { READ_ONLY, withStore } from '../lib/open-store.js';
+import { listText, showText, statsJson, statsText, taskJson } from '../lib/present.js';
+import { liveServed, liveWorkers, processLiveContext, servedBy } from '../lib/serving.js';
 
 export function inspectCommands(ctx: CommandContext) {
   const { io } = ctx;
@@ -42,4 +49,57 @@ export function inspectCommands(ctx: CommandContext) {
       handler: (argv) => ctx.run(() => show(toStoreTarget(argv, io.env), toTaskId(argv.id), argv.json === true, io)).then(() => {}),
     }),
   ];
+}
+
+export interface ListArgv extends CommonArgv {
+  state?: string;
+  name?: string;
+  limit?: string;
+}
+
+export function toListFilter(argv: ListArgv): ListFilter {
+  const filter: ListFilter = {};
+  if (argv.state !== undefined) {
+    if (!(TASK_STATES as readonly string[]).includes(argv.state)) throw notA('--state', `one of ${TASK_STATES.join(', ')}`, argv.state);
+    filter.state = argv.state as TaskState;
+  }
+  if (argv.name !== undefined) filter.name = argv.name;
+  if (argv.limit !== undefined) {
+    const limit = integerFlag('--limit', argv.limit) as number;
+    if (limit < 1) throw notA('--limit', 'an integer >= 1', argv.limit);
+    filter.limit = limit;
+  }
+  return filter;
+}
+
+export async function stats(target: StoreTarget, json: boolean, io: Io): Promise<void> {
+  await withStore(target, READ_ONLY, async (store) => {
+    const s = await store.stats();
+    const context = processLiveContext(io.clock.now());
+    const workers = await store.workers();
+    const live = liveWorkers(workers, context);
+    const served = servedBy(workers, context);
+    if (json) printJson(io, statsJson(s, live, served));
+    else io.stdout.write(statsText(s, live, served, io.clock.now()));
+  });
+}
+
+export async function list(target: StoreTarget, filter: ListFilter, json: boolean, io: Io): Promise<void> {
+  await withStore(target, READ_ONLY, async (store) => {
+    const rows = await store.list(filter);
+    if (json) {
+      const served = await liveServed(store, io);
+      printJson(io, rows.map((row) => taskJson(row, served)));
+    } else io.stdout.write(listText(rows, io.clock.now()));
+  });
+}
+
+export async function show(target: StoreTarget, id: number, json: boolean, io: Io): Promise<void> {
+  await withStore(target, READ_ONLY, async (store) => {
+    const row = await store.get(id);
+    if (!row) throw new DelaydError('E_NOT_FOUND', `No task with id ${id}`);
+    const served = await liveServed(store, io);
+    if (json) printJson(io, taskJson(row, served));
+    else io.stdout.write(showText(row, io.clock.now(), served));
+  });
 }

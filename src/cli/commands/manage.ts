@@ -1,7 +1,17 @@
-/** `delayd cancel`, `retry`, `reschedule` and `purge`. */
-import { cancel, purge, reschedule, retry } from '../manage.js';
-import { rescheduleShapeProblem, toPurgeAgeMs, toReschedule, toStoreTarget, toTaskId, type CommonArgv, type RescheduleArgv } from '../options.js';
-import { defineCommand, JSON_OPTION, type CommandContext } from './define.js';
+/**
+ * `delayd cancel`, `retry`, `reschedule` and `purge`: each one store call, one transaction,
+ * on a database that must exist. A running daemon sees the change at its next tick, since its
+ * claims reach every scheduled row at or before the cursor.
+ */
+import { DelaydError } from '../../errors.js';
+import type { Store, TaskRow } from '../../store/types.js';
+import { checkDelayOptions, dueMsOf, type DelayOptions } from '../../validate.js';
+import { defineCommand, JSON_OPTION, printJson, type CommandContext, type Io } from '../context.js';
+import { notA, numberFlag, toStoreTarget, toTaskId, withFlagNames, type CommonArgv, type StoreTarget } from '../lib/argv.js';
+import { formatDuration, parseDuration } from '../lib/duration.js';
+import { withStore } from '../lib/open-store.js';
+import { iso, taskJson } from '../lib/present.js';
+import { liveServed } from '../lib/serving.js';
 
 export function manageCommands(ctx: CommandContext) {
   const { io } = ctx;
@@ -35,7 +45,7 @@ export function manageCommands(ctx: CommandContext) {
       handler: (argv) =>
         ctx.run(() => {
           const { id, when } = toReschedule(argv);
-          reschedule(id, when, change(argv));
+          return reschedule(id, when, change(argv));
         }).then(() => {}),
     }),
     defineCommand<CommonArgv & { olderThan?: string }>({
@@ -54,4 +64,71 @@ export function manageCommands(ctx: CommandContext) {
       handler: (argv) => ctx.run(() => purge(toPurgeAgeMs(argv), change(argv))).then(() => {}),
     }),
   ];
+}
+
+export interface RescheduleArgv extends CommonArgv {
+  id?: string;
+  countdown?: string;
+  eta?: string;
+}
+
+/** Checked by the parser: exactly one of --countdown and --eta. */
+export function rescheduleShapeProblem(argv: RescheduleArgv): string | undefined {
+  return argv.countdown === undefined && argv.eta === undefined ? 'Give --countdown SECONDS or --eta ISO_TIME' : undefined;
+}
+
+export function toReschedule(argv: RescheduleArgv): { id: number; when: DelayOptions } {
+  const id = toTaskId(argv.id);
+  const problem = rescheduleShapeProblem(argv);
+  if (problem) throw new DelaydError('E_BAD_OPTION', problem);
+  if (argv.countdown !== undefined) return { id, when: { countdown: numberFlag('--countdown', argv.countdown) } };
+  return { id, when: { eta: argv.eta } };
+}
+
+/** `--older-than 7d`: milliseconds of age. */
+export function toPurgeAgeMs(argv: { olderThan?: string }): number {
+  const ms = parseDuration(argv.olderThan, '--older-than');
+  // Further back than a Date reaches would fail to print after the purge was committed.
+  if (ms > MAX_AGE_MS) throw notA('--older-than', `a duration of at most ${MAX_AGE_MS / 86_400_000}d`, argv.olderThan);
+  return ms;
+}
+
+/** Every task finished after 1970: older-than beyond this changes nothing, so it is refused as a typo. */
+const MAX_AGE_MS = 100_000 * 86_400_000;
+
+interface Change {
+  target: StoreTarget;
+  json: boolean;
+  io: Io;
+}
+
+export async function cancel(id: number, c: Change): Promise<void> {
+  await change(c, (store) => store.cancel(id, c.io.clock.now()), (row) => `cancelled task ${row.id} (${row.name})`);
+}
+
+export async function retry(id: number, c: Change): Promise<void> {
+  await change(c, (store) => store.retry(id, c.io.clock.now()), (row) => `task ${row.id} (${row.name}) is scheduled again, due now`);
+}
+
+export async function reschedule(id: number, when: DelayOptions, c: Change): Promise<void> {
+  // Validated before the database is opened: a bad --eta changes nothing.
+  const dueMs = withFlagNames(() => dueMsOf(checkDelayOptions(when), c.io.clock.now()));
+  await change(c, (store) => store.reschedule(id, dueMs), (row) => `task ${row.id} (${row.name}) is now due at ${iso(row.dueMs)}`);
+}
+
+export async function purge(olderThanMs: number, c: Change): Promise<void> {
+  const beforeMs = c.io.clock.now() - olderThanMs;
+  const purged = await withStore(c.target, { mustExist: true }, (store) => store.purge(beforeMs));
+  if (c.json) printJson(c.io, { purged, finishedBefore: iso(beforeMs) });
+  else c.io.stdout.write(`purged ${purged} finished tasks older than ${formatDuration(olderThanMs)} (finished before ${iso(beforeMs)})\n`);
+}
+
+async function change(c: Change, apply: (store: Store) => Promise<TaskRow>, describe: (row: TaskRow) => string): Promise<void> {
+  await withStore(c.target, { mustExist: true }, async (store) => {
+    // Read before the change: nothing that could fail runs after it is committed.
+    const served = c.json ? await liveServed(store, c.io) : undefined;
+    const row = await apply(store);
+    if (served) printJson(c.io, taskJson(row, served));
+    else c.io.stdout.write(`${describe(row)}\n`);
+  });
 }

@@ -2,9 +2,9 @@
  * How tasks and stats look on the way out: one JSON shape for --json (times as ISO strings,
  * args and results parsed), and aligned text for people.
  */
-import { DEFAULT_POLICY, explainPolicy, type ExplainedPolicy, type PolicySource } from '../policy.js';
-import type { Stats, TaskRow, WorkerRow } from '../store/types.js';
-import { TASK_STATES } from '../store/types.js';
+import { DEFAULT_POLICY, explainPolicy, type ExplainedPolicy, type PolicySource } from '../../policy.js';
+import type { Stats, TaskRow, WorkerRow } from '../../store/types.js';
+import { TASK_STATES } from '../../store/types.js';
 import { formatDuration, relativeTime } from './duration.js';
 import { unservedCounts, type Served } from './serving.js';
 import { formatFields, formatTable, truncate } from './table.js';

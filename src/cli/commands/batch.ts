@@ -5,16 +5,15 @@
  * done and the reduce has run, with a progress bar on stderr when stderr is a terminal.
  */
 import cliProgress from 'cli-progress';
-import { Batch } from '../batch.js';
-import { DelaydError, describe } from '../errors.js';
-import type { Store } from '../store/types.js';
-import { defineCommand, JSON_OPTION, type CommandContext } from './commands/define.js';
-import { relativeTime } from './duration.js';
-import { printJson, type Io } from './io.js';
-import { toStoreTarget, toTaskId, type CommonArgv, type StoreTarget } from './options.js';
-import { openStore, READ_ONLY } from './open-store.js';
-import { iso } from './present.js';
-import { formatFields, truncate } from './table.js';
+import { Batch } from '../../batch.js';
+import { DelaydError, describe } from '../../errors.js';
+import type { Store } from '../../store/types.js';
+import { defineCommand, JSON_OPTION, printJson, type CommandContext, type Io } from '../context.js';
+import { relativeTime } from '../lib/duration.js';
+import { toStoreTarget, toTaskId, type CommonArgv, type StoreTarget } from '../lib/argv.js';
+import { openStore, READ_ONLY } from '../lib/open-store.js';
+import { iso } from '../lib/present.js';
+import { formatFields, truncate } from '../lib/table.js';
 
 export interface BatchArgv extends CommonArgv {
   id?: string;
@@ -54,24 +53,24 @@ export async function showBatch(target: StoreTarget, request: { id: number; item
   const store = openStore(target, READ_ONLY);
   try {
     const batch = new Batch(store, request.id);
-    batch.info(); // E_NOT_FOUND before anything is drawn
+    await batch.info(); // E_NOT_FOUND before anything is drawn
     if (request.watch) await watch(batch, store, io);
     if (request.item !== undefined) {
-      const status = batch.status(request.item);
+      const status = await batch.status(request.item);
       if (request.json) printJson(io, { batch: request.id, item: request.item, status });
       else io.stdout.write(`${status}\n`);
       return;
     }
-    if (request.json) printJson(io, batchJson(batch, store));
-    else io.stdout.write(batchText(batch, store, io.clock.now()));
+    if (request.json) printJson(io, await batchJson(batch, store));
+    else io.stdout.write(await batchText(batch, store, io.clock.now()));
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-export function batchJson(batch: Batch, store: Store) {
-  const row = batch.info();
-  const progress = batch.progress();
+export async function batchJson(batch: Batch, store: Store) {
+  const row = await batch.info();
+  const progress = await batch.progress();
   return {
     id: row.id,
     name: row.name,
@@ -83,17 +82,18 @@ export function batchJson(batch: Batch, store: Store) {
     key: row.key,
     created: iso(row.createdMs),
     finished: row.finishedMs === null ? null : iso(row.finishedMs),
-    reduce: reduceOf(row.reduceName, row.reduceTaskId, store),
-    succeededItems: batch.succeeded(),
-    failedItems: batch.failed(),
+    reduce: await reduceOf(row.reduceName, row.reduceTaskId, store),
+    succeededItems: await batch.succeeded(),
+    failedItems: await batch.failed(),
   };
 }
 
-export function batchText(batch: Batch, store: Store, nowMs: number): string {
-  const row = batch.info();
-  const p = batch.progress();
+export async function batchText(batch: Batch, store: Store, nowMs: number): Promise<string> {
+  const row = await batch.info();
+  const p = await batch.progress();
   const done = p.total === 0 ? 100 : Math.floor(((p.succeeded + p.failed) / p.total) * 100);
-  const reduce = reduceOf(row.reduceName, row.reduceTaskId, store);
+  const reduce = await reduceOf(row.reduceName, row.reduceTaskId, store);
+  const [failed, succeeded] = [await batch.failed(), await batch.succeeded()];
   const list = (indices: number[]) => (indices.length === 0 ? 'none' : `${truncate(indices.join(', '), 100)} (${indices.length})`);
   return formatFields([
     ['batch', `${row.id} (${row.name})${row.key === null ? '' : `, key ${row.key}`}`],
@@ -101,14 +101,14 @@ export function batchText(batch: Batch, store: Store, nowMs: number): string {
     ['created', `${iso(row.createdMs)} (${relativeTime(row.createdMs, nowMs)})`],
     ['finished', row.finishedMs === null ? null : `${iso(row.finishedMs)} (${relativeTime(row.finishedMs, nowMs)})`],
     ['reduce', reduce === null ? 'none' : `${reduce.name}, ${reduce.taskId === null ? 'not yet scheduled' : `task ${reduce.taskId}: ${reduce.state ?? 'purged'}`}`],
-    ['failed', list(batch.failed())],
-    ['succeeded', list(batch.succeeded())],
+    ['failed', list(failed)],
+    ['succeeded', list(succeeded)],
   ]);
 }
 
-function reduceOf(name: string | null, taskId: number | null, store: Store) {
+async function reduceOf(name: string | null, taskId: number | null, store: Store) {
   if (name === null) return null;
-  return { name, taskId, state: taskId === null ? null : (store.get(taskId)?.state ?? null) };
+  return { name, taskId, state: taskId === null ? null : ((await store.get(taskId))?.state ?? null) };
 }
 
 /** Until every item is done and the reduce (if any) has finished; a bar only on a terminal. */
@@ -119,13 +119,13 @@ async function watch(batch: Batch, store: Store, io: Io): Promise<void> {
         cliProgress.Presets.shades_classic,
       )
     : undefined;
-  const total = batch.progress().total;
+  const total = (await batch.progress()).total;
   bar?.start(Math.max(total, 1), 0, { succeeded: 0, failed: 0, pending: total, reduce: '' });
   try {
     for (;;) {
-      const p = batch.progress();
-      const row = batch.info();
-      const reduce = reduceOf(row.reduceName, row.reduceTaskId, store);
+      const p = await batch.progress();
+      const row = await batch.info();
+      const reduce = await reduceOf(row.reduceName, row.reduceTaskId, store);
       const reduceDone = reduce === null || reduce.state === 'succeeded' || reduce.state === 'failed' || reduce.state === 'cancelled';
       const label = reduce === null ? '' : `reduce ${reduce.taskId === null ? 'waiting' : (reduce.state ?? 'done')}`;
       bar?.update(total === 0 ? 1 : p.succeeded + p.failed, { succeeded: p.succeeded, failed: p.failed, pending: p.pending, reduce: label });

@@ -3,7 +3,7 @@
  * number cannot hold exactly: JSON.parse turns 12345678901234567890 into 12345678901234567000
  * without a word, and the handler would get another number than the one typed.
  */
-import { DelaydError } from '../errors.js';
+import { DelaydError } from '../../errors.js';
 
 // Only text with a run of 16 digits can hold an integer beyond 2^53 (9007199254740992).
 const LONG_DIGITS = /\d{16}/;

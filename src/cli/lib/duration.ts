@@ -2,7 +2,7 @@
  * Durations as people type them on a command line (`90s`, `30m`, `12h`, `7d`, `1h30m`) and
  * as the CLI prints them back. Units are required: a bare `7` could mean seconds or days.
  */
-import { DelaydError, describe } from '../errors.js';
+import { DelaydError, describe } from '../../errors.js';
 
 const UNIT_MS: Record<string, number> = {
   ms: 1,

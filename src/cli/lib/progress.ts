@@ -3,7 +3,7 @@
  * a terminal; otherwise (pipes, CI, tests) it is silent and stdout stays clean for --json.
  */
 import cliProgress from 'cli-progress';
-import type { Io } from './io.js';
+import type { Io } from '../context.js';
 
 export interface Progress {
   /** `done` is in the same unit as the total given at the start (bytes of input). */

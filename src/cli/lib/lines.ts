@@ -11,7 +11,7 @@
  * reading the rest. A byte-order mark at the very start is dropped (editors on Windows add it).
  */
 import { StringDecoder } from 'node:string_decoder';
-import { DelaydError } from '../errors.js';
+import { DelaydError } from '../../errors.js';
 
 export interface LineReaderOptions {
   /** The longest line accepted, in UTF-8 bytes. @default unlimited */

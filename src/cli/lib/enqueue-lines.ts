@@ -7,11 +7,11 @@
  * A line is {"name": "send", "args": [...], "countdown": 5} with any of the delay options
  * (countdown | eta, key, retries, backoff, timeout); args default to [].
  */
-import { DEFAULTS } from '../config.js';
-import { DelaydError, describe } from '../errors.js';
+import { DEFAULTS } from '../../config.js';
+import { DelaydError, describe } from '../../errors.js';
 import { parseJsonExact } from './json.js';
-import type { Inserted, NewTask } from '../store/types.js';
-import { buildRow, checkName, rowBase, type RowBase } from '../validate.js';
+import type { Inserted, NewTask } from '../../store/types.js';
+import { buildRow, checkName, rowBase, type RowBase } from '../../validate.js';
 
 export const BATCH_SIZE = 10_000;
 /** A partial batch is written once the input has been quiet this long (a streaming producer). */
@@ -31,7 +31,7 @@ export interface LinesResult {
 export interface EnqueueLinesOptions {
   /** The input's lines, a read at a time (see LineReader). */
   lines: AsyncIterable<readonly string[]>;
-  insert: (rows: readonly NewTask[]) => Inserted[];
+  insert: (rows: readonly NewTask[]) => Promise<Inserted[]>;
   now: () => number;
   batchSize?: number;
   /** How long the input may be quiet before a partial batch is written. @default IDLE_FLUSH_MS */
@@ -57,9 +57,9 @@ export async function enqueueLines(options: EnqueueLinesOptions): Promise<LinesR
   let batch: NewTask[] = [];
   let committedThrough = 0;
   let batchEnd = 0;
-  const flush = () => {
+  const flush = async () => {
     if (batch.length === 0) return;
-    for (const row of options.insert(batch)) {
+    for (const row of await options.insert(batch)) {
       if (row.created) result.enqueued++;
       else result.deduplicated++;
     }
@@ -78,7 +78,7 @@ export async function enqueueLines(options: EnqueueLinesOptions): Promise<LinesR
       let step = batch.length > 0 ? await quietFor(next, idleMs, setTimer) : await next;
       if (step === IDLE) {
         at = undefined;
-        flush();
+        await flush();
         at = result.lines + 1;
         step = await next;
       }
@@ -90,12 +90,12 @@ export async function enqueueLines(options: EnqueueLinesOptions): Promise<LinesR
         batch.push(rows.parse(line, options.now()));
         batchEnd = result.lines;
         at = undefined;
-        if (batch.length >= batchSize) flush();
+        if (batch.length >= batchSize) await flush();
       }
       options.onProgress?.(result);
     }
     at = undefined;
-    flush();
+    await flush();
   } catch (error) {
     throw failure(error, at, result, committedThrough);
   }

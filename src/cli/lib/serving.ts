@@ -4,8 +4,9 @@
  * (same host) or, on another host, when it was seen recently by its own clock.
  */
 import { hostname } from 'node:os';
-import { pidAlive } from '../liveness.js';
-import type { TaskPolicy, WorkerRow } from '../store/types.js';
+import { pidAlive } from '../../liveness.js';
+import type { Store, TaskPolicy, WorkerRow } from '../../store/types.js';
+import { warn, type Io } from '../context.js';
 
 /** How recently a daemon on another host must have beaten to count as live. */
 export const REMOTE_STALE_MS = 120_000;
@@ -61,4 +62,15 @@ export function servedBy(workers: readonly WorkerRow[], context: LiveContext): S
 /** Scheduled tasks by name that no live daemon serves: they wait until one with the handler runs. */
 export function unservedCounts(scheduledByName: Record<string, number> | undefined, served: Served): Record<string, number> {
   return Object.fromEntries(Object.entries(scheduledByName ?? {}).filter(([name, n]) => n > 0 && !served.names.has(name)).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** The names live daemons serve and their declared policies (policy.ts explains the rest). */
+export async function liveServed(store: Store, io: Io): Promise<Served> {
+  return servedBy(await store.workers(), processLiveContext(io.clock.now()));
+}
+
+/** After an enqueue: a warning on stderr for the names no live daemon serves. */
+export async function warnUnserved(store: Store, names: Iterable<string>, io: Io): Promise<void> {
+  const message = unservedWarning(names, await store.workers(), processLiveContext(io.clock.now()));
+  if (message) warn(io, message);
 }

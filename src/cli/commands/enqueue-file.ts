@@ -1,40 +1,23 @@
 /**
- * `delayd enqueue`: writes straight to the database (no daemon needs to be up), then warns
- * about task names that no live daemon serves. Input is validated before the database is
- * opened, so bad input neither changes nor creates a database.
+ * `delayd enqueue --file FILE` (- for stdin): JSON Lines read by LineReader, turned into
+ * tasks by enqueueLines in large transactions, written straight to the database (no daemon
+ * needs to be up), then a warning about task names that no live daemon serves.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { DEFAULTS } from '../config.js';
-import { DelaydError } from '../errors.js';
-import { SqliteStore } from '../store/sqlite.js';
-import type { Store } from '../store/types.js';
-import { buildNewTask, checkName } from '../validate.js';
-import { enqueueLines } from './enqueue-lines.js';
-import { printJson, warn, type Io } from './io.js';
-import { LineReader } from './lines.js';
-import { withStore } from './open-store.js';
-import { withFlagNames, type EnqueueOne, type StoreTarget } from './options.js';
-import { iso } from './present.js';
-import { startProgress } from './progress.js';
-import { processLiveContext, unservedWarning } from './serving.js';
+import { DEFAULTS } from '../../config.js';
+import { DelaydError } from '../../errors.js';
+import { openStore } from '../../store/factory.js';
+import type { Store } from '../../store/types.js';
+import { printJson, type Io } from '../context.js';
+import type { StoreTarget } from '../lib/argv.js';
+import { enqueueLines } from '../lib/enqueue-lines.js';
+import { LineReader } from '../lib/lines.js';
+import { startProgress } from '../lib/progress.js';
+import { warnUnserved } from '../lib/serving.js';
 
 const READ_BYTES = 1 << 20;
 /** A line may carry the largest args and 64 KiB of the rest; longer ones are refused unread. */
 export const MAX_LINE_BYTES = DEFAULTS.maxArgsBytes + 65_536;
-
-export function enqueueOne(task: EnqueueOne, target: StoreTarget, json: boolean, io: Io): void {
-  const nowMs = io.clock.now();
-  const name = checkName(task.name);
-  const row = withFlagNames(() => buildNewTask({ name, args: task.args, when: task.when, nowMs, maxArgsBytes: DEFAULTS.maxArgsBytes }));
-  withStore(target, { mustExist: false }, (store) => {
-    const [inserted] = store.insert([row]);
-    if (!inserted) throw new DelaydError('E_DB', 'The store inserted nothing');
-    if (json) printJson(io, { id: inserted.id, name, due: iso(inserted.dueMs), created: inserted.created });
-    else io.stdout.write(`${inserted.id}\n`);
-    if (!inserted.created) warn(io, `an unfinished task with key "${row.key}" already exists (id ${inserted.id}); nothing new was enqueued`);
-    warnUnserved(store, [name], io);
-  });
-}
 
 export async function enqueueFile(file: string, target: StoreTarget, json: boolean, io: Io): Promise<void> {
   const input = await openInput(file, io);
@@ -46,7 +29,7 @@ export async function enqueueFile(file: string, target: StoreTarget, json: boole
     const result = await enqueueLines({
       lines,
       insert: (rows) => {
-        store ??= new SqliteStore({ path: target.db, busyTimeoutMs: target.busyTimeoutMs });
+        store ??= openStore({ db: target.db, busyTimeoutMs: target.busyTimeoutMs });
         return store.insert(rows);
       },
       now: () => io.clock.now(),
@@ -60,17 +43,12 @@ export async function enqueueFile(file: string, target: StoreTarget, json: boole
     const summary = { lines: result.lines, enqueued: result.enqueued, deduplicated: result.deduplicated, batches: result.batches };
     if (json) printJson(io, summary);
     else io.stdout.write(`enqueued ${result.enqueued} tasks from ${result.lines} lines in ${result.batches} transactions; ${result.deduplicated} deduplicated by key\n`);
-    if (store && result.names.size > 0) warnUnserved(store, result.names, io);
+    if (store && result.names.size > 0) await warnUnserved(store, result.names, io);
   } finally {
     progress.stop();
-    store?.close();
+    await store?.close();
     await input.close();
   }
-}
-
-function warnUnserved(store: Store, names: Iterable<string>, io: Io): void {
-  const message = unservedWarning(names, store.workers(), processLiveContext(io.clock.now()));
-  if (message) warn(io, message);
 }
 
 interface Input {

@@ -6,10 +6,10 @@
  */
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DelaydError } from '../errors.js';
-import { SqliteStore, type SqliteStoreOptions } from '../store/sqlite.js';
-import type { Store } from '../store/types.js';
-import type { StoreTarget } from './options.js';
+import { DelaydError } from '../../errors.js';
+import { openStore as openDb } from '../../store/factory.js';
+import type { Store } from '../../store/types.js';
+import type { StoreTarget } from './argv.js';
 
 export interface OpenOptions {
   mustExist: boolean;
@@ -18,24 +18,17 @@ export interface OpenOptions {
 
 export const READ_ONLY: OpenOptions = { mustExist: true, readonly: true };
 
-export function openStore(target: StoreTarget, options: OpenOptions): SqliteStore {
+export function openStore(target: StoreTarget, options: OpenOptions): Store {
   checkDbLocation(target.db);
-  // `readonly` is the STORE side's option (SqliteStoreOptions); spread, so this compiles either way.
-  const storeOptions: SqliteStoreOptions = {
-    path: target.db,
-    mustExist: options.mustExist,
-    busyTimeoutMs: target.busyTimeoutMs,
-    ...(options.readonly ? { readonly: true } : {}),
-  };
-  return new SqliteStore(storeOptions);
+  return openDb({ db: target.db, mustExist: options.mustExist, busyTimeoutMs: target.busyTimeoutMs, ...(options.readonly ? { readonly: true } : {}) });
 }
 
-export function withStore<T>(target: StoreTarget, options: OpenOptions, use: (store: Store) => T): T {
+export async function withStore<T>(target: StoreTarget, options: OpenOptions, use: (store: Store) => Promise<T>): Promise<T> {
   const store = openStore(target, options);
   try {
-    return use(store);
+    return await use(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

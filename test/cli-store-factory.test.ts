@@ -1,0 +1,44 @@
+/** openStore (src/store/factory.ts): the one way the scheduler, the daemon and the CLI open a store. */
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openStore } from '../src/store/factory.js';
+import { SqliteStore } from '../src/store/sqlite.js';
+import { tempDb } from './tmpdb.js';
+
+let db: ReturnType<typeof tempDb>;
+afterEach(() => db?.remove());
+
+describe('openStore', () => {
+  it('refuses a URL scheme with no backend, naming the forms db takes, and creates nothing', () => {
+    db = tempDb();
+    for (const url of ['redis://localhost:6379', 'postgres://u@h/db']) {
+      let error: unknown;
+      try {
+        openStore({ db: url, what: '--db' });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toMatchObject({ code: 'E_BAD_DB_URL', message: expect.stringMatching(/--db takes a SQLite file path \(or a file: URL\)/) });
+    }
+    expect(readdirSync(dirname(db.path))).toEqual([]);
+  });
+
+  it('opens SQLite at a path or a file: URL, with the options given', () => {
+    db = tempDb();
+    const store = openStore({ db: pathToFileURL(db.path).href, busyTimeoutMs: 10 });
+    expect(store).toBeInstanceOf(SqliteStore);
+    store.close();
+    expect(existsSync(db.path)).toBe(true);
+    const reader = openStore({ db: db.path, readonly: true });
+    expect((reader as SqliteStore).readonly).toBe(true);
+    reader.close();
+  });
+
+  it('passes mustExist through: a missing file is an error, not a new database', () => {
+    db = tempDb();
+    expect(() => openStore({ db: db.path, mustExist: true })).toThrow(expect.objectContaining({ code: 'E_DB_MISSING' }));
+    expect(existsSync(db.path)).toBe(false);
+  });
+});

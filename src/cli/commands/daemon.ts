@@ -6,8 +6,11 @@ import type { DaemonOptions } from '../../daemon.js';
 import { DelaydError, describe } from '../../errors.js';
 import type { LogLevel } from '../../logger.js';
 import { defineCommand, type CommandContext } from '../context.js';
-import { countFlag, millisFlag, toStoreTarget, type CommonArgv } from '../lib/argv.js';
+import { countFlag, integerFlag, millisFlag, notA, toStoreTarget, type CommonArgv } from '../lib/argv.js';
 import { checkDbLocation } from '../lib/open-store.js';
+
+/** The scheduler's own bound of `maxCutOffs` (config.ts), checked here so the message names the flag. */
+const MAX_CUT_OFFS = 1000;
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -29,6 +32,11 @@ export function daemonCommand(ctx: CommandContext) {
         .option('drain-timeout', { type: 'string', requiresArg: true, describe: `Seconds to wait for running handlers on shutdown [default: ${DEFAULTS.drainMs / 1000}]` })
         .option('lease', { type: 'string', requiresArg: true, describe: `Seconds of silence before another daemon's running tasks are put back [default: ${DEFAULTS.leaseMs / 1000}]` })
         .option('heartbeat', { type: 'string', requiresArg: true, describe: `Seconds between heartbeats [default: ${DEFAULTS.heartbeatMs / 1000}]` })
+        .option('max-cut-offs', {
+          type: 'string',
+          requiresArg: true,
+          describe: `Attempts cut off by the death of their daemon (a crash, a kill, a handler's process.exit) before a task fails with E_CUT_OFF, unless its handler sets maxCutOffs; 0 to ${MAX_CUT_OFFS} [default: ${DEFAULTS.maxCutOffs}]`,
+        })
         .option('threads', { type: 'string', requiresArg: true, describe: "Worker threads for tasks with isolation: 'thread' [default: the number of cores]" })
         .option('log-level', { type: 'string', requiresArg: true, describe: `Log level: ${LOG_LEVELS.join(', ')} [default: $DELAYD_LOG_LEVEL or info]` })
         .example('$0 daemon --handlers ./handlers.js', 'Run the tasks of ./handlers.js on ./delayd.db')
@@ -56,6 +64,7 @@ export interface DaemonArgv extends CommonArgv {
   lease?: string;
   heartbeat?: string;
   threads?: string;
+  maxCutOffs?: string;
   logLevel?: string;
 }
 
@@ -82,6 +91,7 @@ export function toDaemonOptions(
     leaseMs: millisFlag('--lease', argv.lease, 1),
     heartbeatMs: millisFlag('--heartbeat', argv.heartbeat, 1),
     threads: countFlag('--threads', argv.threads),
+    maxCutOffs: maxCutOffsFlag(argv.maxCutOffs),
     logLevel: level as LogLevel,
     pretty: context.stdoutIsTTY,
   };
@@ -91,4 +101,11 @@ export function toDaemonOptions(
 export function moduleUrl(spec: string, cwd: string): string {
   if (spec.startsWith('file:')) return spec;
   return pathToFileURL(isAbsolute(spec) ? spec : resolve(cwd, spec)).href;
+}
+
+/** `--max-cut-offs N`: an integer from 0 (the first cut-off fails the task) to MAX_CUT_OFFS; unset leaves the scheduler's default. */
+function maxCutOffsFlag(raw: string | undefined): number | undefined {
+  const value = integerFlag('--max-cut-offs', raw);
+  if (value !== undefined && (value < 0 || value > MAX_CUT_OFFS)) throw notA('--max-cut-offs', `an integer from 0 to ${MAX_CUT_OFFS}`, raw);
+  return value;
 }

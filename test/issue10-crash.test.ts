@@ -30,7 +30,7 @@ describe('a poison task', () => {
       const [poison, innocent] = await rows(t.db);
       return poison?.state === 'failed' && innocent?.state === 'succeeded';
     };
-    for (let restart = 0; restart < 6 && !settled(); restart++) {
+    for (let restart = 0; restart < 6 && !(await settled()); restart++) {
       const d = started(daemon(t.db, 'poison', ['--log-level', 'warn']));
       let exit: { code: number | null; signal: string | null } | undefined;
       void d.exited.then((result) => (exit = result));

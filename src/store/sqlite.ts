@@ -7,7 +7,7 @@
  */
 import type Database from 'better-sqlite3';
 import { DelaydError } from '../errors.js';
-import { positionOf, positionOfMs, secondOf } from '../slot.js';
+import { positionOfMs } from '../slot.js';
 import type { Chunk } from '../bits.js';
 import { BatchBook } from './batches.js';
 import { CycleBuckets } from './buckets.js';
@@ -17,11 +17,10 @@ import { openDatabase } from './open.js';
 import { toTaskRow, toWorkerRow } from './rows.js';
 import { StatementSet } from './statements.js';
 import { checkOutcomes, checkTime, TaskWriter } from './writes.js';
+import { claimDue, earliest, readStats } from './claim.js';
 import {
-  TASK_STATES,
   type ClaimRequest,
   type ClaimResult,
-  type ClaimedTask,
   type Inserted,
   type ListFilter,
   type NewTask,
@@ -103,7 +102,7 @@ export class SqliteStore implements Store {
       throw toDelaydError(error, options.path);
     }
     this.#insertAll = this.#db.transaction((tasks) => this.#writer.insertMany(tasks));
-    this.#claimTx = this.#db.transaction((request) => this.#claimOne(request));
+    this.#claimTx = this.#db.transaction((request) => claimDue(this.#sql, this.#buckets, request));
     this.#recordAll = this.#db.transaction((outcomes) => {
       const recorded = this.#writer.record(outcomes);
       // Batch bits and the reduce task commit with the outcomes that set them, or not at all.
@@ -192,7 +191,7 @@ export class SqliteStore implements Store {
   }
 
   stats(): Promise<Stats> {
-    return this.#run(() => this.#db.transaction(() => this.#statsTx())());
+    return this.#run(() => this.#db.transaction(() => readStats(this.#sql, this.#buckets))());
   }
 
   /** This host's clock: every process sharing a SQLite file runs on this host. */
@@ -285,65 +284,6 @@ export class SqliteStore implements Store {
     }
   }
 
-  #claimOne(request: ClaimRequest): ClaimResult {
-    const { slot, cycle } = positionOf(request.uptoSecond);
-    // Normally a no-op: the upkeep thread joined this cycle's buckets during the one before.
-    this.#buckets.joinUpTo(cycle);
-    const tasks = this.#claimDue(request, slot, cycle);
-    // A full claim may have left tasks of its last second behind: the cursor stops short of it.
-    const last = tasks[tasks.length - 1];
-    const reached = tasks.length < request.limit || !last ? request.uptoSecond : secondOf(last.dueMs) - 1;
-    const cursor = this.#sql.advanceCursor.pluck().get({ second: reached }) as number;
-    return { tasks, cursor };
-  }
-
-  /**
-   * The first `limit` due tasks of the served names, by due time, marked running. Each name
-   * is one range scan of the wheel index that stops at what is due (or at `limit`), so a
-   * claim costs what is due for its names, whatever waits under others.
-   */
-  #claimDue(request: ClaimRequest, slot: number, cycle: number): ClaimedTask[] {
-    const { owner, limit, names } = request;
-    if (names.length === 0 || limit <= 0) return [];
-    let rows: ClaimedTask[];
-    if (names.length === 1) {
-      rows = this.#sql.claimOneName.all({ owner, name: names[0], slot, cycle, limit });
-    } else {
-      let due: { id: number; dueMs: number }[] = [];
-      for (const name of new Set(names)) due = due.concat(this.#sql.dueOfName.all({ name, slot, cycle, limit }));
-      if (due.length === 0) return [];
-      due.sort(byDue);
-      const ids = due.slice(0, limit).map((d) => d.id);
-      rows = this.#sql.claimIds.all({ owner, ids: JSON.stringify(ids) });
-    }
-    // RETURNING yields rows in the order they were updated (by id), not by due time.
-    return rows.sort(byDue);
-  }
-
-  #statsTx(): Stats {
-    const counts = Object.fromEntries(TASK_STATES.map((s) => [s, 0])) as Record<TaskState, number>;
-    let inBuckets = 0;
-    for (const row of this.#sql.countByState.all()) {
-      counts[row.state] = row.n;
-      if (row.state === 'scheduled') inBuckets = row.outside;
-    }
-    const nextDueMs = earliest(this.#nextInWheel(), this.#buckets.firstDueMs());
-    const cursor = this.#sql.cursor.pluck().get() as number | undefined;
-    const busiestSlots = this.#sql.busiestSlots.all().map((r) => ({ slot: r.slot, count: r.n }));
-    const scheduledByName: Record<string, number> = {};
-    for (const row of this.#sql.scheduledByName.all()) scheduledByName[row.name] = row.n;
-    return { counts, cursor: cursor ?? null, nextDueMs, inBuckets, busiestSlots, scheduledByName };
-  }
-
-  /** The earliest due time in the wheel: the first of each name, skipping from name to name. */
-  #nextInWheel(): number | null {
-    let next: number | null = null;
-    for (let row = this.#sql.firstWheelName.get(); row; row = this.#sql.nextWheelName.get({ name: row.name })) {
-      next = earliest(next, this.#sql.nextDueOfName.get({ name: row.name })?.due_ms ?? null);
-    }
-    return next;
-  }
-
   #changeState(id: number, from: TaskState, change: (before: TaskRow) => { changes: number }, verb: string): Promise<TaskRow> {
     return this.#run(() =>
       this.#db.transaction(() => {
@@ -360,12 +300,4 @@ export class SqliteStore implements Store {
       }).immediate(),
     );
   }
-}
-
-function byDue(a: { id: number; dueMs: number }, b: { id: number; dueMs: number }): number {
-  return a.dueMs - b.dueMs || a.id - b.id;
-}
-
-function earliest(a: number | null, b: number | null): number | null {
-  return a === null || b === null ? (a ?? b) : Math.min(a, b);
 }

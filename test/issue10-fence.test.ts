@@ -79,20 +79,6 @@ describe("the handler's policy", () => {
       maxCutOffs: { value: 3, from: 'default' },
     });
   });
-
-  it('an override given at enqueue wins over the handler', async () => {
-    const f = setup();
-    let runs = 0;
-    const flaky = f.scheduler.task('flaky', { retries: 5 })(() => {
-      runs++;
-      throw new Error('no');
-    });
-    f.scheduler.start();
-    const { id } = await flaky.delay([], { retries: 1 });
-    await f.advance(20_000);
-    expect(runs).toBe(2);
-    expect((await f.scheduler.get(id))!.policy.retries).toEqual({ value: 1, from: 'task' });
-  });
 });
 
 describe('served names', () => {

@@ -34,7 +34,7 @@ describe('retries with backoff', () => {
     expect(f.of('failed')).toHaveLength(1);
   });
 
-  it('per-call options override the task defaults', async () => {
+  it('per-call options override the handler\'s policy (issue 10)', async () => {
     const f = setup();
     let runs = 0;
     const flaky = f.scheduler.task('flaky', { retries: 5 })(() => {
@@ -45,7 +45,11 @@ describe('retries with backoff', () => {
     const { id } = await flaky.delay([], { countdown: 1, retries: 1, backoff: 2 });
     await f.advance(10_000);
     expect(runs).toBe(2);
-    expect((await f.scheduler.get(id))!.state).toBe('failed');
+    const row = (await f.scheduler.get(id))!;
+    expect(row.state).toBe('failed');
+    // The override given at enqueue wins over the handler's declared retries.
+    expect(row.policy.retries).toEqual({ value: 1, from: 'task' });
+    expect(row.policy.backoffMs).toEqual({ value: 2000, from: 'task' });
   });
 
   it('a handler can ask for a retry at a given delay, which counts against retries', async () => {

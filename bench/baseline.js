@@ -5,7 +5,7 @@
  * No validation, no events, no objects per task: the storage's own limit on this machine.
  */
 import Database from 'better-sqlite3';
-import { PAGE_SIZE } from '../dist/store/sqlite.js';
+import { PAGE_SIZE } from '../dist/store/sqlite/index.js';
 import { backMs } from './due.js';
 import { args105 } from './lib.js';
 

@@ -9,7 +9,7 @@
  */
 import Database from 'better-sqlite3';
 import { Batch } from '../dist/batch.js';
-import { SqliteStore } from '../dist/store/sqlite.js';
+import { SqliteStore } from '../dist/store/sqlite/index.js';
 import { fileSize, freshDb, main, median, progress, removeDb, resultRow } from './lib.js';
 
 const GROUP = 1_000;

@@ -9,8 +9,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { MIGRATIONS } from '../dist/store/schema.js';
-import { PAGE_SIZE } from '../dist/store/sqlite.js';
+import { MIGRATIONS } from '../dist/store/sqlite/schema.js';
+import { PAGE_SIZE } from '../dist/store/sqlite/index.js';
 import { PAYLOAD_BYTES, progress, removeDb } from './lib.js';
 
 export const PENDING_BASE_MS = Date.parse('2035-01-01T00:00:00Z');

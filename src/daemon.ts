@@ -22,7 +22,7 @@ import { defaultRegistry, setDefaultScheduler } from './default.js';
 import { DelaydError } from './errors.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { Scheduler } from './scheduler.js';
-import { openStore } from './store/factory.js';
+import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
 
 export interface DaemonOptions {

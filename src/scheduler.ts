@@ -24,7 +24,7 @@ import { Liveness } from './liveness.js';
 import { DEFAULT_POLICY, explainPolicy, resolvePolicy, type ExplainedPolicy, type Policy } from './policy.js';
 import { runAttempt, type AttemptResult } from './runner.js';
 import { secondOf } from './slot.js';
-import { openStore } from './store/factory.js';
+import { openStore } from './store/open.js';
 import type { ClaimedTask, ErrorInfo, Inserted, ListFilter, NewTask, RecordResult, Stats, Store, TaskRow } from './store/types.js';
 import { Registry, taskFactory, type DelayItem, type Enqueuer, type Scheduled } from './task.js';
 import { ThreadPool } from './threads.js';

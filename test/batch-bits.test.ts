@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CHUNK_BITS, chunkBytes, indicesWith, popcount, putBit, statusIn, type Chunk } from '../src/bits.js';
-import { SqliteStore } from '../src/store/sqlite.js';
+import { SqliteStore } from '../src/store/sqlite/index.js';
 import type { NewTask, Outcome } from '../src/store/types.js';
 import { scenarios } from './helpers.js';
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { Scheduler } from '../src/scheduler.js';
-import { SqliteStore } from '../src/store/sqlite.js';
+import { SqliteStore } from '../src/store/sqlite/index.js';
 import { exited, waitFor } from './procs/harness.js';
 import { scenarios } from './helpers.js';
 import { tempDb } from './tmpdb.js';

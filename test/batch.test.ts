@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DelaydError, type TaskContext } from '../src/index.js';
-import { SqliteStore } from '../src/store/sqlite.js';
+import { SqliteStore } from '../src/store/sqlite/index.js';
 import { collect, scenarios, T0 } from './helpers.js';
 
 const { setup, defer } = scenarios();

@@ -1,10 +1,10 @@
-/** openStore (src/store/factory.ts): the one way the scheduler, the daemon and the CLI open a store. */
+/** openStore (src/store/open.ts): the one way the scheduler, the daemon and the CLI open a store. */
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/factory.js';
-import { SqliteStore } from '../src/store/sqlite.js';
+import { openStore } from '../src/store/open.js';
+import { SqliteStore } from '../src/store/sqlite/index.js';
 import { tempDb } from './tmpdb.js';
 
 let db: ReturnType<typeof tempDb>;

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SqliteStore } from '../src/store/sqlite.js';
+import { SqliteStore } from '../src/store/sqlite/index.js';
 import { exited, readExecutions, runProducer, startWorker, waitFor } from './procs/harness.js';
 import { scenarios } from './helpers.js';
 import { tempDb } from './tmpdb.js';

@@ -13,7 +13,7 @@ import { Journal } from '../src/journal.js';
 import type { TaskContext } from '../src/runner.js';
 import { createLogger } from '../src/logger.js';
 import { Scheduler } from '../src/scheduler.js';
-import { SqliteStore } from '../src/store/sqlite.js';
+import { SqliteStore } from '../src/store/sqlite/index.js';
 import type { NewTask, Outcome, Store } from '../src/store/types.js';
 import { scenarios, T0 } from './helpers.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SqliteStore } from '../src/store/sqlite.js';
+import { SqliteStore } from '../src/store/sqlite/index.js';
 import { scenarios, T0 } from './helpers.js';
 import { tempDb } from './tmpdb.js';
 

@@ -7,8 +7,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MIGRATIONS } from '../src/store/schema.js';
-import { PAGE_SIZE, SqliteStore } from '../src/store/sqlite.js';
+import { MIGRATIONS } from '../src/store/sqlite/schema.js';
+import { PAGE_SIZE, SqliteStore } from '../src/store/sqlite/index.js';
 import type { NewTask } from '../src/store/types.js';
 import { tempDb } from './tmpdb.js';
 

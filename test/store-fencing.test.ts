@@ -4,7 +4,7 @@
  * beaten since, heartbeats that notice a burial, retry of a task whose key is taken.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../src/store/sqlite.js';
+import { SqliteStore } from '../src/store/sqlite/index.js';
 import type { NewTask, Outcome } from '../src/store/types.js';
 import { tempDb } from './tmpdb.js';
 

@@ -8,8 +8,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/schema.js';
-import { SqliteStore } from '../src/store/sqlite.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/sqlite/schema.js';
+import { SqliteStore } from '../src/store/sqlite/index.js';
 import type { NewTask, Outcome } from '../src/store/types.js';
 import { tempDb } from './tmpdb.js';
 
@@ -78,7 +78,7 @@ describe('ids', () => {
 
 describe('several processes creating one new database at once', () => {
   it('all succeed, over 5 rounds of 6 processes', async () => {
-    const storeUrl = new URL('../dist/store/sqlite.js', import.meta.url).href;
+    const storeUrl = new URL('../dist/store/sqlite/index.js', import.meta.url).href;
     for (let round = 0; round < 5; round++) {
       const path = join(db.path + `-${round}`);
       const go = `${path}.go`;

@@ -7,8 +7,8 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MIGRATIONS } from '../src/store/schema.js';
-import { SqliteStore } from '../src/store/sqlite.js';
+import { MIGRATIONS } from '../src/store/sqlite/schema.js';
+import { SqliteStore } from '../src/store/sqlite/index.js';
 import { tempDb } from './tmpdb.js';
 
 const T = Date.parse('2030-01-01T09:00:00Z');

@@ -3,7 +3,7 @@
  * every item and the reduce have finished before the cutoff; not while anything of it runs.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../src/store/sqlite.js';
+import { SqliteStore } from '../src/store/sqlite/index.js';
 import type { NewTask, Outcome } from '../src/store/types.js';
 
 const T = Date.parse('2030-01-01T09:00:00Z');

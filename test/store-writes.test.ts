@@ -3,7 +3,7 @@
  * deduplicated in the middle of a bulk insert, and a group commit of mixed outcomes.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../src/store/sqlite.js';
+import { SqliteStore } from '../src/store/sqlite/index.js';
 import type { NewTask, Outcome } from '../src/store/types.js';
 
 const T = Date.parse('2030-01-01T09:00:00Z');

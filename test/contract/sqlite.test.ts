@@ -1,5 +1,5 @@
 /** The store conformance suite on SQLite: a temporary file per test, and ':memory:'. */
-import { SqliteStore } from '../../src/store/sqlite.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
 import { tempDb } from '../tmpdb.js';
 import { describeStore } from './store.contract.js';

@@ -10,7 +10,7 @@ import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Scheduler } from '../../dist/index.js';
 import { createLogger } from '../../dist/logger.js';
-import { SqliteStore } from '../../dist/store/sqlite.js';
+import { SqliteStore } from '../../dist/store/sqlite/index.js';
 
 const [db, log, mode, batchIdArg] = process.argv.slice(2);
 const batchId = Number(batchIdArg);

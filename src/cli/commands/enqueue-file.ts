@@ -6,7 +6,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { DEFAULTS } from '../../config.js';
 import { DelaydError } from '../../errors.js';
-import { openStore } from '../../store/factory.js';
+import { openStore } from '../../store/open.js';
 import type { Store } from '../../store/types.js';
 import { printJson, type Io } from '../context.js';
 import type { StoreTarget } from '../lib/argv.js';

@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DelaydError } from '../../errors.js';
-import { openStore as openDb } from '../../store/factory.js';
+import { openStore as openDb } from '../../store/open.js';
 import type { Store } from '../../store/types.js';
 import type { StoreTarget } from './argv.js';
 

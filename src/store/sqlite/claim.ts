@@ -4,10 +4,10 @@
  * time, marks them running, and moves the persisted cursor (which never goes back) to the
  * last second it emptied.
  */
-import { positionOf, secondOf } from '../slot.js';
+import { positionOf, secondOf } from '../../slot.js';
 import type { CycleBuckets } from './buckets.js';
 import type { StatementSet } from './statements.js';
-import { TASK_STATES, type ClaimRequest, type ClaimResult, type ClaimedTask, type Stats, type TaskState } from './types.js';
+import { TASK_STATES, type ClaimRequest, type ClaimResult, type ClaimedTask, type Stats, type TaskState } from '../types.js';
 
 export function claimDue(sql: StatementSet, buckets: CycleBuckets, request: ClaimRequest): ClaimResult {
   const { slot, cycle } = positionOf(request.uptoSecond);

@@ -1,5 +1,5 @@
 /** Rows as SQLite returns them, and their conversion to the store's types. */
-import type { AttemptError, TaskRow, TaskState, WorkerRow } from './types.js';
+import type { AttemptError, TaskRow, TaskState, WorkerRow } from '../types.js';
 
 export interface RawTask {
   id: number;

@@ -7,7 +7,7 @@
  * joins the next cycle's buckets ahead of time, runs exactly the same ones.
  */
 import type Database from 'better-sqlite3';
-import { positionOfMs } from '../slot.js';
+import { positionOfMs } from '../../slot.js';
 
 /** Ids per bucket row: a join of one bucket is one short write transaction. */
 export const BUCKET_IDS = 1000;

@@ -12,10 +12,10 @@
  *   much as the index entry it saves.
  */
 import type Database from 'better-sqlite3';
-import { positionOfMs } from '../slot.js';
+import { positionOfMs } from '../../slot.js';
 import { isBeyondNextCycle, type CycleBuckets } from './buckets.js';
-import { DelaydError, describe } from '../errors.js';
-import type { ErrorInfo, Inserted, NewTask, Outcome } from './types.js';
+import { DelaydError, describe } from '../../errors.js';
+import type { ErrorInfo, Inserted, NewTask, Outcome } from '../types.js';
 
 type Stmt<R = unknown> = Database.Statement<unknown[], R>;
 

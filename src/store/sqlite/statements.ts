@@ -1,7 +1,7 @@
 /** Every SQL statement the SQLite store runs, prepared once when the store opens. */
 import type Database from 'better-sqlite3';
 import type { RawTask, RawWorker as WorkerRaw } from './rows.js';
-import type { ClaimedTask, TaskState } from './types.js';
+import type { ClaimedTask, TaskState } from '../types.js';
 
 type Params = Record<string, unknown>;
 type Stmt<R> = Database.Statement<Params, R>;

@@ -21,71 +21,21 @@
  * last connection to close deletes the -wal and -shm files by name, and it must be the
  * store's own, before anyone can delete the database and create another at the same path.
  *
- * The worker is plain CommonJS evaluated from a string, so it runs the same from dist/ and
- * from the TypeScript sources under test; it loads the better-sqlite3 this module resolves.
- * Its failures (other than a busy lock, which the next round retries) go to onError.
+ * The worker is upkeep-thread.cjs, plain CommonJS, so it runs the same from dist/ and from the
+ * TypeScript sources under test; it loads the better-sqlite3 this module resolves. Its
+ * failures (other than a busy lock, which the next round retries) go to onError.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { SLOTS } from '../slot.js';
+import { SLOTS } from '../../slot.js';
 import { BUCKET_SQL } from './buckets.js';
 import { CURSOR_SQL } from './statements.js';
 
 const STOP_WAIT_MS = 2000;
 const JOIN_BUDGET = 500;
 
-const SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const closed = new Int32Array(workerData.closed);
-let db;
-let timer;
-const finish = () => {
-  clearInterval(timer);
-  try { db?.close(); } catch {}
-  Atomics.store(closed, 0, 1);
-  Atomics.notify(closed, 0);
-  parentPort.close();
-};
-parentPort.once('message', finish);
-// Errors go to the store's onError (once per kind of error and phase, not every 200 ms).
-const told = new Set();
-const tell = (phase, e) => {
-  const text = phase + ': ' + (e && e.message ? e.message : String(e));
-  if (told.has(text)) return;
-  told.add(text);
-  try { parentPort.postMessage({ phase, message: text, code: e && e.code }); } catch {}
-};
-try {
-  const Database = require(workerData.driver);
-  db = new Database(workerData.path, { fileMustExist: true });
-  db.pragma('busy_timeout = 0');
-  db.pragma('synchronous = ' + workerData.synchronous);
-  const sql = workerData.sql;
-  const cursor = db.prepare(sql.cursor).pluck();
-  const upNext = db.prepare(sql.upNext);
-  const joinOne = db.prepare(sql.joinOne);
-  const dropOne = db.prepare(sql.dropOne);
-  const join = db.transaction((id) => { joinOne.run(id); dropOne.run(id); });
-  const joinAhead = () => {
-    const second = cursor.get();
-    if (second === undefined || second === null) return;
-    const horizon = Math.floor(second / workerData.secondsPerCycle) + 1;
-    let budget = workerData.joinBudget;
-    for (const bucket of upNext.all(horizon, 16)) {
-      if (budget <= 0) return;
-      join.immediate(bucket.id);
-      budget -= bucket.n;
-    }
-  };
-  timer = setInterval(() => {
-    try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (e) { tell('checkpoint', e); }
-    try { joinAhead(); } catch (e) { if (!String(e && e.code).startsWith('SQLITE_BUSY')) tell('join', e); }
-  }, workerData.everyMs);
-} catch (e) {
-  tell('start', e);
-  finish();
-}
-`;
+/** The thread's code, a real file beside this one (in dist/ as in src/). */
+const THREAD = new URL('./upkeep-thread.cjs', import.meta.url);
 
 export interface UpkeepOptions {
   path: string;
@@ -110,7 +60,7 @@ export class Upkeep {
       secondsPerCycle: SLOTS,
     };
     const { onError, ...data } = workerData;
-    this.#worker = new Worker(SOURCE, { eval: true, workerData: data });
+    this.#worker = new Worker(THREAD, { workerData: data });
     // A failed thread leaves checkpoints to the writer's autocheckpoint and joins to the claims.
     const report = (error: Error) => {
       try {

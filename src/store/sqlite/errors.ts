@@ -2,7 +2,7 @@
  * Maps errors of SQLite and of better-sqlite3 to delayd's codes, keeping the original as
  * `cause`, so that no database error reaches a user as an "unexpected error" (a bug).
  */
-import { DelaydError, type DelaydErrorCode } from '../errors.js';
+import { DelaydError, type DelaydErrorCode } from '../../errors.js';
 
 const BY_PREFIX: [string, DelaydErrorCode, string][] = [
   ['SQLITE_BUSY', 'E_DB_LOCKED', 'the database is locked by another process past the busy timeout'],

@@ -6,9 +6,9 @@
  * (mapped to a DelaydError) as a rejection. The work is done by the time the method returns.
  */
 import type Database from 'better-sqlite3';
-import { DelaydError } from '../errors.js';
-import { positionOfMs } from '../slot.js';
-import type { Chunk } from '../bits.js';
+import { DelaydError } from '../../errors.js';
+import { positionOfMs } from '../../slot.js';
+import type { Chunk } from '../../bits.js';
 import { BatchBook } from './batches.js';
 import { CycleBuckets } from './buckets.js';
 import { Upkeep } from './upkeep.js';
@@ -35,7 +35,7 @@ import {
   type TaskRow,
   type TaskState,
   type WorkerRow,
-} from './types.js';
+} from '../types.js';
 
 export { PAGE_SIZE } from './open.js';
 export type { RawTask } from './rows.js';

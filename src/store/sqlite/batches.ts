@@ -15,10 +15,10 @@
  *   no later transaction can insert a second one.
  */
 import type Database from 'better-sqlite3';
-import { chunkBytes, chunkOf, CHUNK_BITS, putBit, getBit, type Chunk } from '../bits.js';
-import { positionOfMs } from '../slot.js';
+import { chunkBytes, chunkOf, CHUNK_BITS, putBit, getBit, type Chunk } from '../../bits.js';
+import { positionOfMs } from '../../slot.js';
 import { checkTime, NEXT_ID } from './writes.js';
-import type { BatchItemRow, BatchRow, InsertedBatch, NewBatch, NewTask, TaskState } from './types.js';
+import type { BatchItemRow, BatchRow, InsertedBatch, NewBatch, NewTask, TaskState } from '../types.js';
 
 type Params = Record<string, unknown>;
 type Stmt<R> = Database.Statement<Params, R>;

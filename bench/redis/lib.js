@@ -1,0 +1,147 @@
+/**
+ * Shared by the Redis benchmarks: the 64-byte payload, BullMQ's Queue and Worker over a
+ * node-redis client (BullMQ 6 ships no client of its own; createNodeRedisClient is its
+ * documented adapter), a plain admin client (INFO, SLOWLOG, TIME, FLUSHALL), delayd on the
+ * same server, and the rows with BullMQ as the baseline (ratio = delayd / BullMQ).
+ */
+import { createClient } from 'redis';
+import { Queue, Worker, createNodeRedisClient } from 'bullmq';
+import { Scheduler } from '../../dist/index.js';
+import { percentile, resultRow, silentLogger, sleep } from '../lib.js';
+
+/** Task args whose JSON is exactly 64 bytes; `i` keeps them distinct. */
+export function args64(i) {
+  const head = `u${String(i % 1e9).padStart(9, '0')}@example.com`;
+  const filler = 64 - JSON.stringify([head, '']).length;
+  return [head, 'x'.repeat(filler)];
+}
+if (JSON.stringify(args64(123)).length !== 64) throw new Error('args64 is not 64 bytes');
+
+export const QUEUE = 'bench';
+
+export async function adminClient(url) {
+  const c = createClient({ url });
+  c.on('error', () => {});
+  await c.connect();
+  return c;
+}
+
+/** A connected node-redis client wrapped for BullMQ. */
+async function bullConnection(url) {
+  const raw = createClient({ url });
+  raw.on('error', () => {});
+  await raw.connect();
+  return { raw, connection: createNodeRedisClient(raw) };
+}
+
+export async function bullQueue(url, name = QUEUE) {
+  const { raw, connection } = await bullConnection(url);
+  const queue = new Queue(name, { connection });
+  await queue.waitUntilReady();
+  return {
+    queue,
+    async close() {
+      await queue.close();
+      await raw.quit().catch(() => {});
+    },
+  };
+}
+
+/** A BullMQ Worker at `concurrency`, running `fn` for each job. */
+export async function bullWorker(url, fn, concurrency = 50, name = QUEUE) {
+  const { raw, connection } = await bullConnection(url);
+  const worker = new Worker(name, fn, { connection, concurrency, autorun: false });
+  return {
+    worker,
+    run() {
+      void worker.run();
+    },
+    async close() {
+      await worker.close();
+      await raw.quit().catch(() => {});
+    },
+  };
+}
+
+/** A delayd scheduler on the Redis at `url` with one task, `noop`, running `fn`. */
+export function delaydApp(url, o = {}, fn = async () => {}) {
+  const app = new Scheduler({ db: dbUrl(url, o.shards), logger: silentLogger, concurrency: o.concurrency ?? 50, ...(o.scheduler ?? {}) });
+  const noop = app.task('noop')(fn);
+  return { app, noop };
+}
+
+/** The delayd target for `url`, with `shards` when asked (a URL parameter of the Redis backend). */
+export function dbUrl(url, shards) {
+  return shards ? `${url}?shards=${shards}` : url;
+}
+
+/** Redis TIME minus this host's clock, corrected by half the round trip (ms). */
+export async function serverOffset(admin) {
+  let best = { rtt: Infinity, offset: 0 };
+  for (let i = 0; i < 5; i++) {
+    const t0 = Date.now();
+    const [s, us] = await admin.time().then(timeParts);
+    const t1 = Date.now();
+    if (t1 - t0 < best.rtt) best = { rtt: t1 - t0, offset: s * 1000 + us / 1000 - (t0 + t1) / 2 };
+  }
+  return best.offset;
+}
+
+/** node-redis returns TIME as [seconds, microseconds] strings (or a Date in older versions). */
+function timeParts(t) {
+  if (Array.isArray(t)) return [Number(t[0]), Number(t[1])];
+  if (t instanceof Date) return [Math.floor(t.getTime() / 1000), (t.getTime() % 1000) * 1000 + (t.microseconds ?? 0)];
+  throw new Error(`unexpected TIME reply ${JSON.stringify(t)}`);
+}
+
+export async function usedMemory(admin) {
+  const info = await admin.info('memory');
+  return Number(/used_memory:(\d+)/.exec(info)[1]);
+}
+
+/** Max duration (µs) of the SLOWLOG entries since the last reset, and the command of it. */
+export async function slowlogMax(admin) {
+  const entries = await admin.sendCommand(['SLOWLOG', 'GET', '-1']);
+  let max = { us: 0, command: '' };
+  for (const e of entries) {
+    const us = Number(e[2]);
+    if (us > max.us) max = { us, command: String(e[3]?.[0] ?? '') };
+  }
+  return { ...max, entries: entries.length };
+}
+
+export async function slowlogAll(admin) {
+  await admin.sendCommand(['CONFIG', 'SET', 'slowlog-log-slower-than', '0']);
+  await admin.sendCommand(['CONFIG', 'SET', 'slowlog-max-len', '1000000']);
+  await admin.sendCommand(['SLOWLOG', 'RESET']);
+}
+
+export function latencyStats(xs) {
+  const s = Float64Array.from(xs).sort();
+  return { p50: percentile(s, 50), p99: percentile(s, 99), max: s[s.length - 1] ?? NaN, n: s.length };
+}
+
+/** A row whose baseline is BullMQ on the same server in the same run. */
+export function vsBull({ id, what, unit, better, delayd, bull, bullName, target, note }) {
+  return resultRow({
+    id,
+    what,
+    unit,
+    better,
+    delayd,
+    baselines: bull ? [{ name: bullName ?? `${unit} BullMQ`, samples: bull }] : [],
+    target,
+    note,
+  });
+}
+
+/** Resolves once `check()` holds; throws `what` after `timeoutMs` (every part is bounded). */
+export async function until(what, check, timeoutMs, everyMs = 5) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+export { sleep };

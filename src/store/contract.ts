@@ -21,6 +21,7 @@ import type {
   NewTask,
   Outcome,
   RecordResult,
+  SlotCount,
   Stats,
   TaskRow,
   WorkerRow,
@@ -71,6 +72,7 @@ export interface Leases {
 
 export interface Reads {
   get(id: number): Promise<TaskRow | undefined>;
+  /** Newest first (by id), at most `limit` (default 100); `beforeId` pages on from the last id of a page. */
   list(filter: ListFilter): Promise<TaskRow[]>;
   stats(): Promise<Stats>;
 }
@@ -85,7 +87,31 @@ export interface Batches {
   batchItems(id: number, fromIndex: number, limit: number): Promise<BatchItemRow[]>;
 }
 
-export interface Store extends TaskWriter, Claimer, Leases, Reads, Batches {
+/** The most seconds one slotLoad call spans: two turns of the wheel (the current hour and the next). */
+export const SLOT_LOAD_MAX_SECONDS = 7200;
+/** The most batches one recentBatches call returns. */
+export const RECENT_BATCHES_MAX = 100;
+
+/**
+ * What the dashboard reads every second or so (issue 13). Each read is bounded by what it
+ * returns, never a scan of every pending task: a daemon's HTTP server calls them for every
+ * open dashboard (it caches them for a second), beside the ticker.
+ */
+export interface Overview {
+  /**
+   * Scheduled tasks by due second, from `fromSecond` to `toSecond` (unix seconds, both
+   * included, integers, at most SLOT_LOAD_MAX_SECONDS of them): only the seconds that have
+   * tasks, ascending. Every scheduled task due in the range counts (whether the backend keeps
+   * it in the wheel or in a later hour's bucket), overdue ones behind the cursor too. Costs
+   * what is scheduled in the range. A range that is empty, reversed, not integers or too wide
+   * rejects with E_BAD_OPTION.
+   */
+  slotLoad(fromSecond: number, toSecond: number): Promise<SlotCount[]>;
+  /** The newest batches first (by id), at most `limit` (an integer from 1 to RECENT_BATCHES_MAX; else E_BAD_OPTION). */
+  recentBatches(limit: number): Promise<BatchRow[]>;
+}
+
+export interface Store extends TaskWriter, Claimer, Leases, Reads, Batches, Overview {
   /**
    * The backend's clock in unix ms (SQLite: this host's clock), so that "never early" can be
    * judged by one clock for every host sharing the backend.

@@ -24,7 +24,7 @@
  * task() options, then from the defaults (see policy.ts).
  */
 
-export type { Store, TaskWriter, Claimer, Leases, Reads, Batches } from './contract.js';
+export type { Store, TaskWriter, Claimer, Leases, Reads, Batches, Overview } from './contract.js';
 
 export const TASK_STATES = ['scheduled', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskState = (typeof TASK_STATES)[number];
@@ -136,6 +136,14 @@ export interface ListFilter {
   state?: TaskState;
   name?: string;
   limit?: number;
+  /** Paging (newest first, by id): only tasks with an id below this one, the last id of the page before. */
+  beforeId?: number;
+}
+
+/** Scheduled tasks due in one second (Overview.slotLoad): the wheel's slot of that second, and how many. */
+export interface SlotCount {
+  second: number;
+  count: number;
 }
 
 export interface Stats {

@@ -15,6 +15,7 @@ import { livenessCases } from './liveness.cases.js';
 import { purgeCases } from './purge.cases.js';
 import { batchCases } from './batches.cases.js';
 import { statsCases } from './stats.cases.js';
+import { loadCases } from './load.cases.js';
 
 export function describeStore(
   name: string,
@@ -43,5 +44,6 @@ export function describeStore(
     describe('purge', () => purgeCases(ref));
     describe('batches', () => batchCases(ref));
     describe('stats and errors', () => statsCases(ref));
+    describe('dashboard reads: slot load, recent batches, list paging', () => loadCases(ref));
   });
 }

@@ -18,6 +18,7 @@ import { toTaskRow, toWorkerRow } from './rows.js';
 import { StatementSet } from './statements.js';
 import { checkOutcomes, checkTime, TaskWriter } from './writes.js';
 import { claimDue, earliest, readStats } from './claim.js';
+import { OverviewReads } from './load.js';
 import {
   type ClaimRequest,
   type ClaimResult,
@@ -30,6 +31,7 @@ import {
   type InsertedBatch,
   type NewBatch,
   type RecordResult,
+  type SlotCount,
   type Stats,
   type Store,
   type TaskRow,
@@ -76,6 +78,7 @@ export class SqliteStore implements Store {
   readonly #recordAll: Database.Transaction<(outcomes: readonly Outcome[]) => RecordResult>;
   readonly #putBack: Database.Transaction<(owner: string, beat: number | null | undefined) => number | null>;
   readonly #batches: BatchBook;
+  readonly #overview: OverviewReads;
   readonly #synchronous: 'NORMAL' | 'FULL';
   readonly #onUpkeepError: ((error: Error) => void) | undefined;
   #upkeep: Upkeep | undefined;
@@ -97,6 +100,7 @@ export class SqliteStore implements Store {
       this.#buckets = new CycleBuckets(this.#db);
       this.#writer = new TaskWriter(this.#db, this.#buckets);
       this.#batches = new BatchBook(this.#db);
+      this.#overview = new OverviewReads(this.#db);
     } catch (error) {
       this.#db.close();
       throw toDelaydError(error, options.path);
@@ -186,7 +190,7 @@ export class SqliteStore implements Store {
   }
 
   list(filter: ListFilter): Promise<TaskRow[]> {
-    const params = { state: filter.state ?? null, name: filter.name ?? null, limit: filter.limit ?? 100 };
+    const params = { state: filter.state ?? null, name: filter.name ?? null, limit: filter.limit ?? 100, beforeId: filter.beforeId ?? null };
     return this.#run(() => this.#sql.list.all(params).map(toTaskRow));
   }
 
@@ -265,6 +269,14 @@ export class SqliteStore implements Store {
 
   batchItems(id: number, fromIndex: number, limit: number): Promise<BatchItemRow[]> {
     return this.#run(() => this.#batches.items(id, fromIndex, limit));
+  }
+
+  slotLoad(fromSecond: number, toSecond: number): Promise<SlotCount[]> {
+    return this.#run(() => this.#overview.slotLoad(fromSecond, toSecond));
+  }
+
+  recentBatches(limit: number): Promise<BatchRow[]> {
+    return this.#run(() => this.#overview.recentBatches(limit));
   }
 
   close(): Promise<void> {

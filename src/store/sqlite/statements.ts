@@ -89,7 +89,7 @@ export class StatementSet {
     this.get = prepare<RawTask>(`SELECT * FROM tasks WHERE id = @id`);
     this.list = prepare<RawTask>(`
       SELECT * FROM tasks
-      WHERE (@state IS NULL OR state = @state) AND (@name IS NULL OR name = @name)
+      WHERE (@state IS NULL OR state = @state) AND (@name IS NULL OR name = @name) AND (@beforeId IS NULL OR id < @beforeId)
       ORDER BY id DESC LIMIT @limit`);
     this.countByState = prepare0<{ state: TaskState; n: number; outside: number }>(
       `SELECT state, count(*) AS n, sum(in_wheel = 0) AS outside FROM tasks GROUP BY state`);

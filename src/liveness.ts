@@ -12,7 +12,9 @@
  * was frozen, is left alone).
  *
  * Ourselves: `ackAgeMs()` is the elapsed time since our last acknowledged heartbeat was sent. The
- * scheduler starts nothing unless it is well below `leaseMs` (see Scheduler.#leaseFresh). A
+ * scheduler claims and starts nothing unless it is well below `leaseMs` (the Lease: freshNow(),
+ * fresh()): a scheduler whose last acknowledged heartbeat is older than `leaseMs` minus a margin
+ * may already be judged dead by others. A
  * heartbeat answered "your row is gone" means another scheduler buried us: `onLost` drops what
  * we hold, and the next beat joins afresh.
  */
@@ -36,9 +38,19 @@ export interface LivenessOptions {
   onLost: () => void;
   /** Every failed heartbeat, and null after one that succeeded (the scheduler counts failures). */
   onResult?: (error: unknown) => void;
+  /** A dead owner's running tasks were put back. */
+  onPutBack?: (owner: string, count: number, why: string) => void;
 }
 
-export class Liveness {
+/** Whether our lease is fresh enough to claim or start work under it. */
+export interface Lease {
+  /** The last acknowledged heartbeat is younger than leaseMs minus a margin. */
+  freshNow(): boolean;
+  /** The same, or a heartbeat sent now is acknowledged and then it is. */
+  fresh(): Promise<boolean>;
+}
+
+export class Liveness implements Lease {
   readonly #o: LivenessOptions;
   readonly #host = hostname();
   /** Per other owner: the beat last seen and when (monotonic) it was first seen. */
@@ -74,6 +86,16 @@ export class Liveness {
     await this.#inFlight;
     this.#joined = false;
     this.#ackMs = undefined;
+  }
+
+  freshNow(): boolean {
+    const { leaseMs, heartbeatMs } = this.#o;
+    return this.ackAgeMs() < leaseMs - Math.max(heartbeatMs, leaseMs / 5);
+  }
+
+  async fresh(): Promise<boolean> {
+    if (this.freshNow()) return true;
+    return (await this.beat()) && this.freshNow();
   }
 
   /** Elapsed ms since our last acknowledged heartbeat; Infinity before the first. */
@@ -159,6 +181,7 @@ export class Liveness {
     this.#silence.delete(owner);
     if (count === null) return; // it beat meanwhile: alive
     this.#o.logger.warn({ owner, count, why }, 'put back the running tasks of a dead owner');
+    this.#o.onPutBack?.(owner, count, why);
   }
 
   #monotonic(): number {

@@ -3,29 +3,29 @@
  * the heartbeat. It holds no schedule of its own: everything pending lives in the store, and
  * memory holds only the claimed tasks (at most queueSize waiting plus concurrency running).
  *
- * Events (listeners' throws are logged, never propagated): 'received', 'accepted',
- * 'succeeded', 'retrying', 'failed', each with { taskId, name, ... }; 'fatal' with { error }
- * when the store keeps failing in a way no retry mends (a corrupt file).
+ * This file is the façade and the lifecycle; the parts live beside it: dispatch.ts (the
+ * single-flight claim loop), admission.ts (fenced durable starts), execute.ts (one attempt to
+ * its recorded outcome), journal.ts (group commit), liveness.ts (heartbeats, the lease,
+ * put-back of dead owners), events.ts (the typed events; a listener's throw is logged).
  *
  * Each attempt runs under the policy its handler declares (policy.ts), resolved when the task
- * is claimed. Before a handler runs, its start is written (admission.ts: the fence) and our
- * lease is checked: a scheduler whose last acknowledged heartbeat is older than `leaseMs`
- * minus a margin may already be judged dead by others, so it claims and starts nothing until a
- * heartbeat is acknowledged again; buried meanwhile, it drops what it holds and joins afresh.
- * A handler that blocks the event loop longer than `leaseMs` is therefore treated as dead.
+ * is claimed. Before a handler runs, its start is written (the fence) and our lease is
+ * checked; buried meanwhile, the scheduler drops what it holds and joins afresh. A handler
+ * that blocks the event loop longer than `leaseMs` is therefore treated as dead.
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
 import { Admission, type Item } from './admission.js';
 import { Batch, buildBatch } from './batch.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './config.js';
+import { Dispatch } from './dispatch.js';
 import { DelaydError } from './errors.js';
+import { safeEmit, type SchedulerEvents } from './events.js';
+import { Executor } from './execute.js';
 import { Journal } from './journal.js';
 import { Liveness } from './liveness.js';
 import { DEFAULT_POLICY, explainPolicy, resolvePolicy, type ExplainedPolicy, type Policy } from './policy.js';
-import { runAttempt, type AttemptResult } from './runner.js';
-import { secondOf } from './slot.js';
 import { openStore } from './store/open.js';
-import type { ClaimedTask, ErrorInfo, Inserted, ListFilter, NewTask, RecordResult, Stats, Store, TaskRow } from './store/types.js';
+import type { ClaimedTask, Inserted, ListFilter, NewTask, RecordResult, Stats, Store, TaskRow } from './store/types.js';
 import { Registry, taskFactory, type DelayItem, type Enqueuer, type Scheduled } from './task.js';
 import { ThreadPool } from './threads.js';
 import { Ticker, timerMs } from './ticker.js';
@@ -53,7 +53,6 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   readonly task: ReturnType<typeof taskFactory>;
   readonly #o: ResolvedOptions;
   readonly #store: Store;
-  readonly #wheel: Wheel;
   readonly #ticker: Ticker;
   readonly #pool: WorkerPool<Item>;
   readonly #admission: Admission;
@@ -61,14 +60,10 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   readonly #journal: Journal;
   readonly #threads: ThreadPool;
   readonly #liveness: Liveness;
+  readonly #dispatch: Dispatch;
+  readonly #executor: Executor;
   #state: RunState = 'idle';
   #stopController = new AbortController();
-  #backlog = false;
-  /** Single-flight claims: whether the claim loop runs, the highest second asked for meanwhile, and the loop's promise. */
-  #claimBusy = false;
-  #claimWanted: number | undefined = undefined;
-  #claimDone: Promise<void> = Promise.resolve();
-  #wakeTimer: unknown = undefined;
   #closed = false;
   /** Bumped at every stop: attempts abandoned by a stop record nothing when they end. */
   #generation = 0;
@@ -82,9 +77,8 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     this.registry = registry ?? new Registry();
     this.task = taskFactory(this.registry, () => this);
     const { clock, logger, owner } = this.#o;
+    const running = () => this.#state === 'running';
     this.#store = this.#o.store ?? openStore({ db: this.#o.db, synchronous: this.#o.synchronous });
-    this.#wheel = new Wheel({ store: this.#store, owner });
-    this.#ticker = new Ticker({ clock, lookaheadMs: this.#o.lookaheadMs, onTick: (s) => void this.#claim(s) });
     this.#defaults = { ...DEFAULT_POLICY, maxCutOffs: this.#o.maxCutOffs };
     this.#admission = new Admission({
       store: this.#store,
@@ -93,13 +87,13 @@ export class Scheduler extends EventEmitter implements Enqueuer {
       now: clock.now,
       item: (task) => this.#item(task),
       onResult: (error) => this.#storeResult('start', error),
-      onCutOff: (task, error) => this.#reportFailed(task, error),
+      onCutOff: (task, error) => this.#executor.reportFailed(task, error),
     });
     this.#pool = new WorkerPool<Item>({
       clock,
       concurrency: this.#o.concurrency,
       queueSize: this.#o.queueSize,
-      onRoom: () => this.#backlog && this.#wakeSoon(),
+      onRoom: () => this.#dispatch.roomFreed(),
       admit: (items) => this.#admit(items),
     });
     this.#journal = new Journal({
@@ -122,6 +116,36 @@ export class Scheduler extends EventEmitter implements Enqueuer {
       startedMs: clock.now(),
       onLost: () => this.#dropWaiting('lease lost'),
       onResult: (error) => this.#storeResult('heartbeat', error),
+      onPutBack: (from, count, why) => this.#emit('putBack', { owner: from, count, why }),
+    });
+    this.#dispatch = new Dispatch({
+      clock,
+      logger,
+      wheel: new Wheel({ store: this.#store, owner }),
+      pool: this.#pool,
+      admission: this.#admission,
+      lease: this.#liveness,
+      names: () => this.registry.names(),
+      running,
+      onResult: (error) => this.#storeResult('claim', error),
+      onClaimed: (event) => this.#emit('claimed', event),
+    });
+    this.#ticker = new Ticker({ clock, lookaheadMs: this.#o.lookaheadMs, onTick: (s) => void this.#dispatch.claim(s) });
+    this.#dispatch.ticker = this.#ticker;
+    this.#executor = new Executor({
+      clock,
+      logger,
+      owner,
+      registry: this.registry,
+      journal: this.#journal,
+      admission: this.#admission,
+      threads: this.#threads,
+      events: this,
+      stopSignal: () => this.#stopController.signal,
+      generation: () => this.#generation,
+      running,
+      push: (item) => this.#pool.push([item]),
+      pokeIfBehind: (dueMs) => this.#dispatch.pokeIfBehind(dueMs),
     });
   }
 
@@ -155,7 +179,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
       const scheduled = inserted.map((row): Scheduled => ({ id: row.id, eta: new Date(row.dueMs), created: row.created }));
       this.#logReceived(name, inserted);
       this.#emitReceived(name, inserted);
-      this.#pokeIfBehind(earliestDueMs(inserted));
+      this.#dispatch.pokeIfBehind(earliestDueMs(inserted));
       return scheduled;
     });
   }
@@ -176,7 +200,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     const beat = this.#liveness.start();
     this.#ticker.start();
     this.#o.logger.info({ owner: this.owner, tasks: this.registry.names() }, 'scheduler started');
-    return Promise.all([beat, this.#claimDone]).then(() => undefined);
+    return Promise.all([beat, this.#dispatch.idle]).then(() => undefined);
   }
 
   /**
@@ -191,14 +215,15 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     this.#state = 'stopping';
     try {
       this.#ticker.stop();
-      this.#cancelWake();
+      this.#dispatch.cancelWake();
       // What a claim in flight brings is not queued (the state says stopping): release() puts it back.
-      await this.#claimDone;
+      await this.#dispatch.idle;
       this.#dropWaiting();
       const drained = await this.#drain(options.drainMs ?? this.#o.drainMs);
       if (!drained) this.#stopController.abort(new DelaydError('E_STOPPED', 'the scheduler stopped'));
       await this.#journal.flush();
       const released = await this.#store.release(this.owner);
+      if (released > 0) this.#emit('putBack', { owner: this.owner, count: released, why: 'stopped' });
       this.#o.logger.info({ released, drained }, 'scheduler stopped');
     } finally {
       this.#generation++;
@@ -232,7 +257,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
    * Resolves once the claim (and any asked for while it was in flight) is done.
    */
   tick(second: number): Promise<void> {
-    return this.#claim(second);
+    return this.#dispatch.claim(second);
   }
 
   /** The row, with the policy it runs under here and where each value comes from. */
@@ -258,14 +283,14 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   async reschedule(id: number, when: number | { countdown?: number; eta?: Date | number | string }): Promise<TaskRow> {
     const dueMs = dueMsOf(checkDelayOptions(when), this.#o.clock.now());
     const row = await this.#store.reschedule(id, dueMs);
-    this.#pokeIfBehind(dueMs);
+    this.#dispatch.pokeIfBehind(dueMs);
     return row;
   }
 
   /** Sends a failed task back to `scheduled`, due now, with one more attempt. */
   async retry(id: number): Promise<TaskRow> {
     const row = await this.#store.retry(id, this.#o.clock.now());
-    this.#pokeIfBehind(row.dueMs);
+    this.#dispatch.pokeIfBehind(row.dueMs);
     return row;
   }
 
@@ -283,7 +308,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     });
     const inserted = await this.#store.insertBatch(batch, tasks);
     this.#o.logger.info({ batchId: inserted.id, name, count: inserted.total, created: inserted.created }, 'received batch');
-    if (inserted.created) this.#pokeIfBehind(batch.dueMs);
+    if (inserted.created) this.#dispatch.pokeIfBehind(batch.dueMs);
     return new Batch(this.#store, inserted.id, inserted.created);
   }
 
@@ -294,69 +319,10 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     return handle;
   }
 
-  /**
-   * Asks for a claim up to `second`. One claim is in flight at a time: a tick or wake-up that
-   * comes meanwhile is remembered (the highest second) and claimed after it. Resolves when the
-   * loop has nothing more to claim.
-   */
-  #claim(second: number): Promise<void> {
-    if (this.#state !== 'running') return this.#claimDone;
-    this.#claimWanted = this.#claimWanted === undefined ? second : Math.max(this.#claimWanted, second);
-    if (!this.#claimBusy) {
-      this.#claimBusy = true;
-      this.#claimDone = this.#claimLoop();
-    }
-    return this.#claimDone;
-  }
-
-  async #claimLoop(): Promise<void> {
-    try {
-      while (this.#claimWanted !== undefined && this.#state === 'running') {
-        const second = this.#claimWanted;
-        this.#claimWanted = undefined;
-        await this.#claimOnce(second);
-      }
-    } finally {
-      this.#claimWanted = undefined;
-      this.#claimBusy = false;
-    }
-  }
-
-  async #claimOnce(second: number): Promise<void> {
-    if (this.#pool.room === 0) {
-      this.#backlog = true;
-      return;
-    }
-    // Nothing is claimed under a lease others may already think expired.
-    if (!this.#leaseFreshNow() && !(await this.#leaseFresh())) return;
-    const room = this.#pool.room;
-    if (room === 0 || this.#state !== 'running') {
-      this.#backlog ||= room === 0;
-      return;
-    }
-    // The room is set aside while the claim is in flight, so nothing else fills it meanwhile.
-    this.#pool.reserve(room);
-    let advance;
-    try {
-      advance = await this.#wheel.advanceTo(second, room, this.registry.names());
-      this.#storeResult('claim', null);
-    } catch (error) {
-      this.#storeResult('claim', error);
-      this.#o.logger.error({ err: error, second }, 'claim failed; the next tick tries again');
-      return;
-    } finally {
-      this.#pool.unreserve(room);
-    }
-    this.#backlog = advance.backlog;
-    // Stopping meanwhile: what was claimed stays running under our name until release() puts it back.
-    if (this.#state !== 'running') return;
-    if (advance.tasks.length > 0) this.#pool.push(this.#admission.accept(advance.tasks));
-  }
-
   /** What the pool starts, once its starts are written under a fresh lease. */
   #admit(items: readonly Item[]): Verdict | Promise<Verdict> {
-    if (this.#leaseFreshNow()) return this.#admission.admit(items);
-    return this.#leaseFresh().then((fresh) =>
+    if (this.#liveness.freshNow()) return this.#admission.admit(items);
+    return this.#liveness.fresh().then((fresh) =>
       fresh ? this.#admission.admit(items) : this.#admission.size > 0 ? 'later' : items.map(() => false),
     );
   }
@@ -364,22 +330,8 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   #item(task: ClaimedTask): Item {
     const policy = resolvePolicy(task, this.registry.get(task.name)?.policy, this.#defaults);
     // A task cut off before may be what kills its process: it runs alone (worker-pool.ts).
-    const item: Item = { task, policy, dueMs: task.dueMs, alone: task.cutOffs > 0, start: () => this.#execute(item) };
+    const item: Item = { task, policy, dueMs: task.dueMs, alone: task.cutOffs > 0, start: () => this.#executor.execute(item) };
     return item;
-  }
-
-  /**
-   * Whether our lease is fresh enough to claim or start: the last acknowledged heartbeat is
-   * younger than leaseMs minus a margin, or a heartbeat now is acknowledged.
-   */
-  async #leaseFresh(): Promise<boolean> {
-    if (this.#leaseFreshNow()) return true;
-    return (await this.#liveness.beat()) && this.#leaseFreshNow();
-  }
-
-  #leaseFreshNow(): boolean {
-    const { leaseMs, heartbeatMs } = this.#o;
-    return this.#liveness.ackAgeMs() < leaseMs - Math.max(heartbeatMs, leaseMs / 5);
   }
 
   /** Forgets every claimed task not yet started; their rows were or will be put back. */
@@ -389,85 +341,13 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     if (why) this.#o.logger.warn({ owner: this.owner, dropped: Math.max(taken, dropped) }, why);
   }
 
-  async #execute(item: Item): Promise<void> {
-    const { clock, logger } = this.#o;
-    const { task, policy } = item;
-    const generation = this.#generation;
-    try {
-      const startedMs = clock.now();
-      const fields = { taskId: task.id, name: task.name, attempt: task.attempts + 1 };
-      // Per task, so the log line and the event are built only for someone who takes them.
-      if (logger.isLevelEnabled('info')) logger.info({ ...fields, lateMs: startedMs - task.dueMs }, 'accepted');
-      if (this.listenerCount('accepted') > 0) {
-        this.#emit('accepted', { ...fields, dueMs: task.dueMs, startedMs, lateMs: startedMs - task.dueMs });
-      }
-      const definition = this.registry.get(task.name);
-      const result = await runAttempt({
-        task,
-        policy,
-        handler: definition?.handler,
-        clock,
-        stopSignal: this.#stopController.signal,
-        execute: definition?.options.isolation === 'thread' ? this.#threads.execute : undefined,
-      });
-      if (generation !== this.#generation) return; // abandoned by a stop: its task was put back
-      this.#finish(task, result, fields);
-      const next = this.#admission.finished(item);
-      // A stopping scheduler starts nothing more: release() puts that claim back.
-      if (next && this.#state === 'running') this.#pool.push([next]);
-    } catch (error) {
-      logger.error({ err: error, taskId: task.id }, 'an attempt could not be completed');
-    }
-  }
-
-  #finish(task: ClaimedTask, result: AttemptResult, fields: { taskId: number; name: string; attempt: number }): void {
-    const { logger } = this.#o;
-    const base = { id: task.id, owner: this.owner, attempt: fields.attempt, atMs: this.#o.clock.now() };
-    // Each outcome is logged and emitted once it is committed, never before.
-    switch (result.kind) {
-      case 'succeeded': {
-        const outcome = { kind: 'succeeded', ...base, result: result.result } as const;
-        // Per task: no callback to keep when neither a log line nor a listener would take it.
-        if (!logger.isLevelEnabled('info') && this.listenerCount('succeeded') === 0) return this.#journal.push(outcome);
-        return this.#journal.push(outcome, (applied) => {
-          if (!applied) return this.#refused(fields, 'succeeded');
-          logger.info({ ...fields, durationMs: result.durationMs }, 'succeeded');
-          this.#emit('succeeded', { ...fields, durationMs: result.durationMs, result: result.result });
-        });
-      }
-      case 'retry':
-        return this.#journal.push({ kind: 'retry', ...base, error: result.error, dueMs: result.dueMs }, (applied) => {
-          if (!applied) return this.#refused(fields, 'retry');
-          logger.warn({ ...fields, errorCode: result.error.code, error: result.error.stack, retryAt: new Date(result.dueMs) }, 'failed; will retry');
-          this.#pokeIfBehind(result.dueMs);
-          this.#emit('retrying', { ...fields, error: result.error, dueMs: result.dueMs });
-        });
-      case 'failed':
-        return this.#journal.push({ kind: 'failed', ...base, error: result.error }, (applied) => {
-          if (!applied) return this.#refused(fields, 'failed');
-          this.#reportFailed(task, result.error);
-        });
-    }
-  }
-
-  #reportFailed(task: ClaimedTask, error: ErrorInfo): void {
-    const fields = { taskId: task.id, name: task.name, attempt: task.attempts + 1 };
-    // In the log, the stack as text (as before) and the code beside it; events carry the ErrorInfo.
-    this.#o.logger.error({ ...fields, errorCode: error.code, error: error.stack }, 'failed');
-    this.#emit('failed', { ...fields, error });
-  }
-
-  /** The fence refused an outcome: the task was put back or taken by another scheduler meanwhile. */
-  #refused(fields: { taskId: number; name: string; attempt: number }, kind: string): void {
-    this.#o.logger.warn({ ...fields, kind }, 'outcome not recorded: this attempt no longer holds its task (put back or taken over)');
-  }
-
   /**
    * Counts store errors that will not pass, per kind of call: a success of the same kind
    * resets its count (a heartbeat may still write while every claim reads a corrupt page).
    */
   #storeResult(kind: string, error: unknown): void {
     const code = (error as { code?: unknown } | null)?.code;
+    if (error !== null) this.#emit('storeError', { kind, code: typeof code === 'string' ? code : null });
     if (error === null || typeof code !== 'string' || !FATAL_CODES.has(code)) {
       this.#fatalErrors.delete(kind);
       return;
@@ -497,30 +377,10 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     for (const row of inserted) this.#emit('received', { taskId: row.id, name, dueMs: row.dueMs, created: row.created });
   }
 
-  /** A task due at or behind the cursor would otherwise wait for the next tick; given the earliest due time. */
-  #pokeIfBehind(dueMs: number): void {
-    const cursor = this.#wheel.cursor;
-    if (this.#state !== 'running' || cursor === null) return;
-    if (secondOf(dueMs) <= cursor) this.#wakeSoon();
-  }
-
-  #wakeSoon(): void {
-    if (this.#wakeTimer !== undefined || this.#state !== 'running') return;
-    this.#wakeTimer = this.#o.clock.setTimeout(() => {
-      this.#wakeTimer = undefined;
-      void this.#claim(this.#ticker.secondAt(this.#o.clock.now()));
-    }, 0);
-  }
-
   /** A write that scheduled tasks (a batch's reduce, a retry) due now: claim them without waiting a tick. */
   #afterWrite(result: RecordResult): void {
     this.#storeResult('write', null);
-    if (result.earliestDueMs !== null) this.#pokeIfBehind(result.earliestDueMs);
-  }
-
-  #cancelWake(): void {
-    if (this.#wakeTimer !== undefined) this.#o.clock.clearTimeout(this.#wakeTimer);
-    this.#wakeTimer = undefined;
+    if (result.earliestDueMs !== null) this.#dispatch.pokeIfBehind(result.earliestDueMs);
   }
 
   async #drain(drainMs: number): Promise<boolean> {
@@ -533,12 +393,8 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     return drained;
   }
 
-  #emit(event: string, payload: Record<string, unknown>): void {
-    try {
-      this.emit(event, payload);
-    } catch (error) {
-      this.#o.logger.error({ err: error, event }, 'an event listener threw');
-    }
+  #emit<E extends keyof SchedulerEvents>(event: E, payload: SchedulerEvents[E]): void {
+    safeEmit(this, this.#o.logger, event, payload);
   }
 
   #assertOpen(): void {

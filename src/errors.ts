@@ -36,7 +36,12 @@ export type DelaydErrorCode =
   | 'E_BACKEND_UNAVAILABLE'
   | 'E_BACKEND_READONLY'
   | 'E_BACKEND_FULL'
-  | 'E_BACKEND_UNKNOWN_OUTCOME';
+  | 'E_BACKEND_UNKNOWN_OUTCOME'
+  | 'E_BAD_CRON'
+  | 'E_CRON_MISSED'
+  | 'E_BACKEND_CLUSTERDOWN'
+  | 'E_BACKEND_NOT_REPLICATED'
+  | 'E_BACKEND_CONFIG';
 
 export class DelaydError extends Error {
   readonly code: DelaydErrorCode;

@@ -20,6 +20,8 @@ const MEASUREMENTS = ['enqueue-one', 'enqueue-bulk', 'enqueue-file', 'tick', 'id
 const OPTIONAL = ['threads', 'batches'];
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 
+// `--redis`: delayd on Redis against BullMQ (bench/redis/), its own flags and table.
+if (process.argv[2] === '--redis') process.exit(await (await import('./redis/run.js')).run(process.argv.slice(3)));
 const options = parseOptions();
 const only = options.only ? options.only.split(',') : MEASUREMENTS;
 const machine = machineInfo();

@@ -7,7 +7,8 @@
 import { createClient } from 'redis';
 import { Queue, Worker, createNodeRedisClient } from 'bullmq';
 import { Scheduler } from '../../dist/index.js';
-import { percentile, resultRow, silentLogger, sleep } from '../lib.js';
+import { pathToFileURL } from 'node:url';
+import { percentile, resultRow, silentLogger, sleep, tableLines } from '../lib.js';
 
 /** Task args whose JSON is exactly 64 bytes; `i` keeps them distinct. */
 export function args64(i) {
@@ -145,3 +146,18 @@ export async function until(what, check, timeoutMs, everyMs = 5) {
 }
 
 export { sleep };
+
+/**
+ * Runs a part's `measure(options)` when its file is executed directly, like ../lib.js main()
+ * but with the Redis bench's options: from run.js (BENCH_OPTIONS) or this process's flags.
+ */
+export async function redisMain(moduleUrl, measure) {
+  if (moduleUrl !== pathToFileURL(process.argv[1]).href) return;
+  const { parseRedisFlags, redisOptions } = await import('./options.js');
+  const o = process.env.BENCH_OPTIONS ? redisOptions(JSON.parse(process.env.BENCH_OPTIONS)) : parseRedisFlags(process.argv.slice(2));
+  const rows = await measure(o);
+  if (process.env.BENCH_OPTIONS) process.stdout.write(`@@BENCH ${JSON.stringify(rows)}\n`);
+  else console.log(tableLines(rows).join('\n'));
+  // BullMQ's and node-redis's timers must not keep a finished part alive.
+  process.exit(0);
+}

@@ -65,7 +65,7 @@ describe('a bulk insert of tasks due in later hours', () => {
       { cycle: cycle + 3, n: 1 },
       { cycle: cycle + 4, n: 1 },
     ]);
-    expect(await store.stats()).toMatchObject({ counts: { scheduled: 6 }, nextDueMs: T + 600_000, inBuckets: 4 });
+    expect(await store.stats()).toMatchObject({ counts: { scheduled: 6 }, nextDueMs: T + 600_000, backend: { kind: 'sqlite', inBuckets: 4 } });
 
     expect(await claimUpTo(T + 600_000 - 1)).toEqual([]);
     expect((await claimUpTo(T + 600_000)).map((t) => t.id)).toEqual([ids[1]]);
@@ -75,7 +75,7 @@ describe('a bulk insert of tasks due in later hours', () => {
     // While they wait in their buckets: one is cancelled, one moved an hour earlier.
     await store.cancel(ids[0]!, T + 2 * HOUR);
     await store.reschedule(ids[4]!, T + 3 * HOUR);
-    expect(await store.stats()).toMatchObject({ nextDueMs: T + 3 * HOUR, inBuckets: 0 });
+    expect(await store.stats()).toMatchObject({ nextDueMs: T + 3 * HOUR, backend: { kind: 'sqlite', inBuckets: 0 } });
     expect(await claimUpTo(T + 3 * HOUR - 1)).toEqual([]);
     expect((await claimUpTo(T + 3 * HOUR)).map((t) => t.id)).toEqual([ids[4]]);
     expect(await claimUpTo(T + 5 * HOUR)).toEqual([]);

@@ -2,7 +2,9 @@
  * The store's hot write paths (writes.ts): multi-row inserts that number their own ids, keys
  * deduplicated in the middle of a bulk insert, and a group commit of mixed outcomes.
  */
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { tempDb } from './tmpdb.js';
 import { SqliteStore } from '../src/store/sqlite/index.js';
 import type { NewTask, Outcome } from '../src/store/types.js';
 
@@ -16,19 +18,27 @@ function task(i: number, extra: Partial<NewTask> = {}): NewTask {
 
 describe('a bulk insert', () => {
   it('numbers ids in order across multi-row statements and keyed rows, and places each on the wheel', async () => {
-    store = new SqliteStore({ path: ':memory:' });
+    const db = tempDb();
+    store = new SqliteStore({ path: db.path });
     await store.insert([task(0)]);
     const tasks = Array.from({ length: 203 }, (_, i) => task(i + 1, i === 100 ? { key: 'k' } : {}));
     tasks.push(task(999, { key: 'k' })); // same key as item 100, in the same call: deduplicated
     const inserted = await store.insert(tasks);
     expect(inserted.slice(0, 203).map((r) => r.id)).toEqual(Array.from({ length: 203 }, (_, i) => i + 2));
     expect(inserted[203]).toEqual({ id: 102, dueMs: T + 101 * 1001, created: false });
+    // The wheel's columns are SQLite's own (not in TaskRow): read them raw.
+    const raw = new Database(db.path, { readonly: true });
+    const place = raw.prepare('SELECT slot, cycle FROM tasks WHERE id = ?');
     for (const r of inserted.slice(0, 203)) {
       const row = (await store.get(r.id))!;
       const second = Math.floor(row.dueMs / 1000);
-      expect(row).toMatchObject({ state: 'scheduled', args: JSON.stringify([r.id - 1]), slot: second % 3600, cycle: Math.floor(second / 3600) });
+      expect(row).toMatchObject({ state: 'scheduled', args: JSON.stringify([r.id - 1]) });
+      expect(place.get(r.id)).toEqual({ slot: second % 3600, cycle: Math.floor(second / 3600) });
     }
+    raw.close();
     expect((await store.stats()).counts.scheduled).toBe(204);
+    store.close();
+    db.remove();
   });
 });
 

@@ -55,6 +55,12 @@ export interface ClaimedTask {
   name: string;
   args: string;
   dueMs: number;
+  /**
+   * The task's idempotency key (null: none). Optional for backends written before cron
+   * (issue 14); a cron occurrence is recognised by it (`cron:<name>:<dueMs>`), so a backend
+   * that omits it runs occurrences as plain tasks and their chain ends.
+   */
+  key?: string | null;
   /** Attempts started before this one (cut-off ones included). */
   attempts: number;
   /** Of those, how many were cut off: their owner died or stopped before they ended. */
@@ -67,8 +73,6 @@ export interface ClaimedTask {
 
 export interface TaskRow extends ClaimedTask {
   state: TaskState;
-  slot: number;
-  cycle: number;
   key: string | null;
   owner: string | null;
   createdMs: number;
@@ -118,9 +122,20 @@ export interface ClaimResult {
 /**
  * One state change of an attempt; applied in batches (group commit). `attempt` is the
  * attempt's number (ClaimedTask.attempts + 1): the fence described at the top.
+ *
+ * `started.next` (issue 14, cron): the follower of a cron occurrence, inserted in the same
+ * transaction as the start, and only when all of these hold: the start applies; `attempt` is
+ * 1; the started task is an occurrence of that cron (its key is `cron:<next.name>:<its dueMs>`,
+ * and its name is `next.name`); next.key is `cron:<next.name>:<next.dueMs>`; no other *head* of
+ * that cron exists (a task of that name, key `cron:<name>:...`, scheduled or running, with no
+ * attempt started); the cron is not marked removed (see Crons.syncCrons); and no unfinished
+ * task holds next.key (as for any keyed insert). A later attempt (after a cut-off or a retry)
+ * never inserts again, so the chain is never doubled; the start is fenced, so of many
+ * daemons only one inserts it; one transaction, so a crash never breaks the chain. The
+ * follower's due time counts in RecordResult.earliestDueMs.
  */
 export type Outcome =
-  | { kind: 'started'; id: number; owner: string; attempt: number; atMs: number }
+  | { kind: 'started'; id: number; owner: string; attempt: number; atMs: number; next?: NewTask }
   | { kind: 'succeeded'; id: number; owner: string; attempt: number; atMs: number; result: string | null }
   | { kind: 'failed'; id: number; owner: string; attempt: number; atMs: number; error: ErrorInfo }
   | { kind: 'retry'; id: number; owner: string; attempt: number; atMs: number; error: ErrorInfo; dueMs: number };
@@ -150,13 +165,23 @@ export interface Stats {
   counts: Record<TaskState, number>;
   cursor: number | null;
   nextDueMs: number | null;
-  /** Scheduled tasks due in a later hour, waiting in its bucket: not yet in any slot. */
-  inBuckets: number;
-  /** The busiest slots by number of scheduled tasks (those in the wheel). */
+  /**
+   * The slot load: the busiest wheel slots (slot = due second % 3600) by number of scheduled
+   * tasks placed in the ring. Which tasks are in the ring is the backend's business (SQLite:
+   * those in the wheel index, as opposed to hour buckets; a sharded backend: summed over shards).
+   */
   busiestSlots: { slot: number; count: number }[];
-  /** Scheduled tasks by name (all of them, in the wheel or in buckets). */
+  /** Scheduled tasks by name (all of them, wherever the backend keeps them). */
   scheduledByName: Record<string, number>;
+  /** What only one backend has to say, tagged by its kind. */
+  backend: BackendStats;
 }
+
+/**
+ * Per backend. SQLite: `inBuckets`, scheduled tasks due in a later hour that wait in its
+ * hour bucket, not yet in any slot. Other backends add their own variant.
+ */
+export type BackendStats = { kind: 'sqlite'; inBuckets: number } | { kind: string; [detail: string]: unknown };
 
 /** A handler's declared policy, as a daemon publishes it with its heartbeat. */
 export interface TaskPolicy {
@@ -222,4 +247,71 @@ export interface BatchItemRow {
   result: string | null;
   lastError: string | null;
   lastErrorCode: string | null;
+}
+
+/** What happens to the occurrences of a cron that fell while no daemon ran (src/cron/). */
+export const CRON_MISSED = ['skip', 'once', 'all'] as const;
+export type CronMissed = (typeof CRON_MISSED)[number];
+
+/** The key of the occurrence of cron `name` due at `dueMs`: part of the contract (Crons). */
+export function occurrenceKey(name: string, dueMs: number): string {
+  return `cron:${name}:${dueMs}`;
+}
+
+/** A cron definition, as a daemon's code declares it (task(name, { cron, tz, args, missed })). */
+export interface CronDef {
+  /** The task name; its occurrences are tasks of this name with key `cron:<name>:<dueMs>`. */
+  name: string;
+  expression: string;
+  /** The IANA zone the expression is read in (resolved: never empty). */
+  tz: string;
+  /** JSON array text: the args every occurrence gets. */
+  args: string;
+  missed: CronMissed;
+}
+
+/** What a starting daemon asks of Crons.syncCrons. */
+export interface CronSync {
+  nowMs: number;
+  /** The crons this daemon's code defines, each with the occurrence to insert when none is pending. */
+  crons: { def: CronDef; first: NewTask }[];
+  /** Names this daemon serves without a cron: a cron of such a name was removed from the code. */
+  plain: string[];
+}
+
+export interface CronSynced {
+  name: string;
+  /** created: no record before; changed: the definition differs (or was removed and is back); removed: see CronSync.plain. */
+  change: 'created' | 'unchanged' | 'changed' | 'removed';
+  /** Scheduled heads of the old definition cancelled (changed, removed). */
+  cancelled: number;
+  /** The id of the pending occurrence after the sync (null: none, as after a removal). */
+  headId: number | null;
+  /** Whether `first` was inserted. */
+  inserted: boolean;
+}
+
+/** One occurrence task, as `delayd cron` shows it. */
+export interface CronOccurrence {
+  id: number;
+  dueMs: number;
+  state: TaskState;
+  attempts: number;
+  startedMs: number | null;
+  finishedMs: number | null;
+  lastErrorCode: string | null;
+}
+
+/** A cron record of the database, with its pending and its last started occurrence. */
+export interface CronRow extends CronDef {
+  /** When the definition last changed (created, changed, removed, back). */
+  updatedMs: number;
+  /** When a daemon last synced it. */
+  syncedMs: number;
+  /** When a daemon serving the name without a cron removed it; null while defined. */
+  removedMs: number | null;
+  /** The head: the pending occurrence (scheduled, or claimed and not yet started). */
+  next: CronOccurrence | null;
+  /** The latest occurrence whose first attempt started (purged: null). */
+  last: CronOccurrence | null;
 }

@@ -21,7 +21,7 @@ export function inspectCommands(ctx: CommandContext) {
         y
           .option('json', JSON_OPTION)
           .example('$0 stats', 'A table of counts and the wheel')
-          .example('$0 stats --json', '{"scheduled": 3, "running": 0, ..., "cursor": ..., "nextDue": ..., "inBuckets": 0, "busiestSlots": [...]}'),
+          .example('$0 stats --json', '{"scheduled": 3, "running": 0, ..., "cursor": ..., "nextDue": ..., "backend": "sqlite", "inBuckets": 0, "busiestSlots": [...]}'),
       handler: (argv) => ctx.run(() => stats(toStoreTarget(argv, io.env), argv.json === true, io)).then(() => {}),
     }),
     defineCommand<ListArgv>({

@@ -3,6 +3,7 @@
  * args and results parsed), and aligned text for people.
  */
 import { DEFAULT_POLICY, explainPolicy, type ExplainedPolicy, type PolicySource } from '../../policy.js';
+import { positionOfMs } from '../../slot.js';
 import type { Stats, TaskRow, WorkerRow } from '../../store/types.js';
 import { TASK_STATES } from '../../store/types.js';
 import { formatDuration, relativeTime } from './duration.js';
@@ -59,8 +60,8 @@ export function taskJson(row: TaskRow, served: Served): TaskJson {
     policy: policyOf(row, served),
     key: row.key,
     owner: row.owner,
-    slot: row.slot,
-    cycle: row.cycle,
+    // The wheel's place of the due second (slot.ts), whatever the backend.
+    ...positionOfMs(row.dueMs),
     created: iso(row.createdMs),
     started: row.startedMs === null ? null : iso(row.startedMs),
     finished: row.finishedMs === null ? null : iso(row.finishedMs),
@@ -78,7 +79,7 @@ export function statsJson(stats: Stats, live: readonly WorkerRow[], served: Serv
     cursor: stats.cursor,
     cursorTime: stats.cursor === null ? null : iso(stats.cursor * 1000),
     nextDue: stats.nextDueMs === null ? null : iso(stats.nextDueMs),
-    inBuckets: stats.inBuckets,
+    ...backendJson(stats),
     busiestSlots: stats.busiestSlots,
     daemons: live.map((w) => ({ owner: w.owner, host: w.host, pid: w.pid, tasks: w.names, started: iso(w.startedMs), seen: iso(w.seenMs) })),
     unserved: unservedCounts(stats.scheduledByName, served),
@@ -95,11 +96,28 @@ export function statsText(stats: Stats, live: readonly WorkerRow[], served: Serv
     ['cursor', stats.cursor === null ? 'not started' : `${iso(stats.cursor * 1000)} (second ${stats.cursor})`],
     ['next due', stats.nextDueMs === null ? 'nothing scheduled' : `${iso(stats.nextDueMs)} (${relativeTime(stats.nextDueMs, nowMs)})`],
     ['busiest slots', slots],
-    ['in hour buckets', `${stats.inBuckets} (due in later hours, not in a slot yet)`],
+    ...backendFields(stats),
     ['daemons', live.length === 0 ? 'none live' : live.map((w) => `${w.host}:${w.pid} serves ${w.names.join(', ') || 'nothing'}`).join('\n')],
     ['unserved', unserved.length === 0 ? 'none (every scheduled task has a live daemon for its name)' : `${unserved.map(([name, n]) => `${name}: ${n}`).join(', ')} (scheduled, waiting for a live daemon with the handler)`],
   ]);
   return `${counts}\n${fields}`;
+}
+
+/** What one backend adds to `stats --json` (SQLite: inBuckets, as before the contract was split). */
+function backendJson(stats: Stats): Record<string, unknown> {
+  const { kind, ...details } = stats.backend;
+  return { ...details, backend: kind };
+}
+
+function backendFields(stats: Stats): [string, string][] {
+  const b = stats.backend;
+  if (b.kind === 'sqlite' && typeof b.inBuckets === 'number') return [['in hour buckets', `${b.inBuckets} (due in later hours, not in a slot yet)`]];
+  return [['backend', `${b.kind}${Object.entries(b).filter(([k]) => k !== 'kind').map(([k, v]) => `, ${k} ${JSON.stringify(v)}`).join('')}`]];
+}
+
+function wheelText(dueMs: number): string {
+  const { slot, cycle } = positionOfMs(dueMs);
+  return `slot ${slot}, cycle ${cycle}`;
 }
 
 export function listText(rows: readonly TaskRow[], nowMs: number): string {
@@ -134,7 +152,7 @@ export function showText(row: TaskRow, nowMs: number, served: Served): string {
     ...unserved,
     ['key', row.key],
     ['owner', row.owner],
-    ['wheel', `slot ${row.slot}, cycle ${row.cycle}`],
+    ['wheel', wheelText(row.dueMs)],
     ['created', when(row.createdMs)],
     ['started', when(row.startedMs)],
     ['finished', when(row.finishedMs)],

@@ -56,7 +56,7 @@ export function readStats(sql: StatementSet, buckets: CycleBuckets): Stats {
   const busiestSlots = sql.busiestSlots.all().map((r) => ({ slot: r.slot, count: r.n }));
   const scheduledByName: Record<string, number> = {};
   for (const row of sql.scheduledByName.all()) scheduledByName[row.name] = row.n;
-  return { counts, cursor: cursor ?? null, nextDueMs, inBuckets, busiestSlots, scheduledByName };
+  return { counts, cursor: cursor ?? null, nextDueMs, busiestSlots, scheduledByName, backend: { kind: 'sqlite', inBuckets } };
 }
 
 /** The earliest due time in the wheel: the first of each name, skipping from name to name. */

@@ -48,8 +48,6 @@ export function toTaskRow(row: RawTask): TaskRow {
     backoffMs: row.backoff_ms,
     timeoutMs: row.timeout_ms,
     state: row.state,
-    slot: row.slot,
-    cycle: row.cycle,
     key: row.key,
     owner: row.owner,
     createdMs: row.created_ms,

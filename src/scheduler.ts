@@ -14,31 +14,29 @@
  * that blocks the event loop longer than `leaseMs` is therefore treated as dead.
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
-import { Admission, type Item } from './admission.js';
+import type { Admission, Item } from './admission.js';
 import { Batch, buildBatch } from './batch.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './config.js';
-import { Dispatch } from './dispatch.js';
+import type { Dispatch } from './dispatch.js';
 import { DelaydError } from './errors.js';
 import { safeEmit, type SchedulerEvents } from './events.js';
-import { Executor } from './execute.js';
-import { Journal } from './journal.js';
-import { Liveness } from './liveness.js';
+import type { Executor } from './execute.js';
+import { StoreHealth } from './health.js';
+import type { Journal } from './journal.js';
+import type { Liveness } from './liveness.js';
+import { assemble } from './parts.js';
+import { earliestDueMs, tellReceived } from './received.js';
 import { DEFAULT_POLICY, explainPolicy, resolvePolicy, type ExplainedPolicy, type Policy } from './policy.js';
 import { openStore } from './store/open.js';
-import type { ClaimedTask, Inserted, ListFilter, NewTask, RecordResult, Stats, Store, TaskRow } from './store/types.js';
+import type { ClaimedTask, ListFilter, NewTask, RecordResult, Stats, Store, TaskRow } from './store/types.js';
 import { Registry, taskFactory, type DelayItem, type Enqueuer, type Scheduled } from './task.js';
-import { ThreadPool } from './threads.js';
-import { Ticker, timerMs } from './ticker.js';
+import type { ThreadPool } from './threads.js';
+import { timerMs, type Ticker } from './ticker.js';
 import { buildRow, checkDelayOptions, dueMsOf, rowBase, type TaskOptions } from './validate.js';
-import { Wheel } from './wheel.js';
-import { WorkerPool, type Verdict } from './worker-pool.js';
+import type { Verdict, WorkerPool } from './worker-pool.js';
 
 /** A task's row with its effective policy, and where each value of it comes from. */
 export type ExplainedTask = TaskRow & { policy: ExplainedPolicy };
-
-/** Store errors that no retry will mend: after this many in a row the scheduler emits 'fatal'. */
-const FATAL_CODES = new Set(['E_DB_CORRUPT', 'E_DB_NOT_SQLITE', 'E_DB_NOT_DELAYD', 'E_DB_NEWER_SCHEMA']);
-const FATAL_AFTER = 5;
 
 export interface FullSchedulerOptions extends SchedulerOptions {
   /** Where task() registers handlers. @default a registry of this scheduler's own */
@@ -67,8 +65,10 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   #closed = false;
   /** Bumped at every stop: attempts abandoned by a stop record nothing when they end. */
   #generation = 0;
-  /** Consecutive store errors that will not pass, per kind of call (claim, heartbeat, write, start). */
-  readonly #fatalErrors = new Map<string, number>();
+  readonly #health = new StoreHealth({
+    onError: (kind, code) => this.#emit('storeError', { kind, code }),
+    onFatal: (error, kind) => this.#emit('fatal', { error, kind }),
+  });
 
   constructor(options: FullSchedulerOptions = {}) {
     super();
@@ -76,77 +76,22 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     this.#o = resolveOptions(rest);
     this.registry = registry ?? new Registry();
     this.task = taskFactory(this.registry, () => this);
-    const { clock, logger, owner } = this.#o;
-    const running = () => this.#state === 'running';
     this.#store = this.#o.store ?? openStore({ db: this.#o.db, synchronous: this.#o.synchronous });
     this.#defaults = { ...DEFAULT_POLICY, maxCutOffs: this.#o.maxCutOffs };
-    this.#admission = new Admission({
-      store: this.#store,
-      owner,
-      logger,
-      now: clock.now,
-      item: (task) => this.#item(task),
-      onResult: (error) => this.#storeResult('start', error),
-      onCutOff: (task, error) => this.#executor.reportFailed(task, error),
-    });
-    this.#pool = new WorkerPool<Item>({
-      clock,
-      concurrency: this.#o.concurrency,
-      queueSize: this.#o.queueSize,
-      onRoom: () => this.#dispatch.roomFreed(),
-      admit: (items) => this.#admit(items),
-    });
-    this.#journal = new Journal({
-      store: this.#store,
-      clock,
-      logger,
-      afterWrite: (result) => this.#afterWrite(result),
-      onError: (error) => this.#storeResult('write', error),
-    });
-    this.#threads = new ThreadPool({ threads: this.#o.threads, modules: this.#o.threadModules, logger });
-    this.#liveness = new Liveness({
-      store: this.#store,
-      clock,
-      owner,
-      logger,
-      names: () => this.registry.names(),
-      policies: () => this.registry.policies(),
-      heartbeatMs: this.#o.heartbeatMs,
-      leaseMs: this.#o.leaseMs,
-      startedMs: clock.now(),
-      onLost: () => this.#dropWaiting('lease lost'),
-      onResult: (error) => this.#storeResult('heartbeat', error),
-      onPutBack: (from, count, why) => this.#emit('putBack', { owner: from, count, why }),
-    });
-    this.#dispatch = new Dispatch({
-      clock,
-      logger,
-      wheel: new Wheel({ store: this.#store, owner }),
-      pool: this.#pool,
-      admission: this.#admission,
-      lease: this.#liveness,
-      names: () => this.registry.names(),
-      running,
-      onResult: (error) => this.#storeResult('claim', error),
-      onClaimed: (event) => this.#emit('claimed', event),
-    });
-    this.#ticker = new Ticker({ clock, lookaheadMs: this.#o.lookaheadMs, onTick: (s) => void this.#dispatch.claim(s) });
-    this.#dispatch.ticker = this.#ticker;
-    this.#executor = new Executor({
-      clock,
-      logger,
-      owner,
-      registry: this.registry,
-      journal: this.#journal,
-      admission: this.#admission,
-      threads: this.#threads,
+    const parts = assemble(this.#o, this.#store, this.registry, {
       events: this,
+      emit: (event, payload) => this.#emit(event, payload),
+      running: () => this.#state === 'running',
       stopSignal: () => this.#stopController.signal,
       generation: () => this.#generation,
-      running,
-      push: (item) => this.#pool.push([item]),
-      pokeIfBehind: (dueMs) => this.#dispatch.pokeIfBehind(dueMs),
+      item: (task) => this.#item(task),
+      admit: (items) => this.#admit(items),
+      dropWaiting: (why) => this.#dropWaiting(why),
+      storeResult: (kind, error) => this.#health.result(kind, error),
+      afterWrite: (result) => this.#afterWrite(result),
     });
+    ({ admission: this.#admission, pool: this.#pool, journal: this.#journal, threads: this.#threads } = parts);
+    ({ liveness: this.#liveness, dispatch: this.#dispatch, ticker: this.#ticker, executor: this.#executor } = parts);
   }
 
   /** The id written in the owner column of the tasks this scheduler runs. */
@@ -177,8 +122,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     }
     return this.#store.insert(rows).then((inserted) => {
       const scheduled = inserted.map((row): Scheduled => ({ id: row.id, eta: new Date(row.dueMs), created: row.created }));
-      this.#logReceived(name, inserted);
-      this.#emitReceived(name, inserted);
+      tellReceived(this, this.#o.logger, name, inserted);
       this.#dispatch.pokeIfBehind(earliestDueMs(inserted));
       return scheduled;
     });
@@ -341,45 +285,9 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     if (why) this.#o.logger.warn({ owner: this.owner, dropped: Math.max(taken, dropped) }, why);
   }
 
-  /**
-   * Counts store errors that will not pass, per kind of call: a success of the same kind
-   * resets its count (a heartbeat may still write while every claim reads a corrupt page).
-   */
-  #storeResult(kind: string, error: unknown): void {
-    const code = (error as { code?: unknown } | null)?.code;
-    if (error !== null) this.#emit('storeError', { kind, code: typeof code === 'string' ? code : null });
-    if (error === null || typeof code !== 'string' || !FATAL_CODES.has(code)) {
-      this.#fatalErrors.delete(kind);
-      return;
-    }
-    const count = (this.#fatalErrors.get(kind) ?? 0) + 1;
-    this.#fatalErrors.set(kind, count);
-    if (count === FATAL_AFTER) this.#emit('fatal', { error, kind });
-  }
-
-  /** One line per task, or one per batch so a bulk enqueue does not flood the log. */
-  #logReceived(name: string, inserted: readonly Inserted[]): void {
-    const [first, last] = [inserted[0], inserted[inserted.length - 1]];
-    if (!first || !last) return;
-    if (inserted.length === 1) {
-      this.#o.logger.info({ taskId: first.id, name, eta: new Date(first.dueMs), created: first.created }, 'received');
-    } else {
-      this.#o.logger.info({ name, count: inserted.length, firstId: first.id, lastId: last.id }, 'received');
-    }
-  }
-
-  /**
-   * One 'received' per row. A bulk enqueue writes thousands of rows per call, so with nobody
-   * listening (the usual case) no payloads are built.
-   */
-  #emitReceived(name: string, inserted: readonly Inserted[]): void {
-    if (this.listenerCount('received') === 0) return;
-    for (const row of inserted) this.#emit('received', { taskId: row.id, name, dueMs: row.dueMs, created: row.created });
-  }
-
   /** A write that scheduled tasks (a batch's reduce, a retry) due now: claim them without waiting a tick. */
   #afterWrite(result: RecordResult): void {
-    this.#storeResult('write', null);
+    this.#health.result('write', null);
     if (result.earliestDueMs !== null) this.#dispatch.pokeIfBehind(result.earliestDueMs);
   }
 
@@ -400,10 +308,4 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   #assertOpen(): void {
     if (this.#closed) throw new DelaydError('E_STOPPED', 'This scheduler has been closed');
   }
-}
-
-function earliestDueMs(rows: readonly Inserted[]): number {
-  let earliest = Number.POSITIVE_INFINITY;
-  for (const row of rows) if (row.dueMs < earliest) earliest = row.dueMs;
-  return earliest;
 }

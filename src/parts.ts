@@ -1,0 +1,117 @@
+/**
+ * The scheduler's parts and how they are wired to each other (scheduler.ts keeps the façade
+ * and the lifecycle). Each part is told only what it needs; what belongs to the scheduler
+ * itself (its state, its events, its error counts) comes through the Host.
+ */
+import type { EventEmitter } from 'node:events';
+import { Admission, type Item } from './admission.js';
+import type { ResolvedOptions } from './config.js';
+import { Dispatch } from './dispatch.js';
+import type { SchedulerEvents } from './events.js';
+import { Executor } from './execute.js';
+import { Journal } from './journal.js';
+import { Liveness } from './liveness.js';
+import type { ClaimedTask, RecordResult, Store } from './store/types.js';
+import type { Registry } from './task.js';
+import { ThreadPool } from './threads.js';
+import { Ticker } from './ticker.js';
+import { Wheel } from './wheel.js';
+import { WorkerPool, type Verdict } from './worker-pool.js';
+
+export interface Host {
+  events: EventEmitter;
+  emit<E extends keyof SchedulerEvents>(event: E, payload: SchedulerEvents[E]): void;
+  running(): boolean;
+  stopSignal(): AbortSignal;
+  generation(): number;
+  item(task: ClaimedTask): Item;
+  admit(items: readonly Item[]): Verdict | Promise<Verdict>;
+  dropWaiting(why: string): void;
+  /** A store call of this kind failed (error), or passed (null). */
+  storeResult(kind: string, error: unknown): void;
+  afterWrite(result: RecordResult): void;
+}
+
+export interface Parts {
+  admission: Admission;
+  pool: WorkerPool<Item>;
+  journal: Journal;
+  threads: ThreadPool;
+  liveness: Liveness;
+  dispatch: Dispatch;
+  ticker: Ticker;
+  executor: Executor;
+}
+
+export function assemble(o: ResolvedOptions, store: Store, registry: Registry, host: Host): Parts {
+  const { clock, logger, owner } = o;
+  const parts = {} as Parts;
+  parts.admission = new Admission({
+    store,
+    owner,
+    logger,
+    now: clock.now,
+    item: (task) => host.item(task),
+    onResult: (error) => host.storeResult('start', error),
+    onCutOff: (task, error) => parts.executor.reportFailed(task, error),
+  });
+  parts.pool = new WorkerPool<Item>({
+    clock,
+    concurrency: o.concurrency,
+    queueSize: o.queueSize,
+    onRoom: () => parts.dispatch.roomFreed(),
+    admit: (items) => host.admit(items),
+  });
+  parts.journal = new Journal({
+    store,
+    clock,
+    logger,
+    afterWrite: (result) => host.afterWrite(result),
+    onError: (error) => host.storeResult('write', error),
+  });
+  parts.threads = new ThreadPool({ threads: o.threads, modules: o.threadModules, logger });
+  parts.liveness = new Liveness({
+    store,
+    clock,
+    owner,
+    logger,
+    names: () => registry.names(),
+    policies: () => registry.policies(),
+    heartbeatMs: o.heartbeatMs,
+    leaseMs: o.leaseMs,
+    startedMs: clock.now(),
+    onLost: () => host.dropWaiting('lease lost'),
+    onResult: (error) => host.storeResult('heartbeat', error),
+    onPutBack: (from, count, why) => host.emit('putBack', { owner: from, count, why }),
+  });
+  parts.dispatch = new Dispatch({
+    clock,
+    logger,
+    wheel: new Wheel({ store, owner }),
+    pool: parts.pool,
+    admission: parts.admission,
+    lease: parts.liveness,
+    names: () => registry.names(),
+    running: host.running,
+    onResult: (error) => host.storeResult('claim', error),
+    onClaimed: (event) => host.emit('claimed', event),
+  });
+  parts.ticker = new Ticker({ clock, lookaheadMs: o.lookaheadMs, onTick: (s) => void parts.dispatch.claim(s) });
+  parts.dispatch.ticker = parts.ticker;
+  parts.executor = new Executor({
+    clock,
+    logger,
+    owner,
+    registry,
+    journal: parts.journal,
+    admission: parts.admission,
+    threads: parts.threads,
+    events: host.events,
+    stopSignal: host.stopSignal,
+    generation: host.generation,
+    running: host.running,
+    push: (item) => parts.pool.push([item]),
+    pokeIfBehind: (dueMs) => parts.dispatch.pokeIfBehind(dueMs),
+  });
+  return parts;
+}

@@ -14,6 +14,9 @@ import type {
   BatchRow,
   ClaimRequest,
   ClaimResult,
+  CronRow,
+  CronSync,
+  CronSynced,
   Inserted,
   InsertedBatch,
   ListFilter,
@@ -111,7 +114,33 @@ export interface Overview {
   recentBatches(limit: number): Promise<BatchRow[]>;
 }
 
-export interface Store extends TaskWriter, Claimer, Leases, Reads, Batches, Overview {
+/**
+ * Periodic tasks (issue 14). A cron is a chain of ordinary tasks, one per occurrence, each
+ * with key `cron:<name>:<dueMs>` (occurrenceKey, types.ts); the *head* is the occurrence not
+ * yet started (a task of that name and key form, scheduled or running, attempts = 0). Each
+ * occurrence's follower is inserted by the start of its first attempt ('started'.next,
+ * types.ts). A cron record per name keeps the definition (expression, zone, args, missed),
+ * for `delayd cron` and to see a change.
+ */
+export interface Crons {
+  /**
+   * What a daemon does at start, in ONE transaction (so racing daemons end with one head):
+   * for each of `crons`, upserts its record (updatedMs = nowMs when created, when a field
+   * differs, or when it was removed); when it changed, cancels the scheduled heads of the name
+   * (state cancelled, finishedMs nowMs, as cancel() does; a head already claimed is left to
+   * run: its starter computes the follower from its own code); then, when no head is left,
+   * inserts `first` (a keyed insert: its key must be `cron:<name>:<first.dueMs>`, else
+   * E_BAD_OPTION). For each of `plain` that has a record not yet removed: cancels its
+   * scheduled heads and marks it removed at nowMs (no follower of that name is inserted while
+   * it is removed). Names in neither list are left alone. Resolves one CronSynced per cron,
+   * then one per name removed.
+   */
+  syncCrons(sync: CronSync): Promise<CronSynced[]>;
+  /** Every cron record (removed ones too), by name, with its head and its last started occurrence. */
+  crons(): Promise<CronRow[]>;
+}
+
+export interface Store extends TaskWriter, Claimer, Leases, Reads, Batches, Overview, Crons {
   /**
    * The backend's clock in unix ms (SQLite: this host's clock), so that "never early" can be
    * judged by one clock for every host sharing the backend.

@@ -16,6 +16,7 @@ import { purgeCases } from './purge.cases.js';
 import { batchCases } from './batches.cases.js';
 import { statsCases } from './stats.cases.js';
 import { loadCases } from './load.cases.js';
+import { cronCases } from './cron.cases.js';
 
 export function describeStore(
   name: string,
@@ -45,5 +46,6 @@ export function describeStore(
     describe('batches', () => batchCases(ref));
     describe('stats and errors', () => statsCases(ref));
     describe('dashboard reads: slot load, recent batches, list paging', () => loadCases(ref));
+    describe('crons: followers and sync', () => cronCases(ref));
   });
 }

@@ -22,6 +22,9 @@ import { OverviewReads } from './load.js';
 import {
   type ClaimRequest,
   type ClaimResult,
+  type CronRow,
+  type CronSync,
+  type CronSynced,
   type Inserted,
   type ListFilter,
   type NewTask,
@@ -277,6 +280,14 @@ export class SqliteStore implements Store {
 
   recentBatches(limit: number): Promise<BatchRow[]> {
     return this.#run(() => this.#overview.recentBatches(limit));
+  }
+
+  syncCrons(sync: CronSync): Promise<CronSynced[]> {
+    return this.#run(() => this.#writer.crons.sync(sync));
+  }
+
+  crons(): Promise<CronRow[]> {
+    return this.#run(() => this.#db.transaction(() => this.#writer.crons.list())());
   }
 
   close(): Promise<void> {

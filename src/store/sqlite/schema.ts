@@ -228,6 +228,25 @@ export const MIGRATIONS: readonly string[] = [
   INSERT INTO meta (k, v) SELECT 'task_id_floor', coalesce(max(id), 0) FROM tasks WHERE true
     ON CONFLICT (k) DO UPDATE SET v = max(v, excluded.v);
   `,
+  // 6: issue 14, periodic tasks. One row per cron name: the definition a daemon's code last
+  // synced (expression, zone, args, missed), when it last changed, when it was removed (a
+  // daemon served the name without a cron), and the last occurrence whose first attempt
+  // started. The occurrences themselves are ordinary tasks keyed `cron:<name>:<dueMs>`: their
+  // head (the one not yet started) is found through tasks_key, which holds every unfinished
+  // keyed task, so no index is added to tasks.
+  `
+  CREATE TABLE crons (
+    name         TEXT PRIMARY KEY,
+    expression   TEXT    NOT NULL,
+    tz           TEXT    NOT NULL,
+    args         TEXT    NOT NULL,
+    missed       TEXT    NOT NULL CHECK (missed = 'skip' OR missed = 'once' OR missed = 'all'),
+    updated_ms   INTEGER NOT NULL,
+    synced_ms    INTEGER NOT NULL,
+    removed_ms   INTEGER,
+    last_task_id INTEGER
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

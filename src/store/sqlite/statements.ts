@@ -12,7 +12,7 @@ type Stmt0<R> = Database.Statement<[], R>;
 export const CURSOR_SQL = `SELECT v FROM meta WHERE k = 'cursor'`;
 
 const CLAIMED_COLUMNS =
-  'id, name, args, due_ms AS dueMs, attempts, cut_offs AS cutOffs, retries, backoff_ms AS backoffMs, timeout_ms AS timeoutMs';
+  'id, name, args, key, due_ms AS dueMs, attempts, cut_offs AS cutOffs, retries, backoff_ms AS backoffMs, timeout_ms AS timeoutMs';
 /** What a put-back does to a running task: same due time, and an open attempt counts as cut off. */
 const PUT_BACK = `state = 'scheduled', owner = NULL, cut_offs = cut_offs + open, open = 0`;
 

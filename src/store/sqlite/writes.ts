@@ -14,8 +14,9 @@
 import type Database from 'better-sqlite3';
 import { positionOfMs } from '../../slot.js';
 import { isBeyondNextCycle, type CycleBuckets } from './buckets.js';
+import { CronBook } from './cron.js';
 import { DelaydError, describe } from '../../errors.js';
-import type { ErrorInfo, Inserted, NewTask, Outcome } from '../types.js';
+import { occurrenceKey, type ErrorInfo, type Inserted, type NewTask, type Outcome } from '../types.js';
 
 type Stmt<R = unknown> = Database.Statement<unknown[], R>;
 
@@ -57,10 +58,13 @@ export class TaskWriter {
   readonly #succeeded: Stmt;
   readonly #failed: Database.Statement<Record<string, unknown>>;
   readonly #retry: Database.Statement<Record<string, unknown>>;
+  /** Cron records and followers (cron.ts): a start with `next` inserts through it. */
+  readonly crons: CronBook;
 
   constructor(db: Database.Database, buckets: CycleBuckets) {
     this.#db = db;
     this.#buckets = buckets;
+    this.crons = new CronBook(db, (task) => this.insertOne(task));
     const prepare = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
     this.#insertOne = prepare(`
       INSERT INTO tasks (id, name, args, state, due_ms, slot, cycle, retries, backoff_ms, timeout_ms, key, created_ms)
@@ -111,7 +115,7 @@ export class TaskWriter {
 
   /**
    * Applies outcomes in order, each behind its fence (types.ts): whether each applied, and the
-   * earliest due time of the retries that did. The caller holds the write transaction and has
+   * earliest due time of the retries and cron followers it scheduled. The caller holds the write transaction and has
    * checked the outcomes (checkOutcomes), so that none makes SQLite fail half-way.
    */
   record(outcomes: readonly Outcome[]): { applied: boolean[]; earliestDueMs: number | null } {
@@ -121,9 +125,12 @@ export class TaskWriter {
       const outcome = outcomes[i] as Outcome;
       const done = this.#recordOne(outcome) === 1;
       applied[i] = done;
-      if (done && outcome.kind === 'retry' && (earliestDueMs === null || outcome.dueMs < earliestDueMs)) {
-        earliestDueMs = outcome.dueMs;
-      }
+      if (!done) continue;
+      // The follower of a cron occurrence: only with its first start (types.ts, 'started'.next).
+      const dueMs = outcome.kind === 'retry' ? outcome.dueMs
+        : outcome.kind === 'started' && outcome.next !== undefined && outcome.attempt === 1 ? this.crons.follow(outcome.id, outcome.next)
+        : null;
+      if (dueMs !== null && (earliestDueMs === null || dueMs < earliestDueMs)) earliestDueMs = dueMs;
     }
     return { applied, earliestDueMs };
   }
@@ -212,6 +219,16 @@ export function checkOutcomes(outcomes: readonly Outcome[]): void {
       throw new DelaydError('E_BAD_OPTION', `Expected the attempt of task ${outcome.id}'s outcome to be an integer >= 1, got ${describe(outcome.attempt)}`);
     }
     if (outcome.kind === 'retry') checkTime(outcome.dueMs, `the retry due time of task ${outcome.id}`);
+    if (outcome.kind === 'started' && outcome.next !== undefined) checkFollower(outcome.id, outcome.next);
+  }
+}
+
+/** A cron follower must be keyed as an occurrence of its own name, at its own due time. */
+function checkFollower(id: number, next: NewTask): void {
+  checkTime(next.dueMs, `the due time of the cron follower of task ${id}`);
+  const expected = occurrenceKey(next.name, next.dueMs);
+  if (next.key !== expected) {
+    throw new DelaydError('E_BAD_OPTION', `Expected the cron follower of task ${id} to have key ${JSON.stringify(expected)}, got ${describe(next.key)}`);
   }
 }
 

@@ -38,6 +38,8 @@ export interface LivenessOptions {
   onLost: () => void;
   /** Every failed heartbeat, and null after one that succeeded (the scheduler counts failures). */
   onResult?: (error: unknown) => void;
+  /** Run before each heartbeat is sent (a backend clock's sample); never rejects. */
+  beforeBeat?: (() => Promise<void>) | undefined;
   /** A dead owner's running tasks were put back. */
   onPutBack?: (owner: string, count: number, why: string) => void;
 }
@@ -115,6 +117,7 @@ export class Liveness implements Lease {
 
   async #beat(): Promise<boolean> {
     const { store, owner, logger } = this.#o;
+    await this.#o.beforeBeat?.();
     try {
       const worker = { owner, host: this.#host, pid: process.pid, names: this.#o.names(), policies: this.#o.policies(), startedMs: this.#o.startedMs };
       const continuing = this.#joined;

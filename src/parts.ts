@@ -30,6 +30,8 @@ export interface Host {
   /** A store call of this kind failed (error), or passed (null). */
   storeResult(kind: string, error: unknown): void;
   afterWrite(result: RecordResult): void;
+  /** Run before every heartbeat (the backend clock's sample); never rejects. */
+  beforeBeat?: () => Promise<void>;
 }
 
 export interface Parts {
@@ -83,6 +85,7 @@ export function assemble(o: ResolvedOptions, store: Store, registry: Registry, h
     onLost: () => host.dropWaiting('lease lost'),
     onResult: (error) => host.storeResult('heartbeat', error),
     onPutBack: (from, count, why) => host.emit('putBack', { owner: from, count, why }),
+    beforeBeat: host.beforeBeat,
   });
   parts.dispatch = new Dispatch({
     clock,

@@ -15,6 +15,7 @@
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
 import type { Admission, Item } from './admission.js';
+import { BackendClock, judgesTime } from './backend-clock.js';
 import { Batch, buildBatch } from './batch.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './config.js';
 import type { Dispatch } from './dispatch.js';
@@ -60,6 +61,8 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   readonly #liveness: Liveness;
   readonly #dispatch: Dispatch;
   readonly #executor: Executor;
+  /** The backend's clock, when the store judges time (a shared backend); else undefined. */
+  readonly #backendClock: BackendClock | undefined;
   #state: RunState = 'idle';
   #stopController = new AbortController();
   #closed = false;
@@ -77,6 +80,11 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     this.registry = registry ?? new Registry();
     this.task = taskFactory(this.registry, () => this);
     this.#store = this.#o.store ?? openStore({ db: this.#o.db, synchronous: this.#o.synchronous });
+    // A shared backend judges "never early" by its own clock, unless a clock was handed in (tests).
+    if (rest.clock === undefined && judgesTime(this.#store)) {
+      this.#backendClock = new BackendClock(this.#o.clock, this.#store);
+      this.#o = { ...this.#o, clock: this.#backendClock };
+    }
     this.#defaults = { ...DEFAULT_POLICY, maxCutOffs: this.#o.maxCutOffs };
     const parts = assemble(this.#o, this.#store, this.registry, {
       events: this,
@@ -89,6 +97,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
       dropWaiting: (why) => this.#dropWaiting(why),
       storeResult: (kind, error) => this.#health.result(kind, error),
       afterWrite: (result) => this.#afterWrite(result),
+      beforeBeat: () => this.#syncClock(),
     });
     ({ admission: this.#admission, pool: this.#pool, journal: this.#journal, threads: this.#threads } = parts);
     ({ liveness: this.#liveness, dispatch: this.#dispatch, ticker: this.#ticker, executor: this.#executor } = parts);
@@ -141,10 +150,28 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     // Every running attempt listens to it: more than 10 at once is the normal case, not a leak.
     setMaxListeners(0, this.#stopController.signal);
     this.#journal.open();
-    const beat = this.#liveness.start();
-    this.#ticker.start();
     this.#o.logger.info({ owner: this.owner, tasks: this.registry.names() }, 'scheduler started');
-    return Promise.all([beat, this.#dispatch.idle]).then(() => undefined);
+    if (!this.#backendClock) {
+      const beat = this.#liveness.start();
+      this.#ticker.start();
+      return Promise.all([beat, this.#dispatch.idle]).then(() => undefined);
+    }
+    // Nothing is claimed before the backend's clock is known: a host running ahead would start early.
+    return this.#syncClock().then(async () => {
+      if (this.#state !== 'running') return;
+      const beat = this.#liveness.start();
+      this.#ticker.start();
+      await Promise.all([beat, this.#dispatch.idle]);
+    });
+  }
+
+  /** Samples the backend's clock; a failure is logged and the last offset kept. */
+  async #syncClock(): Promise<void> {
+    try {
+      await this.#backendClock?.sync();
+    } catch (error) {
+      this.#o.logger.error({ err: error }, "could not read the backend's clock; keeping the last offset");
+    }
   }
 
   /**

@@ -2,32 +2,15 @@
  * delayMany, 1,000 tasks a call with delays spread over a day, against BullMQ's addBulk of
  * 1,000 jobs a call, on one redis-server with AOF everysec (Redis's own default fsync).
  */
-import { progress, spreadCountdown } from '../lib.js';
-import { adminClient, args64, bullQueue, delaydApp, vsBull, redisMain } from './lib.js';
-import { startRedis } from './server.js';
-import { measures } from './options.js';
+import { spreadCountdown } from '../lib.js';
+import { args64, bullQueue, delaydApp, redisMain, sideBySide, vsBull } from './lib.js';
 
 const DAY_S = 86_400;
 const CALL = 1000;
 
 export async function measure(o) {
   const n = o.bulk;
-  const server = await startRedis({ appendfsync: 'everysec' });
-  const admin = await adminClient(server.url);
-  const d = [];
-  const b = [];
-  try {
-    for (let run = 0; run < o.runs; run++) {
-      await admin.flushAll();
-      if (measures(o, 'delayd')) d.push(await delaydBulk(server.url, n, o));
-      await admin.flushAll();
-      if (measures(o, 'bullmq')) b.push(await bullBulk(server.url, n));
-      progress(`bulk run ${run + 1}: delayd ${(d.at(-1) ?? NaN).toFixed(0)}/s, BullMQ ${(b.at(-1) ?? NaN).toFixed(0)}/s`);
-    }
-  } finally {
-    await admin.quit();
-    await server.stop();
-  }
+  const { d, b } = await sideBySide(o, { label: 'bulk', delayd: (url) => delaydBulk(url, n, o), bullmq: (url) => bullBulk(url, n) });
   return [
     vsBull({
       id: 'redis.enqueue.bulk',

@@ -4,31 +4,13 @@
  * Worker (concurrency 50, defaults otherwise) over n delayed jobs already due (so both pay for
  * moving due work out of a time-ordered set, not only for popping a list).
  */
-import { progress } from '../lib.js';
-import { adminClient, args64, bullQueue, bullWorker, delaydApp, sleep, until, vsBull, redisMain } from './lib.js';
-import { startRedis } from './server.js';
-import { measures } from './options.js';
+import { args64, bullQueue, bullWorker, delaydApp, redisMain, sideBySide, sleep, until, vsBull } from './lib.js';
 
 const CALL = 1000;
 
 export async function measure(o) {
   const n = o.due;
-  const server = await startRedis({ appendfsync: 'everysec' });
-  const admin = await adminClient(server.url);
-  const d = [];
-  const b = [];
-  try {
-    for (let run = 0; run < o.runs; run++) {
-      await admin.flushAll();
-      if (measures(o, 'delayd')) d.push(await delaydDue(server.url, n, o));
-      await admin.flushAll();
-      if (measures(o, 'bullmq')) b.push(await bullDue(server.url, n, o));
-      progress(`due run ${run + 1}: delayd ${(d.at(-1) ?? NaN).toFixed(0)}/s, BullMQ ${(b.at(-1) ?? NaN).toFixed(0)}/s`);
-    }
-  } finally {
-    await admin.quit();
-    await server.stop();
-  }
+  const { d, b } = await sideBySide(o, { label: 'due', delayd: (url) => delaydDue(url, n, o), bullmq: (url) => bullDue(url, n, o) });
   return [
     vsBull({
       id: 'redis.due.one-shard',

@@ -4,10 +4,8 @@
  * over a day, 64-byte args. One server per mode, FLUSHALL between the two, the two
  * alternating within each run so a noisy neighbour hits both alike.
  */
-import { progress, spreadCountdown } from '../lib.js';
-import { adminClient, args64, bullQueue, delaydApp, vsBull, redisMain } from './lib.js';
-import { startRedis } from './server.js';
-import { measures } from './options.js';
+import { spreadCountdown } from '../lib.js';
+import { args64, bullQueue, delaydApp, redisMain, sideBySide, vsBull } from './lib.js';
 
 const DAY_S = 86_400;
 const MODES = [
@@ -20,22 +18,7 @@ export async function measure(o) {
   const rows = [];
   for (const { mode, label, min } of MODES) {
     const n = mode === 'always' ? o.oneAlways : o.one;
-    const server = await startRedis({ appendfsync: mode });
-    const admin = await adminClient(server.url);
-    const d = [];
-    const b = [];
-    try {
-      for (let run = 0; run < o.runs; run++) {
-        await admin.flushAll();
-        if (measures(o, 'delayd')) d.push(await delaydOne(server.url, n, o));
-        await admin.flushAll();
-        if (measures(o, 'bullmq')) b.push(await bullOne(server.url, n));
-        progress(`enqueue one by one, ${label}, run ${run + 1}: delayd ${(d.at(-1) ?? NaN).toFixed(0)}/s, BullMQ ${(b.at(-1) ?? NaN).toFixed(0)}/s`);
-      }
-    } finally {
-      await admin.quit();
-      await server.stop();
-    }
+    const { d, b } = await sideBySide(o, { appendfsync: mode, label: `enqueue one by one, ${label}`, delayd: (url) => delaydOne(url, n, o), bullmq: (url) => bullOne(url, n) });
     rows.push(
       vsBull({
         id: `redis.enqueue.one.${mode}`,

@@ -8,7 +8,7 @@ import { createClient } from 'redis';
 import { Queue, Worker, createNodeRedisClient } from 'bullmq';
 import { Scheduler } from '../../dist/index.js';
 import { pathToFileURL } from 'node:url';
-import { percentile, resultRow, silentLogger, sleep, tableLines } from '../lib.js';
+import { percentile, progress, resultRow, silentLogger, sleep, tableLines } from '../lib.js';
 
 /** Task args whose JSON is exactly 64 bytes; `i` keeps them distinct. */
 export function args64(i) {
@@ -64,16 +64,15 @@ export async function bullWorker(url, fn, concurrency = 50, name = QUEUE) {
   };
 }
 
-/** A delayd scheduler on the Redis at `url` with one task, `noop`, running `fn`. */
+/**
+ * A delayd scheduler on the Redis at `url` with one task, `noop`, running `fn`. `o.shards`
+ * (the Redis backend's `shards` option) applies when the queue is created: the bench's parts
+ * that say "one shard" start on an empty server.
+ */
 export function delaydApp(url, o = {}, fn = async () => {}) {
-  const app = new Scheduler({ db: dbUrl(url, o.shards), logger: silentLogger, concurrency: o.concurrency ?? 50, ...(o.scheduler ?? {}) });
+  const app = new Scheduler({ db: url, logger: silentLogger, concurrency: o.concurrency ?? 50, ...(o.shards ? { shards: o.shards } : {}), ...(o.scheduler ?? {}) });
   const noop = app.task('noop')(fn);
   return { app, noop };
-}
-
-/** The delayd target for `url`, with `shards` when asked (a URL parameter of the Redis backend). */
-export function dbUrl(url, shards) {
-  return shards ? `${url}?shards=${shards}` : url;
 }
 
 /** Redis TIME minus this host's clock, corrected by half the round trip (ms). */
@@ -160,4 +159,31 @@ export async function redisMain(moduleUrl, measure) {
   else console.log(tableLines(rows).join('\n'));
   // BullMQ's and node-redis's timers must not keep a finished part alive.
   process.exit(0);
+}
+
+/**
+ * The loop most parts share: one redis-server in `appendfsync` mode for the part, and per run
+ * FLUSHALL, delayd's figure, FLUSHALL, BullMQ's (alternating, so a noisy neighbour hits both
+ * alike); either side skipped when --systems leaves it out. Resolves { d, b }: the samples.
+ */
+export async function sideBySide(o, { appendfsync = 'everysec', label, delayd, bullmq, show = (x) => x.toFixed(0) }) {
+  const { startRedis } = await import('./server.js');
+  const { measures } = await import('./options.js');
+  const server = await startRedis({ appendfsync });
+  const admin = await adminClient(server.url);
+  const d = [];
+  const b = [];
+  try {
+    for (let run = 0; run < o.runs; run++) {
+      await admin.flushAll();
+      if (measures(o, 'delayd')) d.push(await delayd(server.url, admin));
+      await admin.flushAll();
+      if (measures(o, 'bullmq')) b.push(await bullmq(server.url, admin));
+      progress(`${label} run ${run + 1}: delayd ${d.length > run ? show(d[run]) : '-'}, BullMQ ${b.length > run ? show(b[run]) : '-'}`);
+    }
+  } finally {
+    await admin.quit();
+    await server.stop();
+  }
+  return { d, b };
 }

@@ -3,30 +3,20 @@
  * of used_memory from an empty server (after FLUSHALL) divided by n, for delayd (delayMany)
  * and BullMQ (addBulk of delayed jobs), one after the other on the same server.
  */
-import { progress, spreadCountdown } from '../lib.js';
-import { adminClient, args64, bullQueue, delaydApp, sleep, usedMemory, vsBull, redisMain } from './lib.js';
-import { startRedis } from './server.js';
-import { measures } from './options.js';
+import { spreadCountdown } from '../lib.js';
+import { args64, bullQueue, delaydApp, redisMain, sideBySide, sleep, usedMemory, vsBull } from './lib.js';
 
 const DAY_S = 86_400;
 const CALL = 1000;
 
 export async function measure(o) {
   const n = o.memory;
-  const server = await startRedis({ appendfsync: 'no-aof' });
-  const admin = await adminClient(server.url);
-  const d = [];
-  const b = [];
-  try {
-    for (let run = 0; run < o.runs; run++) {
-      if (measures(o, 'delayd')) d.push(await perTask(admin, n, () => fillDelayd(server.url, n, o)));
-      if (measures(o, 'bullmq')) b.push(await perTask(admin, n, () => fillBull(server.url, n)));
-      progress(`memory run ${run + 1}: delayd ${(d.at(-1) ?? NaN).toFixed(0)} B/task, BullMQ ${(b.at(-1) ?? NaN).toFixed(0)} B/task`);
-    }
-  } finally {
-    await admin.quit();
-    await server.stop();
-  }
+  const { d, b } = await sideBySide(o, {
+    appendfsync: 'no-aof',
+    label: 'memory (B/task)',
+    delayd: (url, admin) => perTask(admin, n, () => fillDelayd(url, n, o)),
+    bullmq: (url, admin) => perTask(admin, n, () => fillBull(url, n)),
+  });
   return [
     vsBull({
       id: 'redis.memory.pending',

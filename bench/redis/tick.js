@@ -11,7 +11,7 @@
  */
 import { openStore } from '../../dist/store/open.js';
 import { progress, spreadCountdown } from '../lib.js';
-import { adminClient, args64, bullQueue, bullWorker, dbUrl, delaydApp, latencyStats, serverOffset, sleep, slowlogAll, slowlogMax, until, vsBull, redisMain } from './lib.js';
+import { adminClient, args64, bullQueue, bullWorker, delaydApp, latencyStats, serverOffset, sleep, slowlogAll, slowlogMax, until, vsBull, redisMain } from './lib.js';
 import { startRedis } from './server.js';
 import { measures } from './options.js';
 
@@ -82,7 +82,7 @@ async function fillBull(url, o) {
 
 /** Claims for the current second with nothing due, one at a time, each timed. */
 async function probe(admin, url, o) {
-  const store = openStore({ db: dbUrl(url, 1) });
+  const store = openStore({ db: url });
   const owner = `bench-probe-${process.pid}`;
   const offset = await serverOffset(admin);
   try {

@@ -23,6 +23,8 @@ import { DelaydError } from './errors.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { Scheduler } from './scheduler.js';
 import { openStore } from './store/open.js';
+import type { HttpListen } from './http/options.js';
+import type { HttpServer } from './http/server.js';
 import type { Store } from './store/types.js';
 
 export interface DaemonOptions {
@@ -44,6 +46,8 @@ export interface DaemonOptions {
   logLevel: LogLevel;
   /** Human-readable logs (pino-pretty) rather than JSON lines. */
   pretty: boolean;
+  /** Serve metrics, health, the JSON API and the dashboard (src/http/); off when absent. */
+  http?: HttpListen;
 }
 
 /** The process around the daemon; tests may hand in their own. */
@@ -116,8 +120,11 @@ async function serve(scheduler: Scheduler, store: Store, options: DaemonOptions,
   let fatal!: (error: unknown) => void;
   const failedForGood = new Promise<unknown>((resolve) => (fatal = resolve));
   scheduler.on('fatal', ({ error }: { error: unknown }) => fatal(error));
+  let http: HttpServer | undefined;
   try {
     logger.info({ db: options.db, tasks: defaultRegistry.names() }, 'daemon starting');
+    // Before the scheduler starts: a port in use (or prom-client missing) starts nothing.
+    http = options.http ? await startHttp(scheduler, store, options.http, logger) : undefined;
     void scheduler.start();
     const ended = await Promise.race([firstSignal.then((signal) => ({ signal })), failedForGood.then((error) => ({ error }))]);
     if ('error' in ended) {
@@ -127,13 +134,27 @@ async function serve(scheduler: Scheduler, store: Store, options: DaemonOptions,
     }
     const drainMs = options.drainMs ?? DEFAULTS.drainMs;
     logger.info({ signal: ended.signal, drainMs }, 'stopping: waiting for running handlers (signal again to exit now)');
+    await http?.close();
     await scheduler.stop({ drainMs });
     await scheduler.close();
     logger.info('daemon stopped');
     return 0;
   } finally {
+    await http?.close();
     guard.uninstall();
     await store.close();
+  }
+}
+
+async function startHttp(scheduler: Scheduler, store: Store, listen: HttpListen, logger: Logger): Promise<HttpServer> {
+  const { startHttpServer } = await import('./http/server.js');
+  try {
+    const http = await startHttpServer(scheduler, { host: listen.host, port: listen.port, token: listen.token, store, logger });
+    logger.info({ url: http.url, api: listen.token === undefined ? 'off (no token)' : 'on' }, 'http listening');
+    return http;
+  } catch (error) {
+    await scheduler.close();
+    throw error;
   }
 }
 

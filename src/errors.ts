@@ -41,7 +41,11 @@ export type DelaydErrorCode =
   | 'E_CRON_MISSED'
   | 'E_BACKEND_CLUSTERDOWN'
   | 'E_BACKEND_NOT_REPLICATED'
-  | 'E_BACKEND_CONFIG';
+  | 'E_BACKEND_CONFIG'
+  | 'E_UNAUTHORIZED'
+  | 'E_BODY_TOO_LARGE'
+  | 'E_BODY_TIMEOUT'
+  | 'E_HTTP_LISTEN';
 
 export class DelaydError extends Error {
   readonly code: DelaydErrorCode;

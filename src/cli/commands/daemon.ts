@@ -8,6 +8,7 @@ import type { LogLevel } from '../../logger.js';
 import { defineCommand, type CommandContext } from '../context.js';
 import { countFlag, integerFlag, millisFlag, notA, toStoreTarget, type CommonArgv } from '../lib/argv.js';
 import { checkDbLocation } from '../lib/open-store.js';
+import { toHttpListen } from '../../http/options.js';
 
 /** The scheduler's own bound of `maxCutOffs` (config.ts), checked here so the message names the flag. */
 const MAX_CUT_OFFS = 1000;
@@ -38,10 +39,13 @@ export function daemonCommand(ctx: CommandContext) {
           describe: `Attempts cut off by the death of their daemon (a crash, a kill, a handler's process.exit) before a task fails with E_CUT_OFF, unless its handler sets maxCutOffs; 0 to ${MAX_CUT_OFFS} [default: ${DEFAULTS.maxCutOffs}]`,
         })
         .option('threads', { type: 'string', requiresArg: true, describe: "Worker threads for tasks with isolation: 'thread' [default: the number of cores]" })
+        .option('http', { type: 'string', requiresArg: true, describe: 'Serve /metrics, /healthz, /readyz, the JSON API (/api/v1) and the dashboard on HOST:PORT (a bare PORT: 127.0.0.1) [default: off]' })
+        .option('http-token-file', { type: 'string', requiresArg: true, describe: 'A file holding the API token [default: $DELAYD_HTTP_TOKEN; none: the API is off]' })
         .option('log-level', { type: 'string', requiresArg: true, describe: `Log level: ${LOG_LEVELS.join(', ')} [default: $DELAYD_LOG_LEVEL or info]` })
         .example('$0 daemon --handlers ./handlers.js', 'Run the tasks of ./handlers.js on ./delayd.db')
         .example('$0 daemon --handlers ./mail.js --handlers ./billing.js --concurrency 20', 'Serve two modules, 20 handlers at a time')
-        .example('$0 daemon --handlers ./handlers.js --db /var/lib/app/delayd.db --drain-timeout 30', 'Give running handlers 30 s to finish on shutdown'),
+        .example('$0 daemon --handlers ./handlers.js --db /var/lib/app/delayd.db --drain-timeout 30', 'Give running handlers 30 s to finish on shutdown')
+        .example('DELAYD_HTTP_TOKEN=... $0 daemon --handlers ./handlers.js --http 7070', 'Metrics, the API and the dashboard on http://127.0.0.1:7070/'),
     handler: async (argv) => {
       let code = 0;
       const failed = await ctx.run(async () => {
@@ -66,6 +70,8 @@ export interface DaemonArgv extends CommonArgv {
   threads?: string;
   maxCutOffs?: string;
   logLevel?: string;
+  http?: string;
+  httpTokenFile?: string;
 }
 
 /** The daemon's flags, in seconds where they are times, checked here; $DELAYD_LOG_LEVEL below --log-level. */
@@ -94,6 +100,7 @@ export function toDaemonOptions(
     maxCutOffs: maxCutOffsFlag(argv.maxCutOffs),
     logLevel: level as LogLevel,
     pretty: context.stdoutIsTTY,
+    ...(argv.http !== undefined || argv.httpTokenFile !== undefined ? { http: toHttpListen(argv.http, argv.httpTokenFile, context.env) } : {}),
   };
 }
 

@@ -1,0 +1,44 @@
+/**
+ * A read shared by every client for a while: one store call however many dashboards and
+ * scrapers ask, and the callers of a read in flight share its promise. A read that took long
+ * is kept longer (ten times its duration), so a slow store is not asked again and again.
+ */
+import type { Clock } from '../clock.js';
+
+export class Cached<T> {
+  readonly #read: () => Promise<T>;
+  readonly #clock: Clock;
+  readonly #ttlMs: number;
+  #value: Promise<T> | undefined;
+  #until = Number.NEGATIVE_INFINITY;
+
+  constructor(read: () => Promise<T>, clock: Clock, ttlMs: number) {
+    this.#read = read;
+    this.#clock = clock;
+    this.#ttlMs = ttlMs;
+  }
+
+  get(): Promise<T> {
+    const now = elapsed(this.#clock);
+    if (this.#value !== undefined && now < this.#until) return this.#value;
+    const started = now;
+    const value = this.#read();
+    this.#value = value;
+    this.#until = Number.POSITIVE_INFINITY; // shared while in flight
+    value.then(
+      () => {
+        if (this.#value !== value) return;
+        const took = elapsed(this.#clock) - started;
+        this.#until = elapsed(this.#clock) + Math.max(this.#ttlMs, 10 * took);
+      },
+      () => {
+        if (this.#value === value) this.#value = undefined; // an error is not kept
+      },
+    );
+    return value;
+  }
+}
+
+export function elapsed(clock: Clock): number {
+  return clock.monotonic ? clock.monotonic() : clock.now();
+}

@@ -1,0 +1,165 @@
+/**
+ * The small adapter between the store and a Redis client: scripts and commands routed by key,
+ * the masters (for the durability check), close. node-redis (the `redis` package, an optional
+ * peer) is imported only when a Redis store first connects, so SQLite users need not install it;
+ * a user may also hand in a node-redis client or cluster of their own (TLS, Sentinel, ACLs).
+ */
+import { createHash } from 'node:crypto';
+import { DelaydError } from '../../errors.js';
+import type { RedisTarget } from './url.js';
+
+export class LuaScript {
+  readonly sha: string;
+  constructor(
+    readonly name: string,
+    readonly text: string,
+  ) {
+    this.sha = createHash('sha1').update(text).digest('hex');
+  }
+}
+
+export type Arg = string | number;
+
+export interface RedisLink {
+  /** Runs `script` on the node holding `key` (EVALSHA; EVAL once when the node lacks it). */
+  script(script: LuaScript, key: string, args: readonly Arg[]): Promise<unknown>;
+  /** One command on the node holding `key` (undefined: any node). */
+  command(key: string | undefined, args: readonly Arg[]): Promise<unknown>;
+  /** Runs a command on every master; replies in master order. */
+  onMasters(args: readonly Arg[]): Promise<{ node: string; reply: unknown }[]>;
+  readonly cluster: boolean;
+  close(): Promise<void>;
+}
+
+/** The subset of node-redis's client and cluster that the adapter uses. */
+interface NodeRedisClient {
+  isOpen: boolean;
+  connect(): Promise<unknown>;
+  sendCommand(args: readonly string[], options?: unknown): Promise<unknown>;
+  close(): Promise<void>;
+  destroy(): void;
+  on(event: string, fn: (...args: unknown[]) => void): unknown;
+  options?: { socket?: { host?: string; port?: number } };
+}
+
+interface NodeRedisCluster {
+  isOpen: boolean;
+  connect(): Promise<unknown>;
+  sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: readonly string[], options?: unknown): Promise<unknown>;
+  masters: { host: string; port: number }[];
+  nodeClient(node: unknown): Promise<NodeRedisClient> | NodeRedisClient;
+  close(): Promise<void>;
+  destroy(): void;
+  on(event: string, fn: (...args: unknown[]) => void): unknown;
+}
+
+export type UserClient = NodeRedisClient | NodeRedisCluster;
+
+export interface LinkOptions {
+  /** Bound on establishing a connection. @default 2000 */
+  connectTimeoutMs: number;
+  /** Bound on one command's reply. @default 5000 */
+  commandTimeoutMs: number;
+}
+
+function isCluster(client: UserClient): client is NodeRedisCluster {
+  return 'masters' in client && 'nodeClient' in client;
+}
+
+async function importRedis(): Promise<typeof import('redis')> {
+  try {
+    return await import('redis');
+  } catch (error) {
+    throw new DelaydError(
+      'E_MISSING_DEPENDENCY',
+      'A redis:// db needs the `redis` package (node-redis 6), an optional peer of delayd: npm install redis@^6',
+      { cause: error },
+    );
+  }
+}
+
+/** Opens node-redis for a parsed target; resolves once connected, or rejects within the connect timeout. */
+export async function connectTarget(target: RedisTarget, options: LinkOptions): Promise<RedisLink> {
+  const redis = await importRedis();
+  let connected = false;
+  // Before the first connection a refusal fails at once (no server: E_BACKEND_UNAVAILABLE,
+  // promptly); after it, reconnect with a capped backoff while commands time out on their own.
+  const reconnectStrategy = (retries: number, cause: Error) => (connected ? Math.min(50 * 2 ** retries, 1000) : cause);
+  const socket = { connectTimeout: options.connectTimeoutMs, reconnectStrategy, tls: target.tls || undefined };
+  const auth = { username: target.username, password: target.password };
+  const commandOptions = { timeout: options.commandTimeoutMs };
+  let client: UserClient;
+  if (target.kind === 'single') {
+    const node = target.nodes[0]!;
+    client = redis.createClient({
+      ...auth, RESP: 2, database: target.database, commandOptions,
+      socket: { ...socket, host: node.host, port: node.port } as never,
+    }) as unknown as NodeRedisClient;
+  } else {
+    client = redis.createCluster({
+      RESP: 2, commandOptions,
+      rootNodes: target.nodes.map((n) => ({ socket: { host: n.host, port: n.port } as never })),
+      defaults: { ...auth, socket: socket as never },
+    } as never) as unknown as NodeRedisCluster;
+  }
+  // node-redis emits 'error' on every failed (re)connect; without a listener Node would throw.
+  client.on('error', () => undefined);
+  const timer = new Promise<never>((_, reject) => {
+    const t = setTimeout(() => reject(new Error(`no connection within ${options.connectTimeoutMs * 2} ms`)), options.connectTimeoutMs * 2);
+    t.unref();
+  });
+  try {
+    await Promise.race([client.connect(), timer]);
+  } catch (error) {
+    try {
+      client.destroy();
+    } catch {
+      /* never opened */
+    }
+    throw error;
+  }
+  connected = true;
+  return wrapClient(client, true);
+}
+
+/** An adapter over a client the user made (connected or not); closed by close() only if `owned`. */
+export function wrapClient(client: UserClient, owned: boolean): RedisLink {
+  const run = isCluster(client)
+    ? (key: string | undefined, args: readonly string[]) => client.sendCommand(key, false, args)
+    : (_key: string | undefined, args: readonly string[]) => client.sendCommand(args);
+  const strings = (args: readonly Arg[]) => args.map(String);
+  return {
+    cluster: isCluster(client),
+    async script(script, key, args) {
+      const rest = ['1', key, ...strings(args)];
+      try {
+        return await run(key, ['EVALSHA', script.sha, ...rest]);
+      } catch (error) {
+        if (!(error instanceof Error) || !/^NOSCRIPT/.test(error.message)) throw error;
+        return run(key, ['EVAL', script.text, ...rest]);
+      }
+    },
+    command(key, args) {
+      return run(key, strings(args));
+    },
+    async onMasters(args) {
+      if (!isCluster(client)) {
+        return [{ node: `${client.options?.socket?.host ?? '?'}:${client.options?.socket?.port ?? '?'}`, reply: await client.sendCommand(strings(args)) }];
+      }
+      return Promise.all(
+        client.masters.map(async (m) => {
+          const node = await client.nodeClient(m);
+          return { node: `${m.host}:${m.port}`, reply: await node.sendCommand(strings(args)) };
+        }),
+      );
+    },
+    async close() {
+      if (!owned) return;
+      try {
+        if (client.isOpen) await client.close();
+      } catch {
+        client.destroy();
+      }
+    },
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * insert: tasks of one shard, in order. ARGV[3] id floor (seq), [4] request id ('' none),
+ * [5] its TTL s, [6] the caller's now ms (starts a new shard's cursor), [7] count, then per
+ * task 8 values: name, args, due, created, key ('' or 'v'..key), retries, backoff, timeout ('' null).
+ * Reply: { last seq, then per task id, due, created (1/0) }. A request id seen before returns
+ * the stored reply: a retried insert whose first reply was lost creates nothing twice.
+ */
+import { LuaScript } from '../link.js';
+import { LIB } from './lib.js';
+
+export const INSERT = new LuaScript('insert', `${LIB}
+local rq = ARGV[4]
+if rq ~= '' then
+  local seen = redis.call('GET', P .. 'rq:' .. rq)
+  if seen then
+    local out = {}
+    for v in string.gmatch(seen, '[^,]+') do out[#out + 1] = tonumber(v) end
+    return out
+  end
+end
+initRing(tonumber(ARGV[6]))
+local n = tonumber(ARGV[7])
+local floor = tonumber(ARGV[3])
+local out = { 0 }
+local seq = num(redis.call('GET', P .. 'seq')) or 0
+if floor > seq then seq = floor end
+for i = 0, n - 1 do
+  local j = 8 + i * 8
+  local name, args, due, created = ARGV[j], ARGV[j + 1], tonumber(ARGV[j + 2]), ARGV[j + 3]
+  local key = tagged(ARGV[j + 4])
+  local existing = key and redis.call('GET', P .. 'k:' .. key)
+  if existing then
+    out[#out + 1] = tonumber(existing)
+    out[#out + 1] = tonumber(redis.call('HGET', P .. 't:' .. existing, 'd'))
+    out[#out + 1] = 0
+  else
+    seq = seq + 1
+    local id = idOf(seq)
+    newTask(id, name, args, due, created, key, opt(ARGV[j + 5]), opt(ARGV[j + 6]), opt(ARGV[j + 7]), nil, nil)
+    out[#out + 1] = tonumber(id)
+    out[#out + 1] = due
+    out[#out + 1] = 1
+  end
+end
+redis.call('SET', P .. 'seq', str(seq))
+out[1] = seq
+flush()
+if rq ~= '' then
+  local parts = {}
+  for i = 1, #out do parts[i] = str(out[i]) end
+  redis.call('SET', P .. 'rq:' .. rq, table.concat(parts, ','), 'EX', ARGV[5])
+end
+return out
+`);

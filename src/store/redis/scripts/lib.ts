@@ -1,0 +1,179 @@
+/**
+ * Lua shared by the scripts: each script is LIB followed by its own body, run with KEYS[1] (any
+ * key of the shard, for routing) and ARGV[1] = the shard prefix `{dq:Q:n}:`, ARGV[2] = n.
+ *
+ * A task hash t:<id> holds n name, a args, d due ms, c created ms, and only when set: k key,
+ * r retries, b backoff ms, o timeout ms, s state (absent: scheduled), t attempts, x cut-offs,
+ * op (1: the attempt is open), w owner, sa started, f finished, le/lc last error and its code,
+ * er errors (JSON array), rs result, bi/bx batch id and item index. Absent fields keep a
+ * pending task small (a listpack hash of ~10 fields).
+ *
+ * Placement of a scheduled task (place/unplace): due at or behind the cursor -> l:<name>; in a
+ * cycle the ring holds (<= jc) -> w:<slot>; later -> h:<cycle>. Counters are summed in Lua and
+ * written once per script (flush), so a chunk of 1000 costs one HINCRBY per distinct field.
+ */
+export const LIB = `
+local P = ARGV[1]
+local SHARD = tonumber(ARGV[2])
+local function num(v) if v == false or v == nil then return nil end return tonumber(v) end
+local function str(n) return string.format('%d', n) end
+local function sec(ms) return math.floor(ms / 1000) end
+local function cyc(s) return math.floor(s / 3600) end
+local function opt(v) if v == '' then return nil end return v end
+local function tagged(v) if v == '' then return nil end return string.sub(v, 2) end
+
+local ring = { loaded = false }
+local function loadRing()
+  if not ring.loaded then
+    ring.cur = num(redis.call('GET', P .. 'cur'))
+    ring.jc = num(redis.call('GET', P .. 'jc'))
+    ring.loaded = true
+  end
+end
+-- The first write of a shard starts its cursor at the second before the caller's now.
+local function initRing(ms)
+  loadRing()
+  if ring.cur == nil then
+    ring.cur = sec(ms) - 1
+    ring.jc = cyc(ring.cur) + 1
+    redis.call('SET', P .. 'cur', str(ring.cur))
+    redis.call('SET', P .. 'jc', str(ring.jc))
+  end
+end
+
+local deltas = {}
+local function bump(hash, field, by)
+  local h = deltas[hash]
+  if not h then h = {} deltas[hash] = h end
+  h[field] = (h[field] or 0) + by
+end
+local function flush()
+  for hash, fields in pairs(deltas) do
+    for field, by in pairs(fields) do
+      if by ~= 0 then
+        local v = redis.call('HINCRBY', P .. hash, field, by)
+        if v <= 0 and hash ~= 'cnt' then redis.call('HDEL', P .. hash, field) end
+      end
+    end
+  end
+  deltas = {}
+end
+
+local bucketsSeen = {}
+local function place(id, name, due)
+  local s = sec(due)
+  if s <= ring.cur then
+    redis.call('ZADD', P .. 'l:' .. name, due, id)
+  elseif cyc(s) <= ring.jc then
+    local slot = s % 3600
+    redis.call('ZADD', P .. 'w:' .. slot, due, id)
+    bump('sc', slot, 1)
+    bump('cnt', 'rn', 1)
+  else
+    local c = cyc(s)
+    redis.call('ZADD', P .. 'h:' .. c, due, id)
+    if not bucketsSeen[c] then redis.call('ZADD', P .. 'hx', c, c) bucketsSeen[c] = true end
+    bump('cnt', 'ib', 1)
+  end
+  bump('sn', name, 1)
+end
+
+local function unplace(id, name, due)
+  if redis.call('ZREM', P .. 'l:' .. name, id) == 1 then bump('sn', name, -1) return true end
+  local s = sec(due)
+  local slot = s % 3600
+  if redis.call('ZREM', P .. 'w:' .. slot, id) == 1 then
+    bump('sc', slot, -1) bump('cnt', 'rn', -1) bump('sn', name, -1)
+    return true
+  end
+  local c = cyc(s)
+  if redis.call('ZREM', P .. 'h:' .. c, id) == 1 then
+    bump('cnt', 'ib', -1) bump('sn', name, -1)
+    if redis.call('EXISTS', P .. 'h:' .. c) == 0 then redis.call('ZREM', P .. 'hx', c) end
+    return true
+  end
+  return false
+end
+
+-- Reserves n task ids (never below the caller's floor, never reused): the first one's seq.
+local function reserve(n, floor)
+  local seq = num(redis.call('GET', P .. 'seq')) or 0
+  if floor ~= nil and floor > seq then seq = floor end
+  redis.call('SET', P .. 'seq', str(seq + n))
+  return seq + 1
+end
+local function idOf(seq) return str(seq * 1024 + SHARD) end
+
+local function newTask(id, name, args, due, created, key, r, b, o, bi, bx)
+  local f = { 'HSET', P .. 't:' .. id, 'n', name, 'a', args, 'd', due, 'c', created }
+  if key then
+    f[#f + 1] = 'k' f[#f + 1] = key
+    redis.call('SET', P .. 'k:' .. key, id)
+    if string.sub(key, 1, #name + 6) == 'cron:' .. name .. ':' then redis.call('ZADD', P .. 'hd:' .. name, due, id) end
+  end
+  if r then f[#f + 1] = 'r' f[#f + 1] = r end
+  if b then f[#f + 1] = 'b' f[#f + 1] = b end
+  if o then f[#f + 1] = 'o' f[#f + 1] = o end
+  if bi then f[#f + 1] = 'bi' f[#f + 1] = bi f[#f + 1] = 'bx' f[#f + 1] = bx end
+  redis.call(unpack(f))
+  redis.call('ZADD', P .. 'ix:live', id, id)
+  place(id, name, due)
+  bump('cnt', 'scheduled', 1)
+end
+
+local reduceDue = nil
+-- Marks a batch finished and inserts its reduce task, both at most once.
+local function completeBatch(bid, atMs)
+  local bk = P .. 'b:' .. bid
+  local b = redis.call('HMGET', bk, 'f', 'k', 'rn', 'rr', 'rb', 'ro', 'ri')
+  if b[1] then return end
+  redis.call('HSET', bk, 'f', atMs)
+  redis.call('ZADD', P .. 'bfin', atMs, bid)
+  if b[2] and redis.call('GET', P .. 'bk:' .. b[2]) == bid then redis.call('DEL', P .. 'bk:' .. b[2]) end
+  if b[3] and not b[7] then
+    initRing(atMs)
+    local rid = idOf(reserve(1, nil))
+    newTask(rid, b[3], '[' .. bid .. ']', atMs, atMs, nil, b[4] or nil, b[5] or nil, b[6] or nil, nil, nil)
+    redis.call('HSET', bk, 'ri', rid)
+    if reduceDue == nil or atMs < reduceDue then reduceDue = atMs end
+  end
+end
+
+-- A batch item reached a final state (ok: succeeded): its bits, counters, maybe the reduce.
+local function settle(id, ok, atMs)
+  local item = redis.call('HMGET', P .. 't:' .. id, 'bi', 'bx')
+  if not item[1] then return end
+  local bid, bx = item[1], tonumber(item[2])
+  local bk = P .. 'b:' .. bid
+  if redis.call('EXISTS', bk) == 0 then return end
+  redis.call('HINCRBY', bk, 'lv', -1)
+  local newOk = ok and 1 or 0
+  local oldOk = redis.call('SETBIT', P .. 'bo:' .. bid, bx, newOk)
+  if oldOk ~= newOk then redis.call('HINCRBY', bk, 'ok', newOk - oldOk) end
+  if redis.call('SETBIT', P .. 'bd:' .. bid, bx, 1) == 0 then
+    local done = redis.call('HINCRBY', bk, 'dn', 1)
+    if done == tonumber(redis.call('HGET', bk, 'tt')) then completeBatch(bid, atMs) end
+  end
+end
+
+-- A task leaves scheduled or running for a final state (the caller wrote its fields).
+local function finish(id, state, atMs)
+  local t = P .. 't:' .. id
+  redis.call('ZREM', P .. 'ix:live', id)
+  redis.call('ZADD', P .. 'ix:' .. state, id, id)
+  redis.call('ZADD', P .. 'fin', atMs, id)
+  bump('cnt', state, 1)
+  local kn = redis.call('HMGET', t, 'k', 'n')
+  local key = kn[1]
+  if key then
+    if redis.call('GET', P .. 'k:' .. key) == id then redis.call('DEL', P .. 'k:' .. key) end
+    if string.sub(key, 1, 5) == 'cron:' then redis.call('ZREM', P .. 'hd:' .. kn[2], id) end
+  end
+  settle(id, state == 'succeeded', atMs)
+end
+
+local function drop(id, owner)
+  redis.call('SREM', P .. 'run:' .. owner, id)
+  if redis.call('EXISTS', P .. 'run:' .. owner) == 0 then redis.call('SREM', P .. 'ro', owner) end
+end
+`;

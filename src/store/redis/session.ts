@@ -1,0 +1,137 @@
+/**
+ * A connected Redis store's session: the link, the queue's shard count (fixed at creation in
+ * {dq:Q}:meta), and the one way every operation reaches Redis (`run`): the script on the
+ * shard's node, its errors mapped to DelaydErrors, a write followed by WAIT when `replicas` is
+ * set, and a write whose reply never came retried only when it carries a request id.
+ */
+import { randomUUID } from 'node:crypto';
+import { DelaydError } from '../../errors.js';
+import { checkDurability, MEANING, readDurability, type NodeDurability } from './durability.js';
+import { isConnectionError, isNoReply, toDelaydError } from './errors.js';
+import { MAX_SHARDS, queuePrefix, shardPrefix } from './keys.js';
+import type { Arg, LuaScript, RedisLink } from './link.js';
+
+export interface SessionOptions {
+  queue: string;
+  shards: number;
+  replicas: number;
+  replicaTimeoutMs: number;
+  /** Where the store is, for messages. */
+  where: string;
+  checkDurability: boolean;
+  log?: ((level: 'info' | 'warn', message: string, fields: Record<string, unknown>) => void) | undefined;
+}
+
+export class Session {
+  readonly shards: number;
+  readonly prefixes: string[];
+  readonly meta: string;
+  readonly durability: NodeDurability[];
+  readonly #link: RedisLink;
+  readonly #o: SessionOptions;
+
+  private constructor(link: RedisLink, o: SessionOptions, shards: number, durability: NodeDurability[]) {
+    this.#link = link;
+    this.#o = o;
+    this.shards = shards;
+    this.meta = queuePrefix(o.queue);
+    this.prefixes = Array.from({ length: shards }, (_, n) => shardPrefix(o.queue, n));
+    this.durability = durability;
+  }
+
+  static async open(link: RedisLink, o: SessionOptions): Promise<Session> {
+    try {
+      const durability = o.checkDurability ? await readDurability(link) : [];
+      checkDurability(durability);
+      for (const n of durability) {
+        o.log?.(n.mode === 'memory' || n.mode === 'unknown' ? 'warn' : 'info', `Redis ${n.node}: ${MEANING[n.mode]}`, {
+          node: n.node, durability: n.mode, maxmemoryPolicy: n.maxmemoryPolicy,
+        });
+      }
+      const meta = `${queuePrefix(o.queue)}meta`;
+      await link.command(meta, ['HSETNX', meta, 'shards', o.shards]);
+      await link.command(meta, ['HSETNX', meta, 'version', 1]);
+      const shards = Number(await link.command(meta, ['HGET', meta, 'shards']));
+      if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) {
+        throw new DelaydError('E_DB_NOT_DELAYD', `Expected ${meta} to hold a shard count from 1 to ${MAX_SHARDS}, got ${shards}`);
+      }
+      if (shards !== o.shards) {
+        o.log?.('info', `queue ${o.queue} was created with ${shards} shards; using them (shards are fixed at creation)`, { shards });
+      }
+      return new Session(link, o, shards, durability);
+    } catch (error) {
+      throw toDelaydError(error, o.where, false);
+    }
+  }
+
+  get cluster(): boolean {
+    return this.#link.cluster;
+  }
+
+  /** A script on shard `shard`; `write` decides WAIT and what a lost reply means. */
+  async run(script: LuaScript, shard: number, args: readonly Arg[], write: boolean): Promise<unknown[]> {
+    const prefix = this.prefixes[shard] as string;
+    const key = `${prefix}cur`;
+    try {
+      const reply = await this.#link.script(script, key, [prefix, shard, ...args]);
+      if (write) await this.#replicate(key);
+      return reply as unknown[];
+    } catch (error) {
+      throw toDelaydError(error, `${this.#o.where}, ${script.name} on shard ${shard}`, write);
+    }
+  }
+
+  /**
+   * A write carrying a request id (its script returns the stored reply when it ran before):
+   * retried, on a lost reply or a lost connection, until the retry window closes.
+   */
+  async runOnce(script: LuaScript, shard: number, args: (requestId: string) => readonly Arg[], windowMs = 10_000): Promise<unknown[]> {
+    const requestId = randomUUID();
+    const deadline = Date.now() + windowMs;
+    let lostReply = false;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.run(script, shard, args(requestId), true);
+      } catch (error) {
+        const cause = (error as DelaydError).cause;
+        if (!isNoReply(cause) && !isConnectionError(cause)) throw error;
+        lostReply ||= isNoReply(cause);
+        if (Date.now() + 100 > deadline) {
+          if (!lostReply) throw error;
+          throw new DelaydError(
+            'E_BACKEND_UNKNOWN_OUTCOME',
+            `No reply from Redis (${this.#o.where}) to an insert after ${attempt + 1} tries over ${windowMs} ms: it may or may not have been written (request ${requestId})`,
+            { cause },
+          );
+        }
+        await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 1000)));
+      }
+    }
+  }
+
+  async command(key: string | undefined, args: readonly Arg[], write: boolean): Promise<unknown> {
+    try {
+      const reply = await this.#link.command(key, args);
+      if (write && key !== undefined) await this.#replicate(key);
+      return reply;
+    } catch (error) {
+      throw toDelaydError(error, `${this.#o.where}, ${String(args[0])}`, write);
+    }
+  }
+
+  async #replicate(key: string): Promise<void> {
+    const { replicas, replicaTimeoutMs } = this.#o;
+    if (replicas === 0) return;
+    const acked = Number(await this.#link.command(key, ['WAIT', replicas, replicaTimeoutMs]));
+    if (acked < replicas) {
+      throw new DelaydError(
+        'E_BACKEND_NOT_REPLICATED',
+        `Expected ${replicas} replica(s) of ${this.#o.where} to confirm a write within ${replicaTimeoutMs} ms, got ${acked}: the write is on the master but may be lost by a failover`,
+      );
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#link.close();
+  }
+}

@@ -11,3 +11,4 @@ export type { SchedulerEvents, SchedulerEvent } from './events.js';
 export { Batch, type BatchProgress, type BatchResult, type MapOptions, type ItemStatus } from './batch.js';
 export type { Isolation } from './validate.js';
 export type { BatchRow } from './store/types.js';
+export { createHttpHandler, startHttpServer, metrics, type HttpHandler, type HttpHandlerOptions, type HttpServer, type HttpServerOptions, type Metrics, type MetricsRegistry } from './http/public.js';

@@ -10,10 +10,18 @@ import { systemClock, type Clock } from './clock.js';
 import { DelaydError, describe } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Store } from './store/types.js';
+import { isRedisUrl, parseRedisUrl, redact } from './store/redis/url.js';
 
 export interface SchedulerOptions {
-  /** Path of the SQLite database file. @default process.env.DELAYD_DB ?? './delayd.db' */
+  /**
+   * Path of the SQLite database file, or a Redis URL: redis://[user:password@]host:port[/db],
+   * rediss://... (TLS), redis+cluster://host:port,host:port. @default process.env.DELAYD_DB ?? './delayd.db'
+   */
   db?: string;
+  /** Redis only: shards of a new queue (fixed at its creation; an existing queue keeps its own). @default 16 */
+  shards?: number;
+  /** Redis only: replicas that must confirm each write (WAIT), else E_BACKEND_NOT_REPLICATED. @default 0 */
+  replicas?: number;
   /** An already-open store to use instead of opening `db`; the scheduler will not close it. */
   store?: Store;
   /** Source of time and timers. @default the system clock */
@@ -51,6 +59,8 @@ export interface SchedulerOptions {
 
 export interface ResolvedOptions {
   db: string;
+  shards: number | undefined;
+  replicas: number | undefined;
   store: Store | undefined;
   clock: Clock;
   logger: Logger;
@@ -95,7 +105,7 @@ const RANGES: Record<keyof typeof DEFAULTS, readonly [number, number]> = {
 };
 
 const KNOWN = new Set([
-  'db', 'store', 'clock', 'logger', 'synchronous', 'owner', 'threads', 'threadModules', ...Object.keys(DEFAULTS),
+  'db', 'shards', 'replicas', 'store', 'clock', 'logger', 'synchronous', 'owner', 'threads', 'threadModules', ...Object.keys(DEFAULTS),
 ]);
 
 export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -121,6 +131,8 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
   return {
     ...numbers,
     db: checkDbPath(options.db ?? defaultDbPath(), '`db`'),
+    shards: options.shards === undefined ? undefined : checkInteger('shards', options.shards, 1, 1024),
+    replicas: options.replicas === undefined ? undefined : checkInteger('replicas', options.replicas, 0, 100),
     store: options.store,
     clock: options.clock ?? systemClock,
     logger: options.logger ?? createLogger(),
@@ -149,18 +161,23 @@ function checkInteger(name: string, value: unknown, min: number, max = Number.MA
 }
 
 /**
- * The SQLite file a `db` option names: a path, or a file: URL (made a path). Another scheme
- * (redis://, postgres://) is refused: there is no backend for it yet, and taking it for a
+ * The target a `db` option names: a SQLite path, or a file: URL (made a path), or a Redis URL
+ * (redis://, rediss://, redis+cluster://: checked here, returned as given; parseRedisUrl).
+ * Another scheme (postgres://) is refused: there is no backend for it yet, and taking it for a
  * relative path would fail later with a puzzling error, or create a file named like a URL.
  * `what` names the option in messages (`db`, --db, $DELAYD_DB).
  */
 export function checkDbPath(db: unknown, what = '`db`'): string {
   if (typeof db !== 'string') throw new DelaydError('E_BAD_OPTION', `Expected ${what} to be a SQLite file path, got ${describe(db)}`);
+  if (isRedisUrl(db)) {
+    parseRedisUrl(db, what);
+    return db;
+  }
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(db)?.[1];
   if (scheme !== undefined && scheme.toLowerCase() !== 'file') {
     throw new DelaydError(
       'E_BAD_DB_URL',
-      `delayd has no backend for ${scheme.toLowerCase()}:// yet; ${what} takes a SQLite file path (or a file: URL), got ${JSON.stringify(db)}`,
+      `delayd has no backend for ${scheme.toLowerCase()}:// yet; ${what} takes a SQLite file path (or a file: URL) or a Redis URL (redis://, rediss://, redis+cluster://), got ${JSON.stringify(redact(db))}`,
     );
   }
   if (!/^file:/i.test(db)) return db;

@@ -140,7 +140,7 @@ describe('names', () => {
 });
 
 describe('checkDbPath', () => {
-  it.each(['redis://127.0.0.1:6379', 'postgres://db/app', 'https://example.com/x.db', 'REDIS://h'])('%s is refused', (url) => {
+  it.each(['mongodb://127.0.0.1:27017', 'postgres://db/app', 'https://example.com/x.db', 'POSTGRES://h'])('%s is refused', (url) => {
     expect(codeOf(() => checkDbPath(url, '--db'))).toMatch(/^E_BAD_DB_URL: delayd has no backend for [a-z]+:\/\/ yet; --db takes a SQLite file path \(or a file: URL\)/);
   });
   it('paths stay as they are; file: URLs become paths', () => {
@@ -150,6 +150,14 @@ describe('checkDbPath', () => {
     expect(checkDbPath('file:data/x.db')).toBe('data/x.db');
     expect(checkDbPath('C:\\data\\x.db')).toBe('C:\\data\\x.db');
     expect(resolveOptions({ db: 'file:///tmp/y.db' }).db).toBe('/tmp/y.db');
-    expect(codeOf(() => resolveOptions({ db: 'redis://h:1' }))).toMatch(/^E_BAD_DB_URL: .*`db` takes a SQLite file path/);
+    expect(codeOf(() => resolveOptions({ db: 'postgres://h:1' }))).toMatch(/^E_BAD_DB_URL: .*`db` takes a SQLite file path/);
+  });
+  it('Redis URLs (issue 12) stay as they are; a malformed one is refused before anything connects', () => {
+    for (const url of ['redis://127.0.0.1:7001', 'rediss://u:p@h:6380/2', 'redis+cluster://a:7000,b:7001', 'REDIS://h']) expect(checkDbPath(url)).toBe(url);
+    for (const url of ['redis://h:notaport', 'redis://h:70000', 'redis://a:1,b:2', 'redis://h:1/x', 'redis+cluster://a:1/3', 'redis://h:1?x=1']) {
+      expect(codeOf(() => checkDbPath(url, '--db'))).toMatch(/^E_BAD_DB_URL: Expected --db to be redis:\/\/\[user:password@\]host:port\[\/db\]/);
+    }
+    expect(resolveOptions({ db: 'redis://h:1', shards: 8, replicas: 1 })).toMatchObject({ db: 'redis://h:1', shards: 8, replicas: 1 });
+    expect(codeOf(() => resolveOptions({ db: 'redis://h:1', shards: 0 }))).toMatch(/^E_BAD_OPTION: Expected `shards` to be an integer from 1 to 1024/);
   });
 });

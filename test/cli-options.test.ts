@@ -218,7 +218,8 @@ describe('bad values from flags and the environment', () => {
   };
 
   it('--db and $DELAYD_DB: no URL scheme, no in-memory database, not empty', () => {
-    expect(message(() => toStoreTarget({ db: 'redis://127.0.0.1:6379' }, {}))).toMatch(/^E_BAD_DB_URL: delayd has no backend for redis:\/\/ yet; --db takes a SQLite file path \(or a file: URL\)/);
+    expect(message(() => toStoreTarget({ db: 'mongodb://127.0.0.1:27017' }, {}))).toMatch(/^E_BAD_DB_URL: delayd has no backend for mongodb:\/\/ yet; --db takes a SQLite file path \(or a file: URL\)/);
+    expect(message(() => toStoreTarget({ db: 'redis://127.0.0.1:nope' }, {}))).toMatch(/^E_BAD_DB_URL: Expected --db to be redis:/);
     expect(message(() => toStoreTarget({}, { DELAYD_DB: 'postgres://db/app' }))).toMatch(/^E_BAD_DB_URL: .*\$DELAYD_DB takes a SQLite file path/);
     for (const db of [':memory:', '', ' ', 'file::memory:']) {
       expect(message(() => toStoreTarget({ db }, {}))).toMatch(/^E_BAD_OPTION: Expected --db to be a SQLite file path, got .*in-memory or temporary database would be gone/);

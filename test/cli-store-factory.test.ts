@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/open.js';
 import { SqliteStore } from '../src/store/sqlite/index.js';
+import { RedisStore } from '../src/store/redis/index.js';
 import { tempDb } from './tmpdb.js';
 
 let db: ReturnType<typeof tempDb>;
@@ -13,16 +14,25 @@ afterEach(() => db?.remove());
 describe('openStore', () => {
   it('refuses a URL scheme with no backend, naming the forms db takes, and creates nothing', () => {
     db = tempDb();
-    for (const url of ['redis://localhost:6379', 'postgres://u@h/db']) {
+    for (const url of ['mongodb://localhost:27017', 'postgres://u@h/db', 'redis://localhost:bad']) {
       let error: unknown;
       try {
         openStore({ db: url, what: '--db' });
       } catch (e) {
         error = e;
       }
-      expect(error).toMatchObject({ code: 'E_BAD_DB_URL', message: expect.stringMatching(/--db takes a SQLite file path \(or a file: URL\)/) });
+      expect(error).toMatchObject({ code: 'E_BAD_DB_URL', message: expect.stringMatching(/--db takes a SQLite file path \(or a file: URL\)|Expected --db to be redis:/) });
     }
     expect(readdirSync(dirname(db.path))).toEqual([]);
+  });
+
+  it('opens a Redis store for redis://, rediss:// and redis+cluster:// without connecting (it connects on first use)', async () => {
+    for (const url of ['redis://127.0.0.1:1', 'rediss://u:p@127.0.0.1:2/3', 'redis+cluster://127.0.0.1:3,127.0.0.1:4']) {
+      const store = openStore({ db: url, shards: 4 });
+      expect(store).toBeInstanceOf(RedisStore);
+      expect(store.clock).toBe('backend');
+      await store.close();
+    }
   });
 
   it('opens SQLite at a path or a file: URL, with the options given', () => {

@@ -142,6 +142,16 @@ export interface Crons {
 
 export interface Store extends TaskWriter, Claimer, Leases, Reads, Batches, Overview, Crons {
   /**
+   * Whose clock judges "due" (issue 12, added by the Redis backend). 'local': this host's
+   * clock (SQLite, whose every user is on this host; absent means 'local' too). 'backend':
+   * now() is the backend's clock (Redis TIME), and a scheduler must schedule by it: keep an
+   * offset = backend now - local now (sampled with half the round trip) and add it to the local
+   * clock when deciding which second to claim and when a claimed task starts, so that no host
+   * starts a task before its due time by the backend's clock. The backend also refuses to
+   * claim beyond its own clock plus the claim's lookahead plus 1 s.
+   */
+  readonly clock?: 'local' | 'backend';
+  /**
    * The backend's clock in unix ms (SQLite: this host's clock), so that "never early" can be
    * judged by one clock for every host sharing the backend.
    */

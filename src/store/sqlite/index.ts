@@ -70,6 +70,8 @@ export interface SqliteStoreOptions {
 const BACKGROUND_UPKEEP_MS = 200;
 
 export class SqliteStore implements Store {
+  /** Every process sharing a SQLite file runs on this host: its clock judges. */
+  readonly clock = 'local' as const;
   readonly path: string;
   readonly readonly: boolean;
   readonly #db: Database.Database;

@@ -14,11 +14,18 @@
  * run: its attempt is opened and failed with E_CUT_OFF in the same write. When the write
  * fails, nothing runs and the pool asks again shortly: nothing runs unrecorded.
  *
+ * Cron (issue 14): the first start of a cron occurrence carries its follower (`next`), which
+ * the store inserts in the same transaction, behind the same fence (types.ts), and, under
+ * missed: 'skip', an occurrence that was itself missed is failed with E_CRON_MISSED in the same
+ * write, unrun (src/cron/occurrence.ts). Later attempts carry nothing: the chain moves once.
+ *
  * Ordering: an attempt's handler runs only once its `started` is committed (admit awaits the
  * write), and its later outcomes go to the journal only after the handler ends, so the store
  * can never see an attempt's `succeeded` (or failed, retry) before its `started`, whatever the
  * journal's batching. The pool sends one admit at a time (worker-pool.ts).
  */
+import { cronStart, isOccurrence, type CronStart } from './cron/occurrence.js';
+import type { CronSchedule } from './cron/schedule.js';
 import type { Logger } from './logger.js';
 import { isTransient } from './journal.js';
 import type { Policy } from './policy.js';
@@ -50,12 +57,21 @@ export interface AdmissionOptions {
   onCutOff: (task: ClaimedTask, error: ErrorInfo) => void;
 }
 
+/** The schedule of a task name, if it is periodic. */
+export type CronLookup = (name: string) => CronSchedule | undefined;
+
 export class Admission {
   readonly #o: AdmissionOptions;
   readonly #held = new Map<number, Held>();
+  #crons: CronLookup | undefined;
 
   constructor(options: AdmissionOptions) {
     this.#o = options;
+  }
+
+  /** Where the starts of cron occurrences find their schedule (set when the scheduler starts: cron/start.ts). */
+  useCrons(lookup: CronLookup): void {
+    this.#crons = lookup;
   }
 
   get size(): number {
@@ -94,15 +110,22 @@ export class Admission {
     const verdict: boolean[] = items.map(() => false);
     const outcomes: Outcome[] = [];
     const starts: number[] = [];
+    const missed: (CronStart | undefined)[] = [];
     const atMs = this.#o.now();
     items.forEach((item, i) => {
       if (this.#held.get(item.task.id)?.item !== item) return; // stale: replaced or dropped
       const { task, policy } = item;
       const attempt = task.attempts + 1;
+      const cron = attempt === 1 ? this.#cronStart(task, atMs) : undefined;
       starts[i] = outcomes.length;
-      outcomes.push({ kind: 'started', id: task.id, owner: this.#o.owner, attempt, atMs });
+      const started: Outcome = { kind: 'started', id: task.id, owner: this.#o.owner, attempt, atMs };
+      if (cron?.next) started.next = cron.next;
+      outcomes.push(started);
       if (task.cutOffs >= policy.maxCutOffs) {
         outcomes.push({ kind: 'failed', id: task.id, owner: this.#o.owner, attempt, atMs, error: cutOffError(task, policy.maxCutOffs) });
+      } else if (cron?.missed) {
+        missed[i] = cron;
+        outcomes.push({ kind: 'failed', id: task.id, owner: this.#o.owner, attempt, atMs, error: cron.missed });
       }
     });
     if (outcomes.length === 0) return verdict;
@@ -123,15 +146,26 @@ export class Admission {
       // Dropped while its start was being written (stop, lease lost): its row is or will be put back.
       if (held?.item !== item) return;
       const cutOff = item.task.cutOffs >= item.policy.maxCutOffs;
-      if (applied[at] === true && !cutOff) {
+      const skipped = missed[i];
+      if (applied[at] === true && !cutOff && !skipped) {
         held.running = true;
         verdict[i] = true;
         return;
       }
       this.#held.delete(item.task.id);
       if (cutOff && applied[at + 1] === true) this.#o.onCutOff(item.task, cutOffError(item.task, item.policy.maxCutOffs));
+      if (skipped && applied[at + 1] === true) {
+        const { id: taskId, name, dueMs } = item.task;
+        this.#o.logger.info({ taskId, name, dueMs, lateMs: atMs - dueMs, errorCode: 'E_CRON_MISSED' }, 'missed cron occurrence not run (missed: skip)');
+      }
     });
     return verdict;
+  }
+
+  /** The cron part of an occurrence's first start (none for a plain task, or with no cron wired). */
+  #cronStart(task: ClaimedTask, atMs: number): CronStart | undefined {
+    const schedule = this.#crons?.(task.name);
+    return schedule && isOccurrence(task) ? cronStart(schedule, task, atMs) : undefined;
   }
 
   /** An attempt ended: the next claim of the task (to queue), if one came while it ran. */

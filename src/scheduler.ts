@@ -18,6 +18,7 @@ import type { Admission, Item } from './admission.js';
 import { BackendClock, judgesTime } from './backend-clock.js';
 import { Batch, buildBatch } from './batch.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './config.js';
+import { startCrons } from './cron/start.js';
 import type { Dispatch } from './dispatch.js';
 import { DelaydError } from './errors.js';
 import { safeEmit, type SchedulerEvents } from './events.js';
@@ -150,18 +151,20 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     // Every running attempt listens to it: more than 10 at once is the normal case, not a leak.
     setMaxListeners(0, this.#stopController.signal);
     this.#journal.open();
+    // Before the ticker: the admission learns the schedules, and the store's pending occurrences follow the code (cron/start.ts).
+    const crons = startCrons({ store: this.#store, registry: this.registry, admission: this.#admission, clock: this.#o.clock, logger: this.#o.logger });
     this.#o.logger.info({ owner: this.owner, tasks: this.registry.names() }, 'scheduler started');
     if (!this.#backendClock) {
       const beat = this.#liveness.start();
       this.#ticker.start();
-      return Promise.all([beat, this.#dispatch.idle]).then(() => undefined);
+      return Promise.all([beat, this.#dispatch.idle, crons]).then(() => undefined);
     }
     // Nothing is claimed before the backend's clock is known: a host running ahead would start early.
     return this.#syncClock().then(async () => {
       if (this.#state !== 'running') return;
       const beat = this.#liveness.start();
       this.#ticker.start();
-      await Promise.all([beat, this.#dispatch.idle]);
+      await Promise.all([beat, this.#dispatch.idle, crons]);
     });
   }
 

@@ -4,6 +4,8 @@
  * same decorator works on class methods (TypeScript 5 standard decorators).
  */
 import type { Batch, MapOptions } from './batch.js';
+import { scheduleOf } from './cron/options.js';
+import type { CronSchedule } from './cron/schedule.js';
 import { DelaydError } from './errors.js';
 import type { Handler, TaskContext } from './runner.js';
 import type { TaskPolicy } from './store/types.js';
@@ -54,6 +56,8 @@ export interface TaskDefinition {
   options: TaskOptions;
   /** What the options declare of the policy, in ms (policy.ts): what runs the handler's tasks. */
   policy: TaskPolicy;
+  /** The schedule of a periodic task (options.cron; src/cron/). */
+  cron?: CronSchedule;
 }
 
 /** The policy a handler's task() options declare, in milliseconds; undeclared fields are absent. */
@@ -105,7 +109,8 @@ export function taskFactory(registry: Registry, enqueuer: () => Enqueuer) {
         throw new DelaydError('E_BAD_ARGS', `Expected task() to decorate a function, got ${typeof fn}`);
       }
       const name = explicitName ?? checkName(context ? String(context.name) : fn.name);
-      registry.register({ name, handler: fn as Handler, options, policy: declaredPolicy(options) });
+      const cron = scheduleOf(options);
+      registry.register({ name, handler: fn as Handler, options, policy: declaredPolicy(options), ...(cron ? { cron } : {}) });
       return decorate(fn, name, options, enqueuer);
     };
   };

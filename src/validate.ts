@@ -8,6 +8,7 @@
  * way; the runtime clamps what doubling it for each retry makes of it.
  */
 import { serializeArgs } from './args.js';
+import { checkCronOptions, CRON_KEYS, type CronOptions } from './cron/options.js';
 import { checkEtaMs, MAX_DUE_MS, parseEtaString } from './eta.js';
 import { DelaydError, describe } from './errors.js';
 import type { NewTask } from './store/types.js';
@@ -31,8 +32,11 @@ export interface DelayOptions {
   timeout?: number;
 }
 
-/** A handler's policy, given to task(name, options); enqueue options override it per task. */
-export interface TaskOptions {
+/**
+ * A handler's policy, given to task(name, options); enqueue options override it per task.
+ * With `cron` (CronOptions), the task is also periodic: see src/cron/.
+ */
+export interface TaskOptions extends CronOptions {
   retries?: number;
   backoff?: number;
   timeout?: number;
@@ -57,7 +61,7 @@ export const MAX_TIMER_MS = 2_147_483_647;
 export const MAX_TIMER_S = 2_147_483;
 
 const DELAY_KEYS = new Set(['countdown', 'eta', 'key', 'retries', 'backoff', 'timeout']);
-const TASK_KEYS = new Set(['retries', 'backoff', 'timeout', 'maxCutOffs', 'isolation']);
+const TASK_KEYS = new Set(['retries', 'backoff', 'timeout', 'maxCutOffs', 'isolation', ...CRON_KEYS]);
 const MAX_NAME_LENGTH = 200;
 const MAX_KEY_LENGTH = 200;
 // C0 controls, DEL and C1 controls: they would reach terminals and logs raw.
@@ -89,6 +93,7 @@ export function checkTaskOptions(options: unknown): TaskOptions {
     timeout: optionalTimeout(record.timeout),
     maxCutOffs: optionalCount(record.maxCutOffs, 'maxCutOffs'),
     isolation: optionalIsolation(record.isolation),
+    ...checkCronOptions(record),
   };
 }
 

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { DelaydError } from '../errors.js';
 import { batchCommand } from './commands/batch.js';
+import { cronCommand } from './commands/cron.js';
 import { daemonCommand } from './commands/daemon.js';
 import { enqueueCommand } from './commands/enqueue.js';
 import { inspectCommands } from './commands/inspect.js';
@@ -74,6 +75,7 @@ function buildParser(args: readonly string[], ctx: CommandContext) {
     .command(inspectCommands(ctx))
     .command(manageCommands(ctx))
     .command(batchCommand(ctx))
+    .command(cronCommand(ctx))
     .demandCommand(1, `Name a command: ${COMMANDS.join(', ')}`)
     .strict()
     .example('$0 daemon --handlers ./handlers.js', 'Run the tasks that ./handlers.js registers')
@@ -98,7 +100,7 @@ function buildParser(args: readonly string[], ctx: CommandContext) {
     });
 }
 
-const COMMANDS = ['daemon', 'enqueue', 'stats', 'list', 'show', 'cancel', 'retry', 'reschedule', 'purge', 'batch'];
+const COMMANDS = ['daemon', 'enqueue', 'stats', 'list', 'show', 'cancel', 'retry', 'reschedule', 'purge', 'batch', 'cron'];
 const GLOBAL_VALUE_OPTIONS = new Set(['--db', '--busy-timeout']);
 
 /** The first word that is neither an option nor the value of a global option. */

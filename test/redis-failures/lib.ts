@@ -53,13 +53,21 @@ export function producer(url: string, options: Record<string, unknown> = {}): Sc
   return new Scheduler({ db: url, logger: silent, ...options });
 }
 
-/** Every task row, through the store. */
-export async function tasks(url: string): Promise<TaskRow[]> {
-  const store = openStore({ db: url });
+/** Every task row, through a store of its own on `url`, or through `reader` (a scheduler). */
+export async function tasks(url: string, reader?: Pick<Scheduler, 'list'>): Promise<TaskRow[]> {
+  const store = reader ?? openStore({ db: url });
   try {
-    return (await store.list({ limit: 10_000_000 })).sort((a, b) => a.id - b.id);
+    // In pages (newest first, by id), as a backend may bound one list() call.
+    const all: TaskRow[] = [];
+    for (let beforeId: number | undefined; ; ) {
+      const page = await store.list({ limit: 5000, ...(beforeId === undefined ? {} : { beforeId }) });
+      all.push(...page);
+      if (page.length < 5000) break;
+      beforeId = Math.min(...page.map((r) => r.id));
+    }
+    return all.sort((a, b) => a.id - b.id);
   } finally {
-    await store.close();
+    if (!reader) await (store as ReturnType<typeof openStore>).close();
   }
 }
 

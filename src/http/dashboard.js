@@ -173,6 +173,7 @@
         g.fill();
       }
     });
+    canvas.dataset.load = String(o.load.total);
     if (o.cursor === null) {
       $('cursor-text').textContent = 'cursor: not started';
       canvas.dataset.cursor = '';
@@ -193,6 +194,7 @@
     g.fillStyle = '#8a8f98';
     g.fillText(o.load.total + ' due in 2 h', c, c + 14);
     canvas.dataset.cursor = String(o.cursor);
+    canvas.dataset.load = String(o.load.total);
     $('cursor-text').textContent = 'cursor: second ' + o.cursor + ' (slot ' + slotNow + ', ' + o.cursorTime + ')';
   }
 
@@ -240,6 +242,7 @@
     g.beginPath();
     var step = canvas.width / Math.max(points.length - 1, 1);
     var pen = false;
+    var dots = [];
     points.forEach(function (p, i) {
       var v = p[key];
       if (v === null) {
@@ -250,8 +253,14 @@
       if (pen) g.lineTo(i * step, y);
       else g.moveTo(i * step, y);
       pen = true;
+      dots.push([i * step, y]);
     });
     g.stroke();
+    // A second with starts between two without is a point, not a line: mark each one.
+    g.fillStyle = color;
+    dots.forEach(function (d) {
+      g.fillRect(d[0] - 1.5, d[1] - 1.5, 3, 3);
+    });
   }
 
   function drawBatches(batches) {

@@ -65,7 +65,7 @@ export class OverviewSource {
       load: { from: load.from, total, slots: load.slots.map((s) => [s.second - load.from, s.count]) },
       daemons: live.map((w) => ({
         owner: w.owner, host: w.host, pid: w.pid, tasks: w.names, started: iso(w.startedMs), seen: iso(w.seenMs),
-        running: w.owner === this.#app.owner ? this.#app.runningTasks().length : (runningBy.get(w.owner) ?? 0),
+        running: runningBy.get(w.owner) ?? 0,
       })),
       running: running.map((t) => ({ id: t.id, name: t.name, daemon: hostOf.get(t.owner ?? '') ?? t.owner, started: t.startedMs === null ? null : iso(t.startedMs) })),
       failures: failed.map((t) => ({

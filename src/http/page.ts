@@ -99,7 +99,7 @@ section.wide { grid-column: 1 / -1; }
 table { border-collapse: collapse; width: 100%; font-size: .85rem; }
 th, td { text-align: left; padding: .25rem .4rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 td.code { font-family: ui-monospace, monospace; white-space: pre-wrap; word-break: break-all; max-width: 28rem; }
-pre { white-space: pre-wrap; word-break: break-all; font-size: .8rem; }
+pre { white-space: pre-wrap; word-break: break-all; font-size: .8rem; max-height: 24rem; overflow: auto; }
 .batch { margin-bottom: .5rem; }
 .bar { height: .6rem; background: var(--line); border-radius: 3px; overflow: hidden; display: flex; }
 .bar .ok { background: var(--ok); }

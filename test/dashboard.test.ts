@@ -14,6 +14,10 @@ import { SqliteStore } from '../src/store/sqlite/index.js';
 import { type Daemon, tempDir } from './fixtures/cli.js';
 import { httpDaemon, TOKEN, tokenFile } from './http-lib.js';
 
+// The browser's globals, as the callbacks given to page.evaluate see them (this program has no DOM types).
+declare const document: any;
+declare const window: any;
+
 const FLAKY = fileURLToPath(new URL('./fixtures/http-handlers.js', import.meta.url));
 const SCRIPT = '<script>window.__pwned = 1</script>';
 const IMG = '"><img src=x onerror="window.__pwned = 2">';
@@ -85,7 +89,7 @@ describe('the dashboard in a browser', () => {
     expect(cells[0]).toBe(String(id));
     expect(cells[2]).toBe(JSON.stringify([`${SCRIPT}${IMG}`, IMG]));
     expect(cells[3]).toBe(`Error: ${SCRIPT}${IMG}`);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => window.__pwned)).toBeUndefined();
     expect(await page.locator('img').count()).toBe(0);
     expect(await page.locator('script').count()).toBe(1);
     // The task's full detail by id, escaped the same way.
@@ -94,7 +98,7 @@ describe('the dashboard in a browser', () => {
     await page.waitForFunction(() => (document.getElementById('detail')?.textContent ?? '').includes('"state": "failed"'));
     expect(await text('#detail')).toContain('<img src=x onerror=');
     expect(await page.locator('#detail *').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => window.__pwned)).toBeUndefined();
   });
 
   it('retries a failed task with its button (after asking for the token) and shows it run', async () => {

@@ -87,7 +87,7 @@ describe('a daemon with a token', () => {
     expect((await raw(url, 'GET', '/metrics')).status).toBe(200);
     expect((await raw(url, 'GET', '/dashboard/overview')).status).toBe(200);
     expect((await raw(url, 'GET', '/metrics', { host: `localhost:${new URL(url).port}` })).status).toBe(200);
-    for (const headers of [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { host: 'evil.example' }, { host: 'evil.example:80' }]) {
+    for (const headers of [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { host: 'evil.example' }, { host: 'evil.example:80' }] as Record<string, string>[]) {
       expect((await raw(url, 'GET', '/dashboard/overview', headers)).status).toBe(401);
       expect((await raw(url, 'GET', '/metrics', headers)).status).toBe(401);
       expect((await raw(url, 'GET', '/metrics', { ...headers, authorization: `Bearer ${TOKEN}` })).status).toBe(200);

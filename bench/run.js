@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { parseChildOutput, parseOptions, tableLines } from './lib.js';
 
-const MEASUREMENTS = ['enqueue-one', 'enqueue-bulk', 'enqueue-file', 'tick', 'idle', 'throughput', 'lateness', 'catchup', 'disk'];
+const MEASUREMENTS = ['enqueue-one', 'enqueue-bulk', 'enqueue-file', 'tick', 'idle', 'throughput', 'lateness', 'catchup', 'disk', 'http'];
 /** Run only when named with --only (issue 6's measurements, a few minutes each). */
 const OPTIONAL = ['threads', 'batches'];
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));

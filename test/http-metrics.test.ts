@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fromFakeClock } from '../src/clock.js';
 import { createHttpHandler, type HttpHandler } from '../src/http/handler.js';
-import { loadPromClient } from '../src/http/metrics.js';
+import { loadPromClient, whyLabel } from '../src/http/metrics.js';
 import { metrics } from '../src/index.js';
 import { SqliteStore } from '../src/store/sqlite/index.js';
 import { createTestScheduler } from '../src/testing.js';
@@ -101,6 +101,9 @@ describe('metrics after a known run on a fake clock', () => {
     await stopped;
     const e = parseExposition(await m.text());
     expect(e.value('delayd_tasks_put_back_total', { why: 'stopped' })).toBe(1);
+    // A dead daemon's why names its pid or its silence: the label keeps a fixed set of values.
+    expect(['process 4242 is gone', 'no heartbeat for 30012 ms', 'no heartbeat record', 'stopped', 'cosmic rays'].map(whyLabel))
+      .toEqual(['process_gone', 'lease_expired', 'orphaned', 'stopped', 'other']);
   });
 
   it('has the Node defaults (event loop lag, memory) unless turned off', async () => {

@@ -117,7 +117,7 @@ export async function createMetrics(app: Scheduler, options: MetricsOptions): Pr
   const claimed = new prom.Counter({ name: 'delayd_tasks_claimed_total', help: 'Tasks claimed by this daemon', registers });
   const putBack = new prom.Counter({
     name: 'delayd_tasks_put_back_total',
-    help: 'Running tasks put back to scheduled: this daemon\'s at stop, or a dead daemon\'s (why)',
+    help: 'Running tasks put back to scheduled, by why: stopped (this daemon, at stop), process_gone, lease_expired, orphaned (a dead daemon\'s)',
     labelNames: ['why'],
     registers,
   });
@@ -150,7 +150,7 @@ export async function createMetrics(app: Scheduler, options: MetricsOptions): Pr
       if (e.count > 0) claimed.inc(e.count);
     },
     putBack: (e) => {
-      if (e.count > 0) putBack.inc({ why: e.why ?? 'unknown' }, e.count);
+      if (e.count > 0) putBack.inc({ why: whyLabel(e.why) }, e.count);
     },
     storeError: (e) => storeErrors.inc({ kind: e.kind, code: e.code ?? 'none' }),
   };
@@ -163,4 +163,17 @@ export async function createMetrics(app: Scheduler, options: MetricsOptions): Pr
       for (const [event, listener] of Object.entries(listeners)) app.off(event, listener as (e: unknown) => void);
     },
   };
+}
+
+/**
+ * The event's `why` is a sentence with a pid or a duration in it: as a label it would make a
+ * new series per dead daemon. Reduced to a fixed set.
+ */
+export function whyLabel(why: string | undefined): string {
+  if (why === 'stopped') return 'stopped';
+  if (why === undefined) return 'other';
+  if (/^process \d+ is gone/.test(why)) return 'process_gone';
+  if (/^no heartbeat for /.test(why)) return 'lease_expired';
+  if (why === 'no heartbeat record') return 'orphaned';
+  return 'other';
 }

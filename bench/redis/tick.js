@@ -11,7 +11,7 @@
  */
 import { openStore } from '../../dist/store/open.js';
 import { progress, spreadCountdown } from '../lib.js';
-import { adminClient, args64, bullQueue, bullWorker, delaydApp, latencyStats, serverOffset, sleep, slowlogAll, slowlogMax, until, vsBull, redisMain } from './lib.js';
+import { adminClient, args64, bullQueue, bullWorker, delaydApp, latencyStats, nameScripts, serverOffset, sleep, slowlogAll, slowlogMax, until, vsBull, redisMain } from './lib.js';
 import { startRedis } from './server.js';
 import { measures } from './options.js';
 
@@ -35,7 +35,7 @@ export async function measure(o) {
       const c = await catchupDelayd(admin, server.url, o, run);
       d.catchupMs.push(c.ms);
       d.catchupSlow.push(c.slowUs / 1000);
-      progress(`tick run ${run + 1}: idle claim p50 ${p.p50.toFixed(3)} p99 ${p.p99.toFixed(3)} ms, slowest call ${p.slowUs} µs; catch-up ${c.ms.toFixed(0)} ms, slowest call ${c.slowUs} µs (${c.command})`);
+      progress(`tick run ${run + 1}: idle claim p50 ${p.p50.toFixed(3)} p99 ${p.p99.toFixed(3)} ms, slowest call ${p.slowUs} µs (${await nameScripts(p.command)}); catch-up ${c.ms.toFixed(0)} ms, slowest call ${c.slowUs} µs (${await nameScripts(c.command)})`);
     }
     await admin.flushAll();
     if (measures(o, 'bullmq')) await fillBull(server.url, o);
@@ -100,7 +100,7 @@ async function probe(admin, url, o) {
     }
     const slow = await slowlogMax(admin);
     await store.release(owner);
-    return { ...latencyStats(ms), slowUs: slow.us };
+    return { ...latencyStats(ms), slowUs: slow.us, command: slow.command };
   } finally {
     await store.close();
   }

@@ -64,7 +64,8 @@ async function once(o, http, seed) {
   let server;
   let poller;
   if (http) {
-    server = await startHttpServer(app, { host: '127.0.0.1', port: 0, store });
+    // As the daemon does: the server's reads in a thread with a read-only connection of its own.
+    server = await startHttpServer(app, { host: '127.0.0.1', port: 0, store, readThread: { db: path } });
     poller = await startPoller(server.url);
   }
   await sleep(1100);

@@ -124,7 +124,7 @@ async function serve(scheduler: Scheduler, store: Store, options: DaemonOptions,
   try {
     logger.info({ db: options.db, tasks: defaultRegistry.names() }, 'daemon starting');
     // Before the scheduler starts: a port in use (or prom-client missing) starts nothing.
-    http = options.http ? await startHttp(scheduler, store, options.http, logger) : undefined;
+    http = options.http ? await startHttp(scheduler, store, options.http, { db: options.db, busyTimeoutMs: options.busyTimeoutMs }, logger) : undefined;
     void scheduler.start();
     const ended = await Promise.race([firstSignal.then((signal) => ({ signal })), failedForGood.then((error) => ({ error }))]);
     if ('error' in ended) {
@@ -146,10 +146,12 @@ async function serve(scheduler: Scheduler, store: Store, options: DaemonOptions,
   }
 }
 
-async function startHttp(scheduler: Scheduler, store: Store, listen: HttpListen, logger: Logger): Promise<HttpServer> {
+async function startHttp(scheduler: Scheduler, store: Store, listen: HttpListen, db: { db: string; busyTimeoutMs: number }, logger: Logger): Promise<HttpServer> {
   const { startHttpServer } = await import('./http/server.js');
   try {
-    const http = await startHttpServer(scheduler, { host: listen.host, port: listen.port, token: listen.token, store, logger });
+    // A SQLite file: the server's reads in a thread of their own (a Redis store's reads do not block).
+    const readThread = /^[a-z][a-z0-9+.-]*:\/\//i.test(db.db) && !db.db.startsWith('file:') ? undefined : db;
+    const http = await startHttpServer(scheduler, { host: listen.host, port: listen.port, token: listen.token, store, logger, readThread });
     logger.info({ url: http.url, api: listen.token === undefined ? 'off (no token)' : 'on' }, 'http listening');
     return http;
   } catch (error) {

@@ -194,7 +194,7 @@ describe('request bodies', () => {
       expect(await store.list({})).toEqual([]);
     } finally {
       server.close();
-      handler.close();
+      await handler.close();
       await t.close();
       await store.close();
     }

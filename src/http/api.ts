@@ -17,11 +17,15 @@ import type { Scheduler } from '../scheduler.js';
 import { secondOf } from '../slot.js';
 import { TASK_STATES, type Inserted, type ListFilter, type NewTask, type Store, type TaskState } from '../store/types.js';
 import { readBody, type BodyLimits } from './body.js';
+import type { ReadStore } from './read-thread.js';
 import { sendJson } from './respond.js';
 
 export interface ApiContext {
   app: Scheduler;
+  /** Where writes go. */
   store: Store;
+  /** Where reads go (the store, or a read thread beside it). */
+  reads: ReadStore;
   clock: Clock;
   body: BodyLimits;
 }
@@ -117,7 +121,7 @@ const LIST_MAX = 1000;
 
 async function listTasks(c: ApiContext, _request: IncomingMessage, url: URL): Promise<[number, unknown]> {
   const filter = toListFilter(url.searchParams);
-  const rows = await c.store.list(filter);
+  const rows = await c.reads.list(filter);
   const served = await servedNow(c);
   const last = rows[rows.length - 1];
   return [200, { tasks: rows.map((row) => taskJson(row, served)), nextBefore: last && rows.length === filter.limit ? last.id : null }];
@@ -148,7 +152,7 @@ export function toListFilter(query: URLSearchParams): ListFilter & { limit: numb
 }
 
 async function getTask(c: ApiContext, _r: IncomingMessage, _u: URL, [id]: Params): Promise<[number, unknown]> {
-  const row = await c.store.get(taskId(id));
+  const row = await c.reads.get(taskId(id));
   if (!row) throw new DelaydError('E_NOT_FOUND', `No task with id ${id}`);
   return [200, taskJson(row, await servedNow(c))];
 }
@@ -176,14 +180,14 @@ async function reschedule(c: ApiContext, request: IncomingMessage, _u: URL, [id]
 
 async function stats(c: ApiContext): Promise<[number, unknown]> {
   const context = processLiveContext(c.clock.now());
-  const [s, workers] = [await c.store.stats(), await c.store.workers()];
+  const [s, workers] = [await c.reads.stats(), await c.reads.workers()];
   return [200, statsJson(s, liveWorkers(workers, context), servedBy(workers, context))];
 }
 
 async function recentBatches(c: ApiContext, _r: IncomingMessage, url: URL): Promise<[number, unknown]> {
   const raw = url.searchParams.get('limit') ?? '20';
   if (!/^\d{1,3}$/.test(raw)) throw new DelaydError('E_BAD_OPTION', `Expected \`limit\` to be an integer from 1 to 100, got ${describe(raw)}`);
-  const rows = await c.store.recentBatches(Number(raw));
+  const rows = await c.reads.recentBatches(Number(raw));
   return [200, rows.map((b) => ({ id: b.id, name: b.name, total: b.total, succeeded: b.ok, failed: b.done - b.ok, pending: b.total - b.done, complete: b.done === b.total, key: b.key, created: iso(b.createdMs), finished: b.finishedMs === null ? null : iso(b.finishedMs) }))];
 }
 
@@ -198,6 +202,6 @@ function taskId(raw: string | undefined, what = 'a task id'): number {
   return id;
 }
 
-export async function servedNow(c: { store: Store; clock: Clock }): Promise<Served> {
-  return servedBy(await c.store.workers(), processLiveContext(c.clock.now()));
+export async function servedNow(c: { reads: ReadStore; clock: Clock }): Promise<Served> {
+  return servedBy(await c.reads.workers(), processLiveContext(c.clock.now()));
 }

@@ -20,11 +20,18 @@ import { createMetrics, type Metrics, type MetricsOptions } from './metrics.js';
 import { OverviewSource } from './overview.js';
 import { CSP, PAGE_CSS, PAGE_HTML } from './page.js';
 import { sendError, sendJson, sendText } from './respond.js';
+import { ReadThread, type ReadStore } from './read-thread.js';
 import { Series } from './series.js';
 
 export interface HttpHandlerOptions {
   /** The store the scheduler uses (the API inserts rows and reads the dashboard's data through it). */
   store: Store;
+  /**
+   * Answer the dashboard's, the scrapes' and the API's reads from a worker thread with its own
+   * read-only connection to this SQLite file (read-thread.ts), so that a read that scans the
+   * tasks table never delays the scheduler. Only from the built package (dist/). @default the store itself
+   */
+  readThread?: { db: string; busyTimeoutMs?: number };
   /** The bearer token of the API and of remote reads; none: the API is off, reads are loopback only. */
   token?: string;
   clock?: Clock;
@@ -45,8 +52,8 @@ export interface HttpHandler {
   (request: IncomingMessage, response: ServerResponse): void;
   /** The metrics (their prom-client registry), when served. */
   readonly metrics: Metrics | undefined;
-  /** Stops following the scheduler's events. */
-  close(): void;
+  /** Stops following the scheduler's events, and ends the read thread. */
+  close(): Promise<void>;
 }
 
 /** /readyz: the ticker claimed within this long, and the store answered within READY_STORE_MS. */
@@ -59,7 +66,9 @@ export async function createHttpHandler(app: Scheduler, options: HttpHandlerOpti
   const clock = options.clock ?? systemClock;
   const { store, token, logger } = options;
   const series = new Series(clock);
-  const overview = new OverviewSource(app, store, clock, series);
+  const thread = options.readThread ? new ReadThread(options.readThread) : undefined;
+  const reads: ReadStore = thread ?? store;
+  const overview = new OverviewSource(app, reads, clock, series);
   const metrics = options.metrics === false ? undefined : await createMetrics(app, {
     clock,
     stats: () => overview.stats.get(),
@@ -75,7 +84,7 @@ export async function createHttpHandler(app: Scheduler, options: HttpHandlerOpti
     claimed: () => (lastClaimAt = elapsed(clock)),
   };
   for (const [event, listener] of Object.entries(listeners)) app.on(event, listener);
-  const api: ApiContext = { app, store, clock, body: { maxBytes: options.maxBodyBytes ?? 1 << 20, timeoutMs: options.bodyTimeoutMs ?? 10_000 } };
+  const api: ApiContext = { app, store, reads, clock, body: { maxBytes: options.maxBodyBytes ?? 1 << 20, timeoutMs: options.bodyTimeoutMs ?? 10_000 } };
 
   const routes = async (request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> => {
     const path = url.pathname;
@@ -110,9 +119,9 @@ export async function createHttpHandler(app: Scheduler, options: HttpHandlerOpti
     if (path === '/dashboard/overview') return sendJson(response, 200, await overview.read());
     const detail = /^\/dashboard\/tasks\/(\d{1,15})$/.exec(path);
     if (detail) {
-      const row = await store.get(Number(detail[1]));
+      const row = await reads.get(Number(detail[1]));
       if (!row) throw new DelaydError('E_NOT_FOUND', `No task with id ${detail[1]}`);
-      return sendJson(response, 200, taskJson(row, await servedNow({ store, clock })));
+      return sendJson(response, 200, taskJson(row, await servedNow({ reads, clock })));
     }
     throw new DelaydError('E_NOT_FOUND', `Nothing at ${path}`);
   };
@@ -132,9 +141,10 @@ export async function createHttpHandler(app: Scheduler, options: HttpHandlerOpti
     });
   }) as HttpHandler;
   Object.defineProperty(handler, 'metrics', { value: metrics });
-  handler.close = () => {
+  handler.close = async () => {
     metrics?.close();
     for (const [event, listener] of Object.entries(listeners)) app.off(event, listener);
+    await thread?.close();
   };
   return handler;
 }

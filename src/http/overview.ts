@@ -10,8 +10,9 @@ import { liveWorkers, processLiveContext } from '../cli/lib/serving.js';
 import type { Clock } from '../clock.js';
 import type { Scheduler } from '../scheduler.js';
 import { SLOTS } from '../slot.js';
-import type { BatchRow, SlotCount, Stats, Store, TaskRow, WorkerRow } from '../store/types.js';
+import type { BatchRow, SlotCount, Stats, TaskRow, WorkerRow } from '../store/types.js';
 import { Cached } from './cache.js';
+import type { ReadStore } from './read-thread.js';
 import type { Series } from './series.js';
 
 const LIST_TTL_MS = 2000;
@@ -27,7 +28,7 @@ export class OverviewSource {
   readonly #failed: Cached<TaskRow[]>;
   readonly #batches: Cached<BatchRow[]>;
 
-  constructor(app: Scheduler, store: Store, clock: Clock, series: Series) {
+  constructor(app: Scheduler, store: ReadStore, clock: Clock, series: Series) {
     this.#app = app;
     this.#clock = clock;
     this.#series = series;

@@ -38,7 +38,7 @@ export async function startHttpServer(app: Scheduler, options: HttpServerOptions
       });
     });
   } catch (error) {
-    handler.close();
+    await handler.close();
     const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new DelaydError('E_HTTP_LISTEN', `Could not listen for HTTP on ${options.host}:${options.port}: ${why}`, { cause: error });
   }
@@ -52,13 +52,12 @@ export async function startHttpServer(app: Scheduler, options: HttpServerOptions
     url: `http://${host}:${port}`,
     close: (graceMs = 2000) =>
       new Promise<void>((resolve) => {
-        handler.close();
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);
         server.close(() => {
           clearTimeout(timer);
           resolve();
         });
         server.closeIdleConnections();
-      }),
+      }).then(() => handler.close()),
   };
 }

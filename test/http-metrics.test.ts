@@ -135,3 +135,27 @@ describe('the strict exposition parser', () => {
     expect(parseExposition('# HELP a x\n# TYPE a gauge\na{x="q\\"\\n"} 1.5e3\n').value('a', { x: 'q"\n' })).toBe(1500);
   });
 });
+
+describe('a handler on a db of its own', () => {
+  it('opens its own connection to the scheduler\'s file, serves from it, and closes it', async () => {
+    const { tempDb } = await import('./tmpdb.js');
+    const file = tempDb();
+    const t = createTestScheduler({ now: T0, asDefault: false, db: file.path });
+    cleanups.push(() => file.remove(), () => t.close());
+    const ok = t.scheduler.task('ok')(() => 'done');
+    await ok.delay([], 60);
+    const handler = await createHttpHandler(t.scheduler, { db: file.path, metrics: false, clock: fromFakeClock(t.clock) });
+    const server: Server = createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const overview = await (await fetch(`http://127.0.0.1:${port}/dashboard/overview`)).json();
+      expect(overview.counts.scheduled).toBe(1);
+      expect(overview.load.slots).toEqual([[(T0 / 1000 + 60) % 3600, 1]]);
+    } finally {
+      server.close();
+      await handler.close();
+    }
+    await expect(createHttpHandler(t.scheduler, { db: ':memory:' })).rejects.toMatchObject({ code: 'E_BAD_OPTION' });
+  });
+});

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { taskJson } from '../cli/lib/present.js';
 import { systemClock, type Clock } from '../clock.js';
-import { DelaydError } from '../errors.js';
+import { DelaydError, describe } from '../errors.js';
+import { openStore } from '../store/open.js';
 import type { Logger } from '../logger.js';
 import type { Scheduler } from '../scheduler.js';
 import type { Store } from '../store/types.js';
@@ -24,8 +25,13 @@ import { ReadThread, type ReadStore } from './read-thread.js';
 import { Series } from './series.js';
 
 export interface HttpHandlerOptions {
-  /** The store the scheduler uses (the API inserts rows and reads the dashboard's data through it). */
-  store: Store;
+  /**
+   * The store the scheduler uses (the API inserts rows and reads the dashboard's data through
+   * it); or give `db` instead.
+   */
+  store?: Store;
+  /** The scheduler's `db` (a SQLite file or a store URL): the handler opens a store of its own on it, closed by close(). */
+  db?: string;
   /**
    * Answer the dashboard's, the scrapes' and the API's reads from a worker thread with its own
    * read-only connection to this SQLite file (read-thread.ts), so that a read that scans the
@@ -64,17 +70,26 @@ const SCRIPT = readFileSync(new URL('./dashboard.js', import.meta.url), 'utf8');
 
 export async function createHttpHandler(app: Scheduler, options: HttpHandlerOptions): Promise<HttpHandler> {
   const clock = options.clock ?? systemClock;
-  const { store, token, logger } = options;
+  const { token, logger } = options;
+  const owned = options.store ? undefined : openOwnStore(options.db);
+  const store = options.store ?? owned!;
   const series = new Series(clock);
   const thread = options.readThread ? new ReadThread(options.readThread) : undefined;
   const reads: ReadStore = thread ?? store;
   const overview = new OverviewSource(app, reads, clock, series);
-  const metrics = options.metrics === false ? undefined : await createMetrics(app, {
-    clock,
-    stats: () => overview.stats.get(),
-    defaultMetrics: options.defaultMetrics,
-    load: options.loadPromClient,
-  });
+  let metrics: Metrics | undefined;
+  try {
+    metrics = options.metrics === false ? undefined : await createMetrics(app, {
+      clock,
+      stats: () => overview.stats.get(),
+      defaultMetrics: options.defaultMetrics,
+      load: options.loadPromClient,
+    });
+  } catch (error) {
+    await thread?.close();
+    await owned?.close();
+    throw error;
+  }
   let lastClaimAt = Number.NEGATIVE_INFINITY;
   const listeners = {
     accepted: (e: { lateMs: number }) => series.started(e.lateMs),
@@ -145,8 +160,16 @@ export async function createHttpHandler(app: Scheduler, options: HttpHandlerOpti
     metrics?.close();
     for (const [event, listener] of Object.entries(listeners)) app.off(event, listener);
     await thread?.close();
+    await owned?.close();
   };
   return handler;
+}
+
+function openOwnStore(db: string | undefined): Store {
+  if (db === undefined || db === ':memory:' || db === '') {
+    throw new DelaydError('E_BAD_OPTION', `Expected \`store\` (the scheduler's) or \`db\` (a file or URL another connection can open), got ${db === undefined ? 'neither' : describe(db)}`);
+  }
+  return openStore({ db });
 }
 
 function unauthorized(request: IncomingMessage): DelaydError {

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Scheduler, startHttpServer } from '../dist/index.js';
 import { openStore } from '../dist/store/open.js';
+import { etasOf } from './lateness.js';
 import { args105, freshDb, main, percentile, progress, removeDb, resultRow, silentLogger, sleep, until } from './lib.js';
 
 const LEAD_MS = 1500;
@@ -105,17 +106,6 @@ function startPoller(url) {
       });
     }, 20);
     child.once('error', reject);
-  });
-}
-
-/** Integer-millisecond offsets, a fixed pseudo-random spread over spanMs (a new one each run), as lateness.js. */
-function etasOf(n, spanMs, seed) {
-  let x = 0x9e3779b9 ^ (seed + 1);
-  return Array.from({ length: n }, () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) % spanMs;
   });
 }
 

@@ -60,7 +60,7 @@ export async function measure(o) {
 }
 
 /** Integer-millisecond offsets, a fixed pseudo-random spread over spanMs (a new one each run). */
-function etasOf(n, spanMs, seed) {
+export function etasOf(n, spanMs, seed) {
   let x = 0x9e3779b9 ^ (seed + 1);
   return Array.from({ length: n }, () => {
     x ^= x << 13;

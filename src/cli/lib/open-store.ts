@@ -8,6 +8,7 @@ import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DelaydError } from '../../errors.js';
 import { openStore as openDb } from '../../store/open.js';
+import { isRedisUrl } from '../../store/redis/url.js';
 import type { Store } from '../../store/types.js';
 import type { StoreTarget } from './argv.js';
 
@@ -37,6 +38,7 @@ export async function withStore<T>(target: StoreTarget, options: OpenOptions, us
  * gets a message that says so (SQLite's own is "unable to open database file").
  */
 export function checkDbLocation(path: string): void {
+  if (isRedisUrl(path)) return; // a server, not a file: openStore checks the URL
   const kind = (p: string) => {
     try {
       return statSync(p).isDirectory() ? 'dir' : 'file';

@@ -49,9 +49,15 @@ export class Session {
         });
       }
       const meta = `${queuePrefix(o.queue)}meta`;
-      await link.command(meta, ['HSETNX', meta, 'shards', o.shards]);
-      await link.command(meta, ['HSETNX', meta, 'version', 1]);
-      const shards = Number(await link.command(meta, ['HGET', meta, 'shards']));
+      // Read first: a full Redis (maxmemory, noeviction) refuses every write, even one that
+      // changes nothing, and an operator must still be able to look at it.
+      let stored = await link.command(meta, ['HGET', meta, 'shards']);
+      if (stored === null || stored === undefined) {
+        await link.command(meta, ['HSETNX', meta, 'shards', o.shards]);
+        await link.command(meta, ['HSETNX', meta, 'version', 1]);
+        stored = await link.command(meta, ['HGET', meta, 'shards']);
+      }
+      const shards = Number(stored);
       if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) {
         throw new DelaydError('E_DB_NOT_DELAYD', `Expected ${meta} to hold a shard count from 1 to ${MAX_SHARDS}, got ${shards}`);
       }

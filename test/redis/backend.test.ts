@@ -90,6 +90,23 @@ describe('errors from real server replies', () => {
   });
 });
 
+describe('replicas', () => {
+  it('waits for n replicas on every write, and says E_BACKEND_NOT_REPLICATED when they do not confirm', async () => {
+    const master = await startRedis();
+    const lone = await startRedis();
+    await startRedis({ extraArgs: ['--replicaof', '127.0.0.1', String(master.port)] });
+    const replicated = store(master.url, { replicas: 1, replicaTimeoutMs: 5000 });
+    const [t] = await replicated.insert([task('a', T0)]);
+    expect(await replicated.get(t!.id)).toMatchObject({ state: 'scheduled' });
+    await replicated.close();
+    const unreplicated = store(lone.url, { replicas: 1, replicaTimeoutMs: 100 });
+    await expect(unreplicated.insert([task('a', T0)])).rejects.toMatchObject({
+      code: 'E_BACKEND_NOT_REPLICATED', message: expect.stringMatching(/Expected 1 replica\(s\) .* to confirm a write within 100 ms, got 0/),
+    });
+    await unreplicated.close();
+  });
+});
+
 describe('durability at open', () => {
   it.each([
     [{}, 'memory', 'warn', /a Redis restart loses every task/],

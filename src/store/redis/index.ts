@@ -344,7 +344,8 @@ export class RedisStore implements Store {
       nul(r?.backoffMs ?? null), nul(r?.timeoutMs ?? null), items.length,
     ];
     for (const t of items) args.push(t.args, t.dueMs, t.createdMs, nul(t.retries), nul(t.backoffMs), nul(t.timeoutMs));
-    const [id, total, created, last] = (await s.run(INSERT_BATCH, shard, args, true)).map(Number) as [number, number, number, number];
+    const reply = await s.runOnce(INSERT_BATCH, shard, (rq) => [...args, rq, this.#o.requestTtlSec]);
+    const [id, total, created, last] = reply.map(Number) as [number, number, number, number];
     if (created === 1) this.#floor = Math.max(this.#floor, last);
     return { id, total, created: created === 1 };
   }

@@ -11,9 +11,19 @@ import { LIB } from './lib.js';
 /**
  * ARGV[3] floor, [4] name, [5] key ('' or 'v'..key), [6] created, [7] due, [8] reduce name
  * ('' none), [9] retries, [10] backoff, [11] timeout, [12] count, then per item 6 values:
- * args, due, created, retries, backoff, timeout. Reply { id, total, created 1/0, last seq }.
+ * args, due, created, retries, backoff, timeout; last a request id and its TTL s (as insert's).
+ * Reply { id, total, created 1/0, last seq }.
  */
 export const INSERT_BATCH = new LuaScript('insertBatch', `${LIB}
+local rq, ttl = ARGV[#ARGV - 1], ARGV[#ARGV]
+if rq ~= '' then
+  local seen = redis.call('GET', P .. 'rq:' .. rq)
+  if seen then
+    local out = {}
+    for v in string.gmatch(seen, '[^,]+') do out[#out + 1] = tonumber(v) end
+    return out
+  end
+end
 local name, key, created, due = ARGV[4], tagged(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 if key then
   local existing = redis.call('GET', P .. 'bk:' .. key)
@@ -40,6 +50,7 @@ for i = 0, n - 1 do
 end
 if n == 0 then completeBatch(bid, due) end
 flush()
+if rq ~= '' then redis.call('SET', P .. 'rq:' .. rq, bid .. ',' .. n .. ',1,' .. str(first + n - 1), 'EX', ttl) end
 return { tonumber(bid), n, 1, first + n - 1 }
 `);
 

@@ -149,7 +149,7 @@ describe('a handler on a db of its own', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;
-      const overview = await (await fetch(`http://127.0.0.1:${port}/dashboard/overview`)).json();
+      const overview = (await (await fetch(`http://127.0.0.1:${port}/dashboard/overview`)).json()) as { counts: { scheduled: number }; load: { slots: number[][] } };
       expect(overview.counts.scheduled).toBe(1);
       expect(overview.load.slots).toEqual([[(T0 / 1000 + 60) % 3600, 1]]);
     } finally {

@@ -23,8 +23,11 @@ export interface SchedulerEvents {
   failed: Attempt & { error: ErrorInfo };
   /** One claim's round trip to the store, whatever it brought (count may be 0). */
   claimed: { second: number; count: number; durationMs: number };
-  /** Tasks of an owner put back to scheduled: ours at stop, or a dead owner's. */
-  putBack: { owner: string; count: number; why: string };
+  /**
+   * Tasks of an owner put back to scheduled: ours at stop, or a dead owner's. `reason` is one of
+   * a fixed few (for a metric's label); `why` says it for people (with a pid or a duration).
+   */
+  putBack: { owner: string; count: number; reason: PutBackReason; why: string };
   /** A store call failed (kind: claim, heartbeat, write, start, release); code null when it had none. */
   storeError: { kind: string; code: string | null };
   /** The store keeps failing in a way no retry mends (a corrupt file). */
@@ -32,6 +35,9 @@ export interface SchedulerEvents {
 }
 
 export type SchedulerEvent = keyof SchedulerEvents;
+
+/** stopped: ours, at stop; process_gone: its pid on this host is gone; lease_expired: no beat for leaseMs; orphaned: no worker row. */
+export type PutBackReason = 'stopped' | 'process_gone' | 'lease_expired' | 'orphaned';
 
 /** Sends an event, logging (not throwing) whatever a listener throws. */
 export function safeEmit<E extends SchedulerEvent>(

@@ -20,6 +20,7 @@
  */
 import { hostname } from 'node:os';
 import type { Clock } from './clock.js';
+import type { PutBackReason, SchedulerEvents } from './events.js';
 import type { Logger } from './logger.js';
 import type { Store, TaskPolicy, WorkerRow } from './store/types.js';
 import { timerMs } from './ticker.js';
@@ -41,7 +42,7 @@ export interface LivenessOptions {
   /** Run before each heartbeat is sent (a backend clock's sample); never rejects. */
   beforeBeat?: (() => Promise<void>) | undefined;
   /** A dead owner's running tasks were put back. */
-  onPutBack?: (owner: string, count: number, why: string) => void;
+  onPutBack?: (event: SchedulerEvents['putBack']) => void;
 }
 
 /** Whether our lease is fresh enough to claim or start work under it. */
@@ -149,7 +150,7 @@ export class Liveness implements Lease {
   async #lookAround(): Promise<void> {
     try {
       for (const worker of await this.#o.store.workers()) if (worker.owner !== this.#o.owner) await this.#observe(worker);
-      for (const orphan of await this.#o.store.orphanOwners()) await this.#bury(orphan, null, 'no heartbeat record');
+      for (const orphan of await this.#o.store.orphanOwners()) await this.#bury(orphan, null, 'orphaned', 'no heartbeat record');
     } catch (error) {
       this.#o.logger.error({ err: error }, 'could not look for dead owners; will try again');
     }
@@ -167,7 +168,7 @@ export class Liveness implements Lease {
 
   async #observe(worker: WorkerRow): Promise<void> {
     if (worker.host === this.#host && worker.pid !== process.pid && !pidAlive(worker.pid)) {
-      return this.#bury(worker.owner, worker.beat, `process ${worker.pid} is gone`);
+      return this.#bury(worker.owner, worker.beat, 'process_gone', `process ${worker.pid} is gone`);
     }
     const now = this.#monotonic();
     const seen = this.#silence.get(worker.owner);
@@ -176,15 +177,15 @@ export class Liveness implements Lease {
       return;
     }
     const quietMs = now - seen.sinceMs;
-    if (quietMs >= this.#o.leaseMs) await this.#bury(worker.owner, worker.beat, `no heartbeat for ${Math.round(quietMs)} ms`);
+    if (quietMs >= this.#o.leaseMs) await this.#bury(worker.owner, worker.beat, 'lease_expired', `no heartbeat for ${Math.round(quietMs)} ms`);
   }
 
-  async #bury(owner: string, beat: number | null, why: string): Promise<void> {
+  async #bury(owner: string, beat: number | null, reason: PutBackReason, why: string): Promise<void> {
     const count = await this.#o.store.bury(owner, beat);
     this.#silence.delete(owner);
     if (count === null) return; // it beat meanwhile: alive
     this.#o.logger.warn({ owner, count, why }, 'put back the running tasks of a dead owner');
-    this.#o.onPutBack?.(owner, count, why);
+    this.#o.onPutBack?.({ owner, count, reason, why });
   }
 
   #monotonic(): number {

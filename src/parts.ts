@@ -84,7 +84,7 @@ export function assemble(o: ResolvedOptions, store: Store, registry: Registry, h
     startedMs: clock.now(),
     onLost: () => host.dropWaiting('lease lost'),
     onResult: (error) => host.storeResult('heartbeat', error),
-    onPutBack: (from, count, why) => host.emit('putBack', { owner: from, count, why }),
+    onPutBack: (event) => host.emit('putBack', event),
     beforeBeat: host.beforeBeat,
   });
   parts.dispatch = new Dispatch({

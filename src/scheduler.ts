@@ -80,7 +80,14 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     this.#o = resolveOptions(rest);
     this.registry = registry ?? new Registry();
     this.task = taskFactory(this.registry, () => this);
-    this.#store = this.#o.store ?? openStore({ db: this.#o.db, synchronous: this.#o.synchronous });
+    const { logger } = this.#o;
+    this.#store = this.#o.store ?? openStore({
+      db: this.#o.db,
+      synchronous: this.#o.synchronous,
+      shards: this.#o.shards,
+      replicas: this.#o.replicas,
+      log: (level, message, fields) => logger[level](fields, message),
+    });
     // A shared backend judges "never early" by its own clock, unless a clock was handed in (tests).
     if (rest.clock === undefined && judgesTime(this.#store)) {
       this.#backendClock = new BackendClock(this.#o.clock, this.#store);
@@ -102,6 +109,11 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     });
     ({ admission: this.#admission, pool: this.#pool, journal: this.#journal, threads: this.#threads } = parts);
     ({ liveness: this.#liveness, dispatch: this.#dispatch, ticker: this.#ticker, executor: this.#executor } = parts);
+  }
+
+  /** The store this scheduler reads and writes (for an embedding server's reads; not for closing). */
+  get store(): Store {
+    return this.#store;
   }
 
   /** The id written in the owner column of the tasks this scheduler runs. */
@@ -197,7 +209,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
       if (!drained) this.#stopController.abort(new DelaydError('E_STOPPED', 'the scheduler stopped'));
       await this.#journal.flush();
       const released = await this.#store.release(this.owner);
-      if (released > 0) this.#emit('putBack', { owner: this.owner, count: released, why: 'stopped' });
+      if (released > 0) this.#emit('putBack', { owner: this.owner, count: released, reason: 'stopped', why: 'stopped' });
       this.#o.logger.info({ released, drained }, 'scheduler stopped');
     } finally {
       this.#generation++;

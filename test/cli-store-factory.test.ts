@@ -12,6 +12,13 @@ let db: ReturnType<typeof tempDb>;
 afterEach(() => db?.remove());
 
 describe('openStore', () => {
+  it('refuses the Redis options shards and replicas with a SQLite path, and creates nothing', () => {
+    db = tempDb();
+    expect(() => openStore({ db: db.path, shards: 4 })).toThrow(expect.objectContaining({ code: 'E_BAD_OPTION', message: expect.stringContaining('`shards` is a Redis option') }));
+    expect(() => openStore({ db: db.path, replicas: 1 })).toThrow(expect.objectContaining({ code: 'E_BAD_OPTION', message: expect.stringContaining('got replicas: 1') }));
+    expect(existsSync(db.path)).toBe(false);
+  });
+
   it('refuses a URL scheme with no backend, naming the forms db takes, and creates nothing', () => {
     db = tempDb();
     for (const url of ['mongodb://localhost:27017', 'postgres://u@h/db', 'redis://localhost:bad']) {

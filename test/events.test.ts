@@ -51,7 +51,7 @@ describe("the 'putBack' event", () => {
     const stopping = f.scheduler.stop(); // the drain's 0 ms timer runs on the fake clock
     await f.advance(1);
     await stopping;
-    expect(putBack).toEqual([{ owner: f.scheduler.owner, count: 1, why: 'stopped' }]);
+    expect(putBack).toEqual([{ owner: f.scheduler.owner, count: 1, reason: 'stopped', why: 'stopped' }]);
   });
 
   it("tells whose tasks were put back when an owner without a heartbeat holds some", async () => {
@@ -63,7 +63,7 @@ describe("the 'putBack' event", () => {
     await store.claim({ owner: 'ghost', uptoSecond: Math.floor(T0 / 1000), limit: 10, names: ['job'] });
     expect((await store.get(inserted!.id))?.state).toBe('running');
     await f.scheduler.start();
-    expect(putBack).toEqual([{ owner: 'ghost', count: 1, why: 'no heartbeat record' }]);
+    expect(putBack).toEqual([{ owner: 'ghost', count: 1, reason: 'orphaned', why: 'no heartbeat record' }]);
   });
 });
 

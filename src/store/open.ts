@@ -6,6 +6,7 @@
  * anything is created or connected. Opening stays synchronous: a Redis store connects on its
  * first call.
  */
+import { DelaydError } from '../errors.js';
 import { checkDbPath } from '../config.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite/index.js';
 import { RedisStore, type RedisStoreOptions } from './redis/index.js';
@@ -41,6 +42,9 @@ export function openStore(target: DbTarget): Store {
     if (target.replicas !== undefined) options.replicas = target.replicas;
     if (target.log !== undefined) options.log = target.log;
     return new RedisStore(options);
+  }
+  for (const [name, value] of [['shards', target.shards], ['replicas', target.replicas]] as const) {
+    if (value !== undefined) throw new DelaydError('E_BAD_OPTION', `\`${name}\` is a Redis option; expected no ${name} with a SQLite database, got ${name}: ${value}`);
   }
   const options: SqliteStoreOptions = { path };
   // Only the fields given, so SqliteStore's own defaults apply exactly as before.

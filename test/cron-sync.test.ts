@@ -70,3 +70,19 @@ it('an ad hoc delay() of a periodic task runs once and moves no chain; a missed 
   expect(w.runs.map((r) => isoOf(r.dueMs))).toEqual([isoOf(T - 120_000), isoOf(T + 60_000)]);
   expect(heads(await w.tasks('job')).map((r) => r.dueMs)).toEqual([T + 120_000]);
 });
+
+it('daemons starting while the pending occurrence is overdue add no second one (the chain catches up alone)', async () => {
+  const w = (world = cronWorld(T));
+  const a = w.daemon('A', 'job', { cron: '*/10 * * * * *', tz: 'UTC', missed: 'all' });
+  await a.start();
+  await w.advanceTo(T + 15_000);
+  await w.settle(a.stop()); // 09:00:20 pending
+  await w.advanceTo(T + 42_000); // 09:00:20 and :30, :40 fell
+  const late = ['B', 'C'].map((o) => w.daemon(o, 'job', { cron: '*/10 * * * * *', tz: 'UTC', missed: 'all' }));
+  await late[0]!.start(); // its first claim starts 09:00:20 at once, whose follower (09:00:30) is due too
+  expect(heads(await w.tasks('job'))).toHaveLength(1);
+  await late[1]!.start();
+  expect(heads(await w.tasks('job'))).toHaveLength(1);
+  await w.advanceTo(T + 61_000);
+  expect(w.runs.map((r) => r.dueMs)).toEqual([1, 2, 3, 4, 5, 6].map((n) => T + n * 10_000));
+});

@@ -45,6 +45,14 @@ export function cronCases(s: StoreRef): void {
     await claim(s(), 'C', ['tick'], T0 / 1000);
     expect((await s().record([startWith(a!.id, 'C', 2, occ(T0 + 2 * S))])).applied).toEqual([true]);
     expect(await heads(s())).toEqual([T0 + S]);
+    // Not even with no head left (its follower cancelled by hand): only a first start moves the chain.
+    const follower = (await s().list({ name: 'tick' })).find((r) => r.dueMs === T0 + S)!;
+    await s().cancel(follower.id, T0 + 2);
+    await s().release('C');
+    await claim(s(), 'C', ['tick'], T0 / 1000);
+    expect((await s().record([startWith(a!.id, 'C', 3, occ(T0 + 2 * S))])).applied).toEqual([true]);
+    expect(await heads(s())).toEqual([]);
+    await s().insert([occ(T0 + S)]);
     // An ad hoc task of the name (no occurrence key) and a second occurrence while a head exists.
     const [plain, other] = await s().insert([task('tick', T0), occ(T0 + 5 * S)]);
     await claim(s(), 'D', ['tick'], (T0 + 5 * S) / 1000);

@@ -41,6 +41,9 @@ export interface DaemonOptions {
   heartbeatMs?: number;
   /** Attempts cut off by a crash before a task fails with E_CUT_OFF, unless its handler says. */
   maxCutOffs?: number;
+  /** Redis only: shards of a new queue, and replicas that must confirm each write. */
+  shards?: number;
+  replicas?: number;
   /** Worker threads for tasks with isolation 'thread'; they import the `handlers` modules. */
   threads?: number;
   logLevel: LogLevel;
@@ -82,7 +85,13 @@ export async function runDaemon(options: DaemonOptions, host: DaemonHost = proce
     host.exit(128 + (SIGNAL_NUMBERS[signal as keyof typeof SIGNAL_NUMBERS] ?? 1));
   });
 
-  const store = openStore({ db: options.db, busyTimeoutMs: options.busyTimeoutMs });
+  const store = openStore({
+    db: options.db,
+    busyTimeoutMs: options.busyTimeoutMs,
+    shards: options.shards,
+    replicas: options.replicas,
+    log: (level, message, fields) => logger[level](fields, message),
+  });
   let scheduler: Scheduler;
   try {
     scheduler = new Scheduler({

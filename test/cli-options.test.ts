@@ -74,6 +74,10 @@ describe('toDaemonOptions', () => {
   });
   it('refuses non-numbers, fractions where an integer is due, and no handlers', () => {
     expect(codeOf(() => toDaemonOptions({ handlers: ['h.js'], concurrency: 'many' }, context))).toBe('E_BAD_OPTION');
+    expect(codeOf(() => toDaemonOptions({ handlers: ['h.js'], shards: '0' }, context))).toBe('E_BAD_OPTION');
+    expect(codeOf(() => toDaemonOptions({ handlers: ['h.js'], replicas: '-1' }, context))).toBe('E_BAD_OPTION');
+    expect(toDaemonOptions({ handlers: ['h.js'], shards: '4', replicas: '0', db: 'redis://127.0.0.1:1' }, context)).toMatchObject({ shards: 4, replicas: 0 });
+    expect(toDaemonOptions({ handlers: ['h.js'] }, context)).not.toHaveProperty('shards');
     expect(codeOf(() => toDaemonOptions({ handlers: ['h.js'], queueSize: '1.5' }, context))).toBe('E_BAD_OPTION');
     expect(codeOf(() => toDaemonOptions({ handlers: ['h.js'], lease: '0' }, context))).toBe('E_BAD_OPTION');
     expect(codeOf(() => toDaemonOptions({ handlers: [] }, context))).toBe('E_BAD_OPTION');

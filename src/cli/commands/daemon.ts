@@ -38,6 +38,8 @@ export function daemonCommand(ctx: CommandContext) {
           requiresArg: true,
           describe: `Attempts cut off by the death of their daemon (a crash, a kill, a handler's process.exit) before a task fails with E_CUT_OFF, unless its handler sets maxCutOffs; 0 to ${MAX_CUT_OFFS} [default: ${DEFAULTS.maxCutOffs}]`,
         })
+        .option('shards', { type: 'string', requiresArg: true, describe: 'Redis only: shards of a new queue, fixed when it is created (spread over a cluster\'s masters) [default: 16]' })
+        .option('replicas', { type: 'string', requiresArg: true, describe: 'Redis only: replicas that must confirm each write (WAIT), else E_BACKEND_NOT_REPLICATED [default: 0]' })
         .option('threads', { type: 'string', requiresArg: true, describe: "Worker threads for tasks with isolation: 'thread' [default: the number of cores]" })
         .option('http', { type: 'string', requiresArg: true, describe: 'Serve /metrics, /healthz, /readyz, the JSON API (/api/v1) and the dashboard on HOST:PORT (a bare PORT: 127.0.0.1) [default: off]' })
         .option('http-token-file', { type: 'string', requiresArg: true, describe: 'A file holding the API token [default: $DELAYD_HTTP_TOKEN; none: the API is off]' })
@@ -45,6 +47,7 @@ export function daemonCommand(ctx: CommandContext) {
         .example('$0 daemon --handlers ./handlers.js', 'Run the tasks of ./handlers.js on ./delayd.db')
         .example('$0 daemon --handlers ./mail.js --handlers ./billing.js --concurrency 20', 'Serve two modules, 20 handlers at a time')
         .example('$0 daemon --handlers ./handlers.js --db /var/lib/app/delayd.db --drain-timeout 30', 'Give running handlers 30 s to finish on shutdown')
+        .example('$0 daemon --handlers ./handlers.js --db redis://127.0.0.1:6379', 'Run on a Redis server shared by daemons on many hosts')
         .example('DELAYD_HTTP_TOKEN=... $0 daemon --handlers ./handlers.js --http 7070', 'Metrics, the API and the dashboard on http://127.0.0.1:7070/'),
     handler: async (argv) => {
       let code = 0;
@@ -69,6 +72,8 @@ export interface DaemonArgv extends CommonArgv {
   heartbeat?: string;
   threads?: string;
   maxCutOffs?: string;
+  shards?: string;
+  replicas?: string;
   logLevel?: string;
   http?: string;
   httpTokenFile?: string;
@@ -98,10 +103,22 @@ export function toDaemonOptions(
     heartbeatMs: millisFlag('--heartbeat', argv.heartbeat, 1),
     threads: countFlag('--threads', argv.threads),
     maxCutOffs: maxCutOffsFlag(argv.maxCutOffs),
+    ...definedFlags({ shards: countFlag('--shards', argv.shards), replicas: replicasFlag(argv.replicas) }),
     logLevel: level as LogLevel,
     pretty: context.stdoutIsTTY,
     ...(argv.http !== undefined || argv.httpTokenFile !== undefined ? { http: toHttpListen(argv.http, argv.httpTokenFile, context.env) } : {}),
   };
+}
+
+function replicasFlag(raw: string | undefined): number | undefined {
+  const value = integerFlag('--replicas', raw);
+  if (value !== undefined && value < 0) throw notA('--replicas', 'an integer >= 0', raw);
+  return value;
+}
+
+/** Only the flags given, so an absent one leaves the store's default (and SQLite does not see them). */
+function definedFlags<T extends Record<string, number | undefined>>(flags: T): Partial<T> {
+  return Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** A handler module path, relative to the working directory, as a URL import() accepts. */

@@ -25,8 +25,9 @@ local function tagged(v) if v == '' then return nil end return string.sub(v, 2) 
 local ring = { loaded = false }
 local function loadRing()
   if not ring.loaded then
-    ring.cur = num(redis.call('GET', P .. 'cur'))
-    ring.jc = num(redis.call('GET', P .. 'jc'))
+    local v = redis.call('MGET', P .. 'cur', P .. 'jc')
+    ring.cur = num(v[1])
+    ring.jc = num(v[2])
     ring.loaded = true
   end
 end
@@ -156,24 +157,40 @@ local function settle(id, ok, atMs)
   end
 end
 
--- A task leaves scheduled or running for a final state (the caller wrote its fields).
-local function finish(id, state, atMs)
-  local t = P .. 't:' .. id
+-- A task leaves scheduled or running for a final state (the caller wrote its fields); key,
+-- name, batch and index as read by the caller (finish reads them itself).
+local function finishKnown(id, state, atMs, key, name, bi, bx)
   redis.call('ZREM', P .. 'ix:live', id)
   redis.call('ZADD', P .. 'ix:' .. state, id, id)
   redis.call('ZADD', P .. 'fin', atMs, id)
   bump('cnt', state, 1)
-  local kn = redis.call('HMGET', t, 'k', 'n')
-  local key = kn[1]
   if key then
     if redis.call('GET', P .. 'k:' .. key) == id then redis.call('DEL', P .. 'k:' .. key) end
-    if string.sub(key, 1, 5) == 'cron:' then redis.call('ZREM', P .. 'hd:' .. kn[2], id) end
+    if string.sub(key, 1, 5) == 'cron:' then redis.call('ZREM', P .. 'hd:' .. name, id) end
   end
-  settle(id, state == 'succeeded', atMs)
+  if bi then settle(id, state == 'succeeded', atMs) end
+end
+local function finish(id, state, atMs)
+  local f = redis.call('HMGET', P .. 't:' .. id, 'k', 'n', 'bi', 'bx')
+  finishKnown(id, state, atMs, f[1] or nil, f[2], f[3] or nil, f[4])
 end
 
 local function drop(id, owner)
   redis.call('SREM', P .. 'run:' .. owner, id)
   if redis.call('EXISTS', P .. 'run:' .. owner) == 0 then redis.call('SREM', P .. 'ro', owner) end
+end
+-- The same for many, one SREM per owner at the end of the script (dropAll).
+local drops = {}
+local function dropLater(id, owner)
+  local d = drops[owner]
+  if not d then d = {} drops[owner] = d end
+  d[#d + 1] = id
+end
+local function dropAll()
+  for owner, ids in pairs(drops) do
+    for i = 1, #ids, 500 do redis.call('SREM', P .. 'run:' .. owner, unpack(ids, i, math.min(i + 499, #ids))) end
+    if redis.call('EXISTS', P .. 'run:' .. owner) == 0 then redis.call('SREM', P .. 'ro', owner) end
+  end
+  drops = {}
 end
 `;

@@ -33,7 +33,7 @@ for i = 0, n - 1 do
   local j = 4 + i * 9
   local kind, id, owner, attempt, atMs = ARGV[j], ARGV[j + 1], ARGV[j + 2], tonumber(ARGV[j + 3]), ARGV[j + 4]
   local t = P .. 't:' .. id
-  local f = redis.call('HMGET', t, 's', 'w', 't', 'op', 'n', 'er', 'k', 'd')
+  local f = redis.call('HMGET', t, 's', 'w', 't', 'op', 'n', 'er', 'k', 'd', 'bi', 'bx')
   local tries = tonumber(f[3] or '0')
   local ok = 0
   if f[1] == 'running' and f[2] == owner then
@@ -49,25 +49,23 @@ for i = 0, n - 1 do
       end
     elseif tries == attempt and f[4] then
       ok = 1
-      drop(id, owner)
+      dropLater(id, owner)
       bump('cnt', 'running', -1)
       if kind == 'ok' then
-        redis.call('HSET', t, 's', 'succeeded', 'f', atMs)
-        redis.call('HDEL', t, 'op')
         local result = tagged(ARGV[j + 5])
-        if result then redis.call('HSET', t, 'rs', result) else redis.call('HDEL', t, 'rs') end
-        finish(id, 'succeeded', tonumber(atMs))
+        if result then redis.call('HSET', t, 's', 'succeeded', 'f', atMs, 'rs', result) else redis.call('HSET', t, 's', 'succeeded', 'f', atMs) end
+        redis.call('HDEL', t, 'op')
+        finishKnown(id, 'succeeded', tonumber(atMs), f[7] or nil, f[5], f[9] or nil, f[10])
       else
         local err = ARGV[j + 6]
         local list = f[6]
         if list then list = string.sub(list, 1, -2) .. ',' .. err .. ']' else list = '[' .. err .. ']' end
         local code = tagged(ARGV[j + 8])
-        redis.call('HSET', t, 'le', ARGV[j + 7], 'er', list)
-        if code then redis.call('HSET', t, 'lc', code) else redis.call('HDEL', t, 'lc') end
+        if code then redis.call('HSET', t, 'le', ARGV[j + 7], 'er', list, 'lc', code) else redis.call('HSET', t, 'le', ARGV[j + 7], 'er', list) redis.call('HDEL', t, 'lc') end
         if kind == 'f' then
           redis.call('HSET', t, 's', 'failed', 'f', atMs)
           redis.call('HDEL', t, 'op')
-          finish(id, 'failed', tonumber(atMs))
+          finishKnown(id, 'failed', tonumber(atMs), f[7] or nil, f[5], f[9] or nil, f[10])
         else
           local due = tonumber(ARGV[j + 5])
           redis.call('HDEL', t, 's', 'w', 'op')
@@ -83,6 +81,7 @@ for i = 0, n - 1 do
   applied[#applied + 1] = ok
 end
 if reduceDue ~= nil and (earliest == nil or reduceDue < earliest) then earliest = reduceDue end
+dropAll()
 flush()
 local out = { earliest or -1 }
 for i = 1, #applied do out[#out + 1] = applied[i] end

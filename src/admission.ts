@@ -15,9 +15,10 @@
  * fails, nothing runs and the pool asks again shortly: nothing runs unrecorded.
  *
  * Cron (issue 14): the first start of a cron occurrence carries its follower (`next`), which
- * the store inserts in the same transaction, behind the same fence (types.ts), and, under
- * missed: 'skip', an occurrence that was itself missed is failed with E_CRON_MISSED in the same
- * write, unrun (src/cron/occurrence.ts). Later attempts carry nothing: the chain moves once.
+ * the store inserts in the same transaction, behind the same fence (types.ts), and an
+ * occurrence that its missed policy says not to run (missed under 'skip', superseded by a
+ * later one under 'once') is failed with E_CRON_MISSED in the same write, unrun
+ * (src/cron/occurrence.ts). Later attempts carry nothing: the chain moves once.
  *
  * Ordering: an attempt's handler runs only once its `started` is committed (admit awaits the
  * write), and its later outcomes go to the journal only after the handler ends, so the store
@@ -72,6 +73,11 @@ export class Admission {
   /** Where the starts of cron occurrences find their schedule (set when the scheduler starts: cron/start.ts). */
   useCrons(lookup: CronLookup): void {
     this.#crons = lookup;
+  }
+
+  /** Whether this task is held here (waiting or running). */
+  holds(id: number): boolean {
+    return this.#held.has(id);
   }
 
   get size(): number {
@@ -156,7 +162,7 @@ export class Admission {
       if (cutOff && applied[at + 1] === true) this.#o.onCutOff(item.task, cutOffError(item.task, item.policy.maxCutOffs));
       if (skipped && applied[at + 1] === true) {
         const { id: taskId, name, dueMs } = item.task;
-        this.#o.logger.info({ taskId, name, dueMs, lateMs: atMs - dueMs, errorCode: 'E_CRON_MISSED' }, 'missed cron occurrence not run (missed: skip)');
+        this.#o.logger.info({ taskId, name, dueMs, lateMs: atMs - dueMs, errorCode: 'E_CRON_MISSED' }, 'missed cron occurrence not run (its missed policy says so)');
       }
     });
     return verdict;

@@ -44,6 +44,8 @@ export class Dispatch {
   #wanted: number | undefined = undefined;
   #done: Promise<void> = Promise.resolve();
   #wakeTimer: unknown = undefined;
+  /** A claim's answer never came: it may have taken tasks we do not know of. */
+  #strays = false;
 
   constructor(options: DispatchOptions) {
     this.#o = options;
@@ -116,6 +118,14 @@ export class Dispatch {
       return;
     }
     pool.reserve(room);
+    if (this.#strays) {
+      try {
+        await this.#adoptStrays(room);
+      } finally {
+        pool.unreserve(room);
+      }
+      return this.#claimOnce(second);
+    }
     const sentMs = this.#o.clock.monotonic?.() ?? this.#o.clock.now();
     let advance;
     try {
@@ -124,6 +134,7 @@ export class Dispatch {
     } catch (error) {
       this.#o.onResult(error);
       this.#o.logger.error({ err: error, second }, 'claim failed; the next tick tries again');
+      if ((error as { code?: unknown }).code === 'E_BACKEND_UNKNOWN_OUTCOME') this.#strays = true;
       return;
     } finally {
       pool.unreserve(room);
@@ -134,6 +145,28 @@ export class Dispatch {
     // Stopping meanwhile: what was claimed stays running under our name until release() puts it back.
     if (!this.#o.running()) return;
     if (advance.tasks.length > 0) pool.push(this.#o.admission.accept(advance.tasks));
+  }
+
+  /**
+   * Takes up the tasks a claim with no answer left running under our name: they run here (the
+   * fence admits them: they are ours, with their attempts unchanged) instead of waiting for a
+   * put-back that only comes when this owner stops or dies.
+   */
+  async #adoptStrays(room: number): Promise<void> {
+    const { admission } = this.#o;
+    let strays;
+    try {
+      strays = (await this.#o.wheel.strays(room)).filter((task) => !admission.holds(task.id));
+    } catch (error) {
+      this.#o.logger.error({ err: error }, 'could not look for tasks a lost claim took; trying again at the next tick');
+      return;
+    }
+    const adopted = strays.slice(0, room);
+    // More than the room: keep looking at the next claim.
+    this.#strays = adopted.length < strays.length;
+    if (adopted.length === 0 || !this.#o.running()) return;
+    this.#o.logger.warn({ count: adopted.length }, 'took up tasks a claim with no answer had taken');
+    this.#o.pool.push(admission.accept(adopted));
   }
 
   #wakeSoon(): void {

@@ -34,6 +34,15 @@ export class Wheel {
     return this.#cursor;
   }
 
+  /**
+   * Tasks running under our name, as the store has them: after a claim whose answer never came
+   * (it may have run), the tasks it took are ours without our knowing them. Up to `limit`.
+   */
+  async strays(limit: number): Promise<ClaimedTask[]> {
+    const rows = await this.#store.list({ state: 'running', limit: Math.max(limit, 1000) });
+    return rows.filter((row) => row.owner === this.#owner);
+  }
+
   /** Claims what is due up to `second` among `names` (the tasks this scheduler serves). */
   async advanceTo(second: number, limit: number, names: readonly string[]): Promise<Advance> {
     if (limit <= 0) return { tasks: [], cursor: this.#cursor ?? second, backlog: true };

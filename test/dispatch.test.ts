@@ -1,0 +1,60 @@
+/**
+ * The claim loop (dispatch.ts) when a claim's answer never comes (E_BACKEND_UNKNOWN_OUTCOME):
+ * the claim may have run, leaving tasks running under our name that we do not know of. They
+ * must run here, once, not wait for a put-back that comes only when this owner stops or dies.
+ */
+import { describe, expect, it } from 'vitest';
+import { DelaydError } from '../src/errors.js';
+import { SqliteStore } from '../src/store/sqlite/index.js';
+import type { Store } from '../src/store/types.js';
+import { scenarios } from './helpers.js';
+
+const { setup, defer } = scenarios();
+
+/** A store whose first claims run but lose their answer. */
+function losingAnswers(lost: number): Store {
+  const store = new SqliteStore({ path: ':memory:' });
+  defer(() => store.close());
+  const claim: Store['claim'] = async (request) => {
+    const result = await store.claim(request);
+    if (result.tasks.length > 0 && lost-- > 0) throw new DelaydError('E_BACKEND_UNKNOWN_OUTCOME', 'the claim was sent and no answer came');
+    return result;
+  };
+  return new Proxy(store, {
+    get: (target, key) => {
+      if (key === 'claim') return claim;
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+describe('a claim whose answer never came', () => {
+  it('runs the tasks it took, each once, at the next claim', async () => {
+    const f = setup({ store: losingAnswers(1) });
+    const ran: number[] = [];
+    const job = f.scheduler.task('job')((n: number) => void ran.push(n));
+    f.scheduler.start();
+    await job.delayMany([[1], [2], [3]], 2);
+    await f.advance(2_000);
+    expect(ran).toEqual([]); // the claim that took them lost its answer
+    await f.advance(1_000);
+    expect(ran.sort()).toEqual([1, 2, 3]);
+    await f.advance(5_000);
+    expect(ran).toHaveLength(3);
+    const rows = await f.scheduler.list({});
+    expect(rows.map((r) => [r.state, r.attempts])).toEqual([['succeeded', 1], ['succeeded', 1], ['succeeded', 1]]);
+  });
+
+  it('takes up no more than the pool has room for, and the rest at later claims', async () => {
+    const f = setup({ store: losingAnswers(1), concurrency: 1, queueSize: 1 });
+    const ran: number[] = [];
+    const job = f.scheduler.task('job')((n: number) => void ran.push(n));
+    f.scheduler.start();
+    await job.delayMany([[1], [2]], 2);
+    await f.advance(2_000); // the lost claim takes at most the room: 2 (1 running + 1 waiting)
+    await f.advance(3_000);
+    expect(ran.sort()).toEqual([1, 2]);
+    expect((await f.scheduler.stats()).counts).toMatchObject({ succeeded: 2, running: 0, scheduled: 0 });
+  });
+});

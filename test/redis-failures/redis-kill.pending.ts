@@ -22,7 +22,7 @@ describe('kill -9 of redis-server with AOF, restart on the same folder', () => {
     const redis = await startRedis({ appendonly: true, appendfsync });
     const dir = mkdtempSync(join(tmpdir(), 'delayd-rkill-'));
     defer(() => rmSync(dir, { recursive: true, force: true }));
-    const d = started(redisDaemon(redis.url, { runs: runsIn(dir), args: ['--lease', '3', '--heartbeat', '0.5', '--log-level', 'warn', '--concurrency', '20'] }));
+    const d = started(redisDaemon(redis.url, { runs: runsIn(dir), args: ['--lease', '3', '--heartbeat', '0.5', '--log-level', 'info', '--concurrency', '20'] }));
     await d.waitFor('the daemon to start', (x) => x.count('scheduler started') > 0, 15_000);
     const app = producer(redis.url);
     defer(() => app.close());
@@ -34,9 +34,9 @@ describe('kill -9 of redis-server with AOF, restart on the same folder', () => {
     await redis.restart();
     await until('writes to be acknowledged again', () => w.acked.size >= ackedAtKill + 200, 30_000, () => Object.fromEntries(w.failures));
     await w.stop();
-    // Every failure during the outage had a backend code, never a raw client error.
+    // A write that failed in the outage (most wait for the reconnect and succeed) has a
+    // backend code, never a raw client error.
     for (const code of w.failures.keys()) expect(code).toMatch(/^E_BACKEND_(UNAVAILABLE|UNKNOWN_OUTCOME)$/);
-    expect(w.failures.size).toBeGreaterThan(0);
     const rows = await tasks(redis.url);
     const { lost, duplicated } = ackedVsPresent(w.acked, rows);
     expect(duplicated, 'a key on two tasks: a write was applied twice').toBe(0);

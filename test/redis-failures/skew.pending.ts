@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scenarios } from '../helpers.js';
+import type { Daemon } from '../fixtures/cli.js';
 import { killedAtEnd, until } from '../procs/issue10.js';
 import { rawCommand, startRedis, stopAllRedis, type RedisServer } from '../redis/servers.js';
 import { producer, readStamps, redisDaemon, runsIn } from './lib.js';
@@ -17,7 +18,13 @@ const { defer } = scenarios();
 const started = killedAtEnd(defer);
 afterAll(stopAllRedis);
 
-const ARGS = ['--lease', '3', '--heartbeat', '0.5', '--log-level', 'warn', '--concurrency', '20'];
+const ARGS = ['--lease', '3', '--heartbeat', '0.5', '--log-level', 'info', '--concurrency', '20'];
+
+/** How far the daemon's clock is from this one's: its 'scheduler started' log time (pino, Date.now()) when we saw it. */
+function skewOf(d: Daemon): number {
+  const e = d.events.find((x) => x.msg === 'scheduler started')!;
+  return Number(e.time) - Date.now();
+}
 
 async function redisNow(redis: RedisServer): Promise<number> {
   const reply = await rawCommand(redis.port, ['TIME']);
@@ -44,6 +51,7 @@ describe('a daemon whose clock is skewed, beside one on the true clock', () => {
     const log = runsIn(dir);
     const fast = started(redisDaemon(redis.url, { runs: log, faketime: '+2s', args: ARGS }));
     await fast.waitFor('the fast daemon to start', (d) => d.count('scheduler started') > 0, 15_000);
+    expect(skewOf(fast), 'faketime in effect').toBeGreaterThan(1500);
     const normal = started(redisDaemon(redis.url, { runs: log, args: ARGS }));
     await normal.waitFor('the normal daemon to start', (d) => d.count('scheduler started') > 0, 15_000);
     const N = 300;
@@ -65,6 +73,7 @@ describe('a daemon whose clock is skewed, beside one on the true clock', () => {
     const log = runsIn(dir);
     const slow = started(redisDaemon(redis.url, { runs: log, faketime: '-2s', args: ARGS }));
     await slow.waitFor('the slow daemon to start', (d) => d.count('scheduler started') > 0, 15_000);
+    expect(skewOf(slow), 'faketime in effect').toBeLessThan(-1500);
     const N = 100;
     await enqueueStamps(redis.url, redis, N, 1000, 2000);
     await until('the slow daemon to start every task', () => readStamps(log).length >= N, 30_000, () => readStamps(log).length);

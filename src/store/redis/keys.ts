@@ -13,7 +13,9 @@
  *   P k:<key>, P bk:<key>    idempotency keys of unfinished tasks and batches
  *   P cnt, P sn, P sc        counts by state; scheduled by name; ring tasks per wheel slot
  *   P rn, P ib               tasks in the ring; tasks in buckets
- *   P ix:<state>, P fin      ids by id for list() (ix:live: scheduled and running); final tasks by finish ms
+ *   P il:<c>, P ix:<state>   ids for list(): scheduled and running ones in zsets of 128 seqs (c = seq / 128,
+ *                            listpack-small), finished ones by state
+ *   P fin                    final tasks by finish ms (purge)
  *   P b:<id>, bd:, bo:, bfin batch hash, done and ok bitmaps (Redis bit order), finished batches
  *   P rq:<uuid>              reply of an insert, for a retry of the same request (short TTL)
  *   P cr:<name>, P crs       a cron's record; the cron names of the shard

@@ -104,6 +104,9 @@ local function reserve(n, floor)
   return seq + 1
 end
 local function idOf(seq) return str(seq * 1024 + SHARD) end
+-- The live index (scheduled and running ids, for list) in zsets of 128 consecutive seqs each,
+-- small enough for Redis's compact listpack encoding (~20 bytes an entry, not ~90).
+local function liveKey(id) return P .. 'il:' .. str(math.floor((tonumber(id) - SHARD) / 1024 / 128)) end
 
 local function newTask(id, name, args, due, created, key, r, b, o, bi, bx)
   local f = { 'HSET', P .. 't:' .. id, 'n', name, 'a', args, 'd', due, 'c', created }
@@ -117,7 +120,7 @@ local function newTask(id, name, args, due, created, key, r, b, o, bi, bx)
   if o then f[#f + 1] = 'o' f[#f + 1] = o end
   if bi then f[#f + 1] = 'bi' f[#f + 1] = bi f[#f + 1] = 'bx' f[#f + 1] = bx end
   redis.call(unpack(f))
-  redis.call('ZADD', P .. 'ix:live', id, id)
+  redis.call('ZADD', liveKey(id), id, id)
   place(id, name, due)
   bump('cnt', 'scheduled', 1)
 end
@@ -160,7 +163,7 @@ end
 -- A task leaves scheduled or running for a final state (the caller wrote its fields); key,
 -- name, batch and index as read by the caller (finish reads them itself).
 local function finishKnown(id, state, atMs, key, name, bi, bx)
-  redis.call('ZREM', P .. 'ix:live', id)
+  redis.call('ZREM', liveKey(id), id)
   redis.call('ZADD', P .. 'ix:' .. state, id, id)
   redis.call('ZADD', P .. 'fin', atMs, id)
   bump('cnt', state, 1)

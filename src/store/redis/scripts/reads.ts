@@ -17,29 +17,49 @@ if state == '' then indexes = { 'live', 'succeeded', 'failed', 'cancelled' }
 elseif state == 'scheduled' or state == 'running' then indexes = { 'live' }
 else indexes = { state } end
 local out = {}
+local function keep(id)
+  local row = redis.call('HGETALL', P .. 't:' .. id)
+  if #row == 0 then return false end
+  if state ~= '' or name ~= '' then
+    local s, n = 'scheduled', nil
+    for i = 1, #row, 2 do
+      if row[i] == 's' then s = row[i + 1] elseif row[i] == 'n' then n = row[i + 1] end
+    end
+    if not ((state == '' or s == state) and (name == '' or n == name)) then return false end
+  end
+  out[#out + 1] = id
+  out[#out + 1] = #row
+  for i = 1, #row do out[#out + 1] = row[i] end
+  return true
+end
 for _, ix in ipairs(indexes) do
-  local found, scanned, from = 0, 0, 0
-  while found < limit and scanned < cap do
-    local ids = redis.call('ZREVRANGEBYSCORE', P .. 'ix:' .. ix, top, '-inf', 'LIMIT', from, 200)
-    if #ids == 0 then break end
-    from = from + #ids
-    for _, id in ipairs(ids) do
+  local found, scanned = 0, 0
+  if ix == 'live' then
+    -- Chunks of 128 seqs, from the highest id (or below beforeId) down.
+    local seq = num(redis.call('GET', P .. 'seq')) or 0
+    local c = math.floor(seq / 128)
+    if ARGV[7] ~= '' then
+      local below = math.floor((tonumber(ARGV[7]) - SHARD) / 1024 / 128)
+      if below < c then c = below end
+    end
+    while c >= 0 and found < limit and scanned < cap do
+      local ids = redis.call('ZREVRANGEBYSCORE', P .. 'il:' .. str(c), top, '-inf')
       scanned = scanned + 1
-      local row = redis.call('HGETALL', P .. 't:' .. id)
-      local keep = #row > 0
-      if keep and (state ~= '' or name ~= '') then
-        local s, n = 'scheduled', nil
-        for i = 1, #row, 2 do
-          if row[i] == 's' then s = row[i + 1] elseif row[i] == 'n' then n = row[i + 1] end
-        end
-        keep = (state == '' or s == state) and (name == '' or n == name)
+      for _, id in ipairs(ids) do
+        scanned = scanned + 1
+        if keep(id) then found = found + 1 if found >= limit then break end end
       end
-      if keep then
-        out[#out + 1] = id
-        out[#out + 1] = #row
-        for i = 1, #row do out[#out + 1] = row[i] end
-        found = found + 1
-        if found >= limit then break end
+      c = c - 1
+    end
+  else
+    local from = 0
+    while found < limit and scanned < cap do
+      local ids = redis.call('ZREVRANGEBYSCORE', P .. 'ix:' .. ix, top, '-inf', 'LIMIT', from, 200)
+      if #ids == 0 then break end
+      from = from + #ids
+      for _, id in ipairs(ids) do
+        scanned = scanned + 1
+        if keep(id) then found = found + 1 if found >= limit then break end end
       end
     end
   end

@@ -154,6 +154,37 @@ describe('request ids', () => {
     await s.close();
     await client.close();
   });
+
+  it('a claim whose reply was lost is an unknown outcome (E_BACKEND_UNKNOWN_OUTCOME), a read\'s only unavailability', async () => {
+    const r = await startRedis();
+    const client = createClient({ url: r.url, RESP: 2 });
+    client.on('error', () => undefined);
+    await client.connect();
+    let lose = false;
+    const lossy = new Proxy(client, {
+      get(target, prop) {
+        if (prop !== 'sendCommand') return Reflect.get(target, prop);
+        return async (args: string[]) => {
+          const reply = await target.sendCommand(args);
+          if (lose) {
+            class TimeoutError extends Error {}
+            throw new TimeoutError('Timeout');
+          }
+          return reply;
+        };
+      },
+    });
+    const s = new RedisStore({ client: lossy as never, queue: 'uo', shards: 1, trustCallerClock: true });
+    const [t] = await s.insert([task('a', T0)]);
+    lose = true;
+    await expect(s.claim({ owner: 'A', uptoSecond: S0 + 1, limit: 10, names: ['a'] })).rejects.toMatchObject({ code: 'E_BACKEND_UNKNOWN_OUTCOME' });
+    await expect(s.get(t!.id)).rejects.toMatchObject({ code: 'E_BACKEND_UNAVAILABLE' });
+    lose = false;
+    // It did run: the task is running under A, as an unknown outcome allows.
+    expect(await s.get(t!.id)).toMatchObject({ state: 'running', owner: 'A' });
+    await s.close();
+    await client.close();
+  });
 });
 
 describe('batch bitmaps', () => {

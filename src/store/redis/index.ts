@@ -254,12 +254,24 @@ export class RedisStore implements Store {
   }
 
   async get(id: number): Promise<TaskRow | undefined> {
-    const s = await this.#open();
+    const flat = await this.#hash(id, 't');
+    return flat === undefined ? undefined : toTaskRow(id, toMap(flat));
+  }
+
+  /** The shard of an id this queue could have handed out, or undefined. */
+  #shardOf(s: Session, id: number): number | undefined {
     const shard = shardOfId(id);
-    if (!Number.isSafeInteger(id) || id < 0 || shard >= s.shards) return undefined;
-    const key = `${s.prefixes[shard]}t:${id}`;
+    return Number.isSafeInteger(id) && id >= 0 && shard < s.shards ? shard : undefined;
+  }
+
+  /** HGETALL of the task (t) or batch (b) hash of an id; undefined when there is none. */
+  async #hash(id: number, kind: 't' | 'b'): Promise<string[] | undefined> {
+    const s = await this.#open();
+    const shard = this.#shardOf(s, id);
+    if (shard === undefined) return undefined;
+    const key = `${s.prefixes[shard]}${kind}:${id}`;
     const flat = (await s.command(key, ['HGETALL', key], false)) as string[];
-    return flat.length === 0 ? undefined : toTaskRow(id, toMap(flat));
+    return flat.length === 0 ? undefined : flat;
   }
 
   async list(filter: ListFilter): Promise<TaskRow[]> {
@@ -307,8 +319,8 @@ export class RedisStore implements Store {
   async #change(script: typeof CANCEL, id: number, ms: number, what: string): Promise<TaskRow> {
     checkTime(ms, what);
     const s = await this.#open();
-    const shard = shardOfId(id);
-    if (!Number.isSafeInteger(id) || id < 0 || shard >= s.shards) throw new DelaydError('E_NOT_FOUND', `No task with id ${id}`);
+    const shard = this.#shardOf(s, id);
+    if (shard === undefined) throw new DelaydError('E_NOT_FOUND', `No task with id ${id}`);
     const flat = await s.run(script, shard, [id, ms], true);
     return toTaskRow(id, toMap(flat));
   }
@@ -351,18 +363,14 @@ export class RedisStore implements Store {
   }
 
   async getBatch(id: number): Promise<BatchRow | undefined> {
-    const s = await this.#open();
-    const shard = shardOfId(id);
-    if (!Number.isSafeInteger(id) || id < 0 || shard >= s.shards) return undefined;
-    const key = `${s.prefixes[shard]}b:${id}`;
-    const flat = (await s.command(key, ['HGETALL', key], false)) as string[];
-    return flat.length === 0 ? undefined : toBatchRow(id, toMap(flat));
+    const flat = await this.#hash(id, 'b');
+    return flat === undefined ? undefined : toBatchRow(id, toMap(flat));
   }
 
   async batchChunks(id: number, chunk?: number): Promise<Chunk[]> {
     const s = await this.#open();
-    const shard = shardOfId(id);
-    if (!Number.isSafeInteger(id) || id < 0 || shard >= s.shards) return [];
+    const shard = this.#shardOf(s, id);
+    if (shard === undefined) return [];
     const read = async (c: number) => (await s.run(BATCH_CHUNK, shard, [id, c], false)).map(String);
     const [total, done, ok, length] = await read(chunk ?? 0);
     if (total === '' || total === undefined) return [];
@@ -380,8 +388,8 @@ export class RedisStore implements Store {
 
   async batchItems(id: number, fromIndex: number, limit: number): Promise<BatchItemRow[]> {
     const s = await this.#open();
-    const shard = shardOfId(id);
-    if (shard >= s.shards || limit <= 0) return [];
+    const shard = this.#shardOf(s, id);
+    if (shard === undefined || limit <= 0) return [];
     return toBatchItems(await s.run(BATCH_ITEMS, shard, [id, fromIndex, limit], false));
   }
 

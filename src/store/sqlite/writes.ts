@@ -15,8 +15,11 @@ import type Database from 'better-sqlite3';
 import { positionOfMs } from '../../slot.js';
 import { isBeyondNextCycle, type CycleBuckets } from './buckets.js';
 import { CronBook } from './cron.js';
-import { DelaydError, describe } from '../../errors.js';
-import { occurrenceKey, type ErrorInfo, type Inserted, type NewTask, type Outcome } from '../types.js';
+import type { ErrorInfo, Inserted, NewTask, Outcome } from '../types.js';
+import { checkTime } from '../checks.js';
+
+// The value checks are backend-neutral (../checks.ts); kept importable from here.
+export { checkOutcomes, checkTime, MAX_TIME_MS } from '../checks.js';
 
 type Stmt<R = unknown> = Database.Statement<unknown[], R>;
 
@@ -35,8 +38,6 @@ const APPEND_ERROR = `errors = json_insert(coalesce(errors, '[]'), '$[#]',
   json_object('attempt', attempts, 'atMs', @atMs, 'code', @code, 'message', @message, 'stack', @stack, 'error', @stack))`;
 /** The fence of an attempt's end: that very attempt is open under that owner. */
 const FENCE_END = `id = @id AND owner = @owner AND state = 'running' AND attempts = @attempt AND open = 1`;
-/** The largest time a Date can hold; a due time beyond it could not be shown. */
-export const MAX_TIME_MS = 8.64e15;
 
 /**
  * The next task id: never below one handed out before, even if its row has been purged (a
@@ -199,37 +200,6 @@ function endParams(outcome: Outcome): Record<string, unknown> {
 
 function errorParams(error: ErrorInfo): Record<string, unknown> {
   return { code: error.code, message: error.message, stack: error.stack };
-}
-
-/** Refuses a time SQLite would store as NULL (NaN), or that no Date can show. */
-export function checkTime(ms: number, what: string): void {
-  if (!Number.isFinite(ms) || ms < 0 || ms > MAX_TIME_MS) {
-    throw new DelaydError('E_BAD_OPTION', `Expected ${what} to be a time in ms from 0 to ${MAX_TIME_MS}, got ${describe(ms)}`);
-  }
-}
-
-/**
- * Checks every outcome before any is written: one bad value must fail the whole group commit
- * with a DelaydError (the caller then writes them one by one), never half of it.
- */
-export function checkOutcomes(outcomes: readonly Outcome[]): void {
-  for (const outcome of outcomes) {
-    checkTime(outcome.atMs, `the time of task ${outcome.id}'s ${outcome.kind} outcome`);
-    if (!Number.isSafeInteger(outcome.attempt) || outcome.attempt < 1) {
-      throw new DelaydError('E_BAD_OPTION', `Expected the attempt of task ${outcome.id}'s outcome to be an integer >= 1, got ${describe(outcome.attempt)}`);
-    }
-    if (outcome.kind === 'retry') checkTime(outcome.dueMs, `the retry due time of task ${outcome.id}`);
-    if (outcome.kind === 'started' && outcome.next !== undefined) checkFollower(outcome.id, outcome.next);
-  }
-}
-
-/** A cron follower must be keyed as an occurrence of its own name, at its own due time. */
-function checkFollower(id: number, next: NewTask): void {
-  checkTime(next.dueMs, `the due time of the cron follower of task ${id}`);
-  const expected = occurrenceKey(next.name, next.dueMs);
-  if (next.key !== expected) {
-    throw new DelaydError('E_BAD_OPTION', `Expected the cron follower of task ${id} to have key ${JSON.stringify(expected)}, got ${describe(next.key)}`);
-  }
 }
 
 function addTo(groups: Map<number, number[]>, key: number, id: number): void {

@@ -16,14 +16,8 @@ import { LIB } from './lib.js';
  */
 export const INSERT_BATCH = new LuaScript('insertBatch', `${LIB}
 local rq, ttl = ARGV[#ARGV - 1], ARGV[#ARGV]
-if rq ~= '' then
-  local seen = redis.call('GET', P .. 'rq:' .. rq)
-  if seen then
-    local out = {}
-    for v in string.gmatch(seen, '[^,]+') do out[#out + 1] = tonumber(v) end
-    return out
-  end
-end
+local seen = seenReply(rq)
+if seen then return seen end
 local name, key, created, due = ARGV[4], tagged(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 if key then
   local existing = redis.call('GET', P .. 'bk:' .. key)
@@ -50,8 +44,9 @@ for i = 0, n - 1 do
 end
 if n == 0 then completeBatch(bid, due) end
 flush()
-if rq ~= '' then redis.call('SET', P .. 'rq:' .. rq, bid .. ',' .. n .. ',1,' .. str(first + n - 1), 'EX', ttl) end
-return { tonumber(bid), n, 1, first + n - 1 }
+local out = { tonumber(bid), n, 1, first + n - 1 }
+rememberReply(rq, ttl, out)
+return out
 `);
 
 /** ARGV[3] batch id, [4] from index, [5] limit. Reply: per item index, task id, state, result, last error, code ('' null, else 'v'..). */

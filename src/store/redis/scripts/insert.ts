@@ -10,14 +10,8 @@ import { LIB } from './lib.js';
 
 export const INSERT = new LuaScript('insert', `${LIB}
 local rq = ARGV[4]
-if rq ~= '' then
-  local seen = redis.call('GET', P .. 'rq:' .. rq)
-  if seen then
-    local out = {}
-    for v in string.gmatch(seen, '[^,]+') do out[#out + 1] = tonumber(v) end
-    return out
-  end
-end
+local seen = seenReply(rq)
+if seen then return seen end
 initRing(tonumber(ARGV[6]))
 local n = tonumber(ARGV[7])
 local floor = tonumber(ARGV[3])
@@ -45,10 +39,6 @@ end
 redis.call('SET', P .. 'seq', str(seq))
 out[1] = seq
 flush()
-if rq ~= '' then
-  local parts = {}
-  for i = 1, #out do parts[i] = str(out[i]) end
-  redis.call('SET', P .. 'rq:' .. rq, table.concat(parts, ','), 'EX', ARGV[5])
-end
+rememberReply(rq, ARGV[5], out)
 return out
 `);

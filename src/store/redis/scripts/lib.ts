@@ -22,6 +22,23 @@ local function cyc(s) return math.floor(s / 3600) end
 local function opt(v) if v == '' then return nil end return v end
 local function tagged(v) if v == '' then return nil end return string.sub(v, 2) end
 
+-- Request ids: a write whose reply was lost is sent again with the same id; the stored reply
+-- (numbers, comma-separated) is returned instead of writing twice.
+local function seenReply(rq)
+  if rq == '' then return nil end
+  local seen = redis.call('GET', P .. 'rq:' .. rq)
+  if not seen then return nil end
+  local out = {}
+  for v in string.gmatch(seen, '[^,]+') do out[#out + 1] = tonumber(v) end
+  return out
+end
+local function rememberReply(rq, ttl, out)
+  if rq == '' then return end
+  local parts = {}
+  for i = 1, #out do parts[i] = string.format('%d', out[i]) end
+  redis.call('SET', P .. 'rq:' .. rq, table.concat(parts, ','), 'EX', ttl)
+end
+
 local ring = { loaded = false }
 local function loadRing()
   if not ring.loaded then

@@ -53,16 +53,19 @@ describe('a daemon stopped for 5 occurrences, then restarted', () => {
     expect(heads(rows).map((r) => r.dueMs)).toEqual([s10(10)]);
   });
 
-  it("missed: 'once' runs one of them at the restart, then goes on at the right times", async () => {
+  it("missed: 'once' runs one of them, the latest, at the restart, then goes on at the right times", async () => {
     const w = await downFiveOccurrences('once');
-    expect(runsFrom(w)).toEqual([
-      [isoOf(s10(1)), isoOf(s10(1))],
-      [isoOf(s10(2)), isoOf(s10(6) + 5_000)],
-      [isoOf(s10(7)), isoOf(s10(7))],
-      [isoOf(s10(8)), isoOf(s10(8))],
-      [isoOf(s10(9)), isoOf(s10(9))],
-    ]);
-    expect(heads(await w.tasks('tick')).map((r) => r.dueMs)).toEqual([s10(10)]);
+    const restart = s10(6) + 5_000;
+    expect(w.runs.map((r) => isoOf(r.dueMs))).toEqual([1, 6, 7, 8, 9].map((n) => isoOf(s10(n))));
+    // The pending one (09:00:20) is ended unrun at the restart; the latest (09:01:00) runs at the next tick.
+    const rows = await w.tasks('tick');
+    expect(rows.find((r) => r.dueMs === s10(2))).toMatchObject({ state: 'failed', lastErrorCode: 'E_CRON_MISSED', startedMs: restart });
+    expect(rows.find((r) => r.dueMs === s10(2))!.errors[0]!.message).toContain("missed: 'once' runs only the latest of them, due at 2030-01-01T09:01:00.000Z");
+    expect(w.runs[1]!.atMs).toBeGreaterThan(restart);
+    expect(w.runs[1]!.atMs).toBeLessThanOrEqual(restart + 1000);
+    expect(w.runs.slice(2).map((r) => r.atMs)).toEqual([s10(7), s10(8), s10(9)]);
+    expect(rows.filter((r) => r.dueMs > s10(2) && r.dueMs < s10(6))).toEqual([]); // never created
+    expect(heads(rows).map((r) => r.dueMs)).toEqual([s10(10)]);
   });
 
   it("missed: 'all' runs all five in order, one a tick, then goes on at the right times", async () => {
@@ -127,6 +130,7 @@ describe('a wall clock that jumps', () => {
       expect(caughtUp).toHaveLength(expected);
       expect(caughtUp.map((r) => r.dueMs)).toEqual([...caughtUp.map((r) => r.dueMs)].sort((x, y) => x - y));
       if (missed === 'all') expect(caughtUp.map((r) => r.dueMs)).toEqual(Array.from({ length: 60 }, (_, i) => minute(i + 2)));
+      if (missed === 'once') expect(caughtUp.map((r) => r.dueMs)).toEqual([minute(61)]); // the latest
       // 10:02 may be run late by 'all' (still catching up then); from 10:03 on, on time.
       const onTime = w.runs.filter((r) => r.dueMs > minute(62));
       expect(onTime.map((r) => [isoOf(r.dueMs), isoOf(r.atMs)])).toEqual([63, 64].map((n) => [isoOf(minute(n)), isoOf(minute(n))]));

@@ -10,8 +10,10 @@
  *
  * Missed occurrences (an occurrence is *late by* the time between its due time and the start
  * of its first attempt):
- * - missed: late by the grace or more; the grace is the time to the occurrence after it
- *   (its successor is then due too), at most MISSED_GRACE_MS.
+ * - missed (for 'skip'): late by the grace or more; the grace is the time to the occurrence
+ *   after it (its successor is then due too), at most MISSED_GRACE_MS.
+ * - superseded (for 'once'): a later occurrence is due already; the latest of those runs
+ *   instead (latestAt), so one run stands for all that fell, and it is the latest.
  * - the follower of occurrence T started at `atMs`: for 'once' and 'skip', the first
  *   occurrence after max(T, atMs), so whatever fell meanwhile is not run; for 'all', the one
  *   right after T, unless more than ALL_CAP fell since: then the oldest of the ALL_CAP most
@@ -57,6 +59,19 @@ export class CronSchedule {
   /** The next `n` occurrences strictly after `ms`. */
   nextRuns(n: number, ms: number): number[] {
     return this.#cron.nextRuns(n, new Date(ms)).map((d) => d.getTime());
+  }
+
+  /** The latest occurrence at or before `ms` (croner previousRuns), or null. */
+  latestAt(ms: number): number | null {
+    return this.#cron.previousRuns(1, new Date(ms))[0]?.getTime() ?? null;
+  }
+
+  /** Under 'once': the occurrence that runs instead of `occurrenceMs`, when a later one is due already at `atMs`. */
+  supersededBy(occurrenceMs: number, atMs: number): number | null {
+    const next = this.after(occurrenceMs);
+    if (next === null || next > atMs) return null;
+    const latest = this.latestAt(atMs);
+    return latest !== null && latest > occurrenceMs ? latest : null;
   }
 
   graceMs(occurrenceMs: number): number {

@@ -77,6 +77,10 @@ describe('CronSchedule', () => {
     expect(every10('skip').follower(T, T + 45_000)).toBe(T + 50_000);
     expect(every10('all').follower(T, T + 45_000)).toBe(T + 10_000);
     expect(every10('all').follower(T, T + 2)).toBe(T + 10_000);
+    // 'once': superseded by the latest occurrence due at the start, once the next one is due.
+    expect(every10('once').supersededBy(T, T + 9_999)).toBeNull();
+    expect(every10('once').supersededBy(T, T + 10_000)).toBe(T + 10_000);
+    expect(every10('once').supersededBy(T, T + 45_000)).toBe(T + 40_000);
     // 200 behind: the chain goes on from the ALL_CAP most recent.
     expect(every10('all').follower(T, T + 2_000_005)).toBe(T + 2_000_000 - (ALL_CAP - 1) * 10_000);
   });

@@ -63,7 +63,8 @@ export class CronSchedule {
 
   /** The latest occurrence at or before `ms` (croner previousRuns), or null. */
   latestAt(ms: number): number | null {
-    return this.#cron.previousRuns(1, new Date(ms))[0]?.getTime() ?? null;
+    // previousRuns(n, d) takes the runs before d: one ms later, so that one at `ms` itself counts.
+    return this.#cron.previousRuns(1, new Date(ms + 1))[0]?.getTime() ?? null;
   }
 
   /** Under 'once': the occurrence that runs instead of `occurrenceMs`, when a later one is due already at `atMs`. */
@@ -89,7 +90,7 @@ export class CronSchedule {
     const next = this.after(occurrenceMs);
     if (next === null || next > atMs) return next;
     // Behind: at most ALL_CAP of those that fell are run, the most recent ones.
-    const recent = this.#cron.previousRuns(ALL_CAP, new Date(atMs)).map((d) => d.getTime());
+    const recent = this.#cron.previousRuns(ALL_CAP, new Date(atMs + 1)).map((d) => d.getTime());
     const oldest = recent[recent.length - 1];
     return recent.length === ALL_CAP && oldest !== undefined && oldest > next ? oldest : next;
   }

@@ -86,3 +86,18 @@ it('daemons starting while the pending occurrence is overdue add no second one (
   await w.advanceTo(T + 61_000);
   expect(w.runs.map((r) => r.dueMs)).toEqual([1, 2, 3, 4, 5, 6].map((n) => T + n * 10_000));
 });
+
+it('a pending occurrence cancelled by hand stops the schedule until a daemon starts again', async () => {
+  const w = (world = cronWorld(T));
+  const a = w.daemon('A', 'job', { cron: '*/10 * * * * *', tz: 'UTC' });
+  await a.start();
+  await w.advanceTo(T + 15_000);
+  const [head] = heads(await w.tasks('job'));
+  await a.cancel(head!.id);
+  await w.advanceTo(T + 45_000);
+  expect(w.runs.map((r) => r.dueMs)).toEqual([T + 10_000]);
+  await w.settle(a.stop());
+  await w.settle(a.start());
+  await w.advanceTo(T + 61_000);
+  expect(w.runs.map((r) => r.dueMs)).toEqual([T + 10_000, T + 50_000, T + 60_000]);
+});

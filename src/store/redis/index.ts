@@ -19,64 +19,32 @@ import { shardOfId, shardOfKey, MAX_SHARDS } from './keys.js';
 import { connectTarget, wrapClient, type RedisLink, type UserClient } from './link.js';
 import { parseRedisUrl, redact, type RedisTarget } from './url.js';
 import { Session } from './session.js';
-import { toBatchItems, toBatchRow, toChunk, toMap, toTaskRow, toWorkerRow, CHUNK_BYTES } from './rows.js';
-import { checkOutcomes, checkTime, nul, tag } from './values.js';
+import { toBatchItems, toBatchRow, toMap, toTaskRow } from './rows.js';
+import { checkOutcomes, checkTime } from './values.js';
+import { batchChunks, insertBatch, recentBatches } from './batches.js';
 import { claimAll } from './claim.js';
 import { insertAll } from './insert.js';
 import { readStats } from './stats.js';
 import { CANCEL, RESCHEDULE, RETRY } from './scripts/change.js';
-import { RECORD } from './scripts/record.js';
-import { HEARTBEAT, PUT_BACK, WORKER_GONE } from './scripts/liveness.js';
-import { LIST, RECENT_BATCHES, SLOT_LOAD } from './scripts/reads.js';
+import { recordAll } from './record.js';
+import { bury, heartbeat, orphanOwners, release, workers } from './liveness.js';
+import { LIST, SLOT_LOAD } from './scripts/reads.js';
 import { checkBatchLimit, checkSlotRange } from '../overview.js';
 import { listCrons, syncCrons } from './cron.js';
-import { BATCH_CHUNK, BATCH_ITEMS, INSERT_BATCH } from './scripts/batches.js';
+import { BATCH_ITEMS } from './scripts/batches.js';
 import { PURGE } from './scripts/purge.js';
 import type { NodeDurability } from './durability.js';
+import { resolveRedisOptions, type RedisStoreOptions, type ResolvedRedisOptions } from './options.js';
 
-export interface RedisStoreOptions {
-  /** redis://, rediss:// or redis+cluster:// (see url.ts); or give `client`. */
-  url?: string;
-  /** A node-redis client or cluster of your own (TLS, Sentinel, ACLs); not closed by close(). */
-  client?: UserClient;
-  /** Name of the queue: every key starts with {dq:<queue>...}. @default 'delayd' */
-  queue?: string;
-  /** Shards of a new queue (an existing one keeps its own). @default 16 */
-  shards?: number;
-  /** Replicas that must confirm each write (WAIT), else E_BACKEND_NOT_REPLICATED. @default 0 */
-  replicas?: number;
-  /** @default 1000 */
-  replicaTimeoutMs?: number;
-  /** @default 2000 */
-  connectTimeoutMs?: number;
-  /** @default 5000 */
-  commandTimeoutMs?: number;
-  /**
-   * How far past Redis TIME a claim may reach, in ms: the scheduler's lookahead plus 1 s. A
-   * daemon whose clock runs ahead cannot take tasks early. @default 2000
-   */
-  claimAheadMs?: number;
-  /**
-   * Trust the caller's clock (claims are not capped by Redis TIME; `clock` is 'local'): for
-   * delayd/testing's fake clock on Redis. @default false
-   */
-  trustCallerClock?: boolean;
-  /** Read appendonly/appendfsync/maxmemory-policy at open and refuse eviction. @default true */
-  checkDurability?: boolean;
-  /** How long an insert's request id is remembered for a retry, in s. @default 120 */
-  requestTtlSec?: number;
-  /** Told what the server's durability means, at open. */
-  log?: (level: 'info' | 'warn', message: string, fields: Record<string, unknown>) => void;
-}
+export type { RedisStoreOptions } from './options.js';
 
-const PUT_BACK_CHUNK = 500;
 const PURGE_CHUNK = 500;
 const LIST_SCAN_CAP = 10_000;
 
 export class RedisStore implements Store {
   readonly clock: 'local' | 'backend';
   readonly where: string;
-  readonly #o: Required<Omit<RedisStoreOptions, 'url' | 'client' | 'log'>> & Pick<RedisStoreOptions, 'log'>;
+  readonly #o: ResolvedRedisOptions;
   readonly #target: RedisTarget | undefined;
   readonly #client: UserClient | undefined;
   #session: Promise<Session> | undefined;
@@ -93,27 +61,7 @@ export class RedisStore implements Store {
     this.#target = options.url === undefined ? undefined : parseRedisUrl(options.url);
     this.#client = options.client;
     this.where = options.url === undefined ? 'the given Redis client' : redact(options.url);
-    const shards = options.shards ?? 16;
-    if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) {
-      throw new DelaydError('E_BAD_OPTION', `Expected \`shards\` to be an integer from 1 to ${MAX_SHARDS}, got ${String(shards)}`);
-    }
-    const replicas = options.replicas ?? 0;
-    if (!Number.isInteger(replicas) || replicas < 0 || replicas > 100) {
-      throw new DelaydError('E_BAD_OPTION', `Expected \`replicas\` to be an integer from 0 to 100, got ${String(replicas)}`);
-    }
-    const queue = options.queue ?? 'delayd';
-    if (!/^[^{}\s]+$/.test(queue)) throw new DelaydError('E_BAD_OPTION', `Expected \`queue\` to be a name without braces or spaces, got ${JSON.stringify(queue)}`);
-    this.#o = {
-      queue, shards, replicas,
-      replicaTimeoutMs: options.replicaTimeoutMs ?? 1000,
-      connectTimeoutMs: options.connectTimeoutMs ?? 2000,
-      commandTimeoutMs: options.commandTimeoutMs ?? 5000,
-      claimAheadMs: options.claimAheadMs ?? 2000,
-      trustCallerClock: options.trustCallerClock ?? false,
-      checkDurability: options.checkDurability ?? true,
-      requestTtlSec: options.requestTtlSec ?? 120,
-      log: options.log,
-    };
+    this.#o = resolveRedisOptions(options);
     this.clock = this.#o.trustCallerClock ? 'local' : 'backend';
   }
 
@@ -173,84 +121,27 @@ export class RedisStore implements Store {
   async record(outcomes: readonly Outcome[]): Promise<RecordResult> {
     if (outcomes.length === 0) return { applied: [], earliestDueMs: null };
     checkOutcomes(outcomes);
-    const s = await this.#open();
-    const byShard = new Map<number, number[]>();
-    outcomes.forEach((o, i) => {
-      const shard = shardOfId(o.id);
-      byShard.set(shard, [...(byShard.get(shard) ?? []), i]);
-    });
-    const applied = new Array<boolean>(outcomes.length).fill(false);
-    let earliestDueMs: number | null = null;
-    await Promise.all(
-      [...byShard].map(async ([shard, indexes]) => {
-        if (shard >= s.shards) return;
-        const args: (string | number)[] = [indexes.length];
-        for (const i of indexes) args.push(...encodeOutcome(outcomes[i] as Outcome));
-        const reply = await s.run(RECORD, shard, args, true);
-        const due = Number(reply[0]);
-        if (due >= 0 && (earliestDueMs === null || due < earliestDueMs)) earliestDueMs = due;
-        indexes.forEach((i, k) => (applied[i] = Number(reply[k + 1]) === 1));
-      }),
-    );
-    return { applied, earliestDueMs };
+    return recordAll(await this.#open(), outcomes);
   }
 
   async release(owner: string): Promise<number> {
-    const s = await this.#open();
-    await s.command(`${s.meta}workers`, ['HDEL', `${s.meta}workers`, owner], true);
-    return this.#putBack(s, owner);
+    return release(await this.#open(), owner);
   }
 
   async bury(owner: string, beat: number | null): Promise<number | null> {
-    const s = await this.#open();
-    const key = `${s.meta}workers`;
-    const gone = await s.command(key, ['EVALSHA', WORKER_GONE.sha, 1, key, owner, beat === null ? '' : beat], true).catch(async (error) => {
-      if (!/NOSCRIPT/.test(String((error as Error).message))) throw error;
-      return s.command(key, ['EVAL', WORKER_GONE.text, 1, key, owner, beat === null ? '' : beat], true);
-    });
-    if (Number(gone) !== 1) return null;
-    return this.#putBack(s, owner);
-  }
-
-  async #putBack(s: Session, owner: string): Promise<number> {
-    const counts = await Promise.all(
-      s.prefixes.map(async (_, shard) => {
-        let total = 0;
-        for (;;) {
-          const [count, left] = (await s.run(PUT_BACK, shard, [owner, PUT_BACK_CHUNK], true)).map(Number) as [number, number];
-          total += count;
-          if (left === 0) return total;
-        }
-      }),
-    );
-    return counts.reduce((a, b) => a + b, 0);
+    return bury(await this.#open(), owner, beat);
   }
 
   async heartbeat(worker: Omit<WorkerRow, 'beat' | 'seenMs'>, atMs: number, continuing: boolean): Promise<boolean> {
-    const s = await this.#open();
-    const key = `${s.meta}workers`;
-    const args = [1, key, worker.owner, worker.host, worker.pid, JSON.stringify(worker.names), JSON.stringify(worker.policies ?? {}), worker.startedMs, atMs];
-    const beat = await s.command(key, ['EVALSHA', HEARTBEAT.sha, ...args], true).catch(async (error) => {
-      if (!/NOSCRIPT/.test(String((error as Error).message))) throw error;
-      return s.command(key, ['EVAL', HEARTBEAT.text, ...args], true);
-    });
-    return !(continuing && Number(beat) === 1);
+    return heartbeat(await this.#open(), worker, atMs, continuing);
   }
 
   async workers(): Promise<WorkerRow[]> {
-    const s = await this.#open();
-    const flat = (await s.command(`${s.meta}workers`, ['HGETALL', `${s.meta}workers`], false)) as string[];
-    return [...toMap(flat)].map(([owner, json]) => toWorkerRow(owner, json)).sort((a, b) => a.startedMs - b.startedMs);
+    return workers(await this.#open());
   }
 
   async orphanOwners(): Promise<string[]> {
-    const s = await this.#open();
-    const [workers, ...perShard] = await Promise.all([
-      s.command(`${s.meta}workers`, ['HKEYS', `${s.meta}workers`], false) as Promise<string[]>,
-      ...s.prefixes.map((p) => s.command(`${p}ro`, ['SMEMBERS', `${p}ro`], false) as Promise<string[]>),
-    ]);
-    const alive = new Set(workers);
-    return [...new Set(perShard.flat())].filter((o) => !alive.has(o)).sort();
+    return orphanOwners(await this.#open());
   }
 
   async get(id: number): Promise<TaskRow | undefined> {
@@ -350,16 +241,9 @@ export class RedisStore implements Store {
     for (const t of items) checkTime(t.dueMs, 'the due time of a batch item');
     const s = await this.#open();
     const shard = batch.key === null ? this.#next++ % s.shards : shardOfKey(batch.key, s.shards);
-    const r = batch.reduce;
-    const args: (string | number)[] = [
-      this.#floor, batch.name, tag(batch.key), batch.createdMs, batch.dueMs, r?.name ?? '', nul(r?.retries ?? null),
-      nul(r?.backoffMs ?? null), nul(r?.timeoutMs ?? null), items.length,
-    ];
-    for (const t of items) args.push(t.args, t.dueMs, t.createdMs, nul(t.retries), nul(t.backoffMs), nul(t.timeoutMs));
-    const reply = await s.runOnce(INSERT_BATCH, shard, (rq) => [...args, rq, this.#o.requestTtlSec]);
-    const [id, total, created, last] = reply.map(Number) as [number, number, number, number];
-    if (created === 1) this.#floor = Math.max(this.#floor, last);
-    return { id, total, created: created === 1 };
+    const { inserted, last } = await insertBatch(s, shard, batch, items, this.#floor, this.#o.requestTtlSec);
+    if (inserted.created) this.#floor = Math.max(this.#floor, last);
+    return inserted;
   }
 
   async getBatch(id: number): Promise<BatchRow | undefined> {
@@ -370,20 +254,7 @@ export class RedisStore implements Store {
   async batchChunks(id: number, chunk?: number): Promise<Chunk[]> {
     const s = await this.#open();
     const shard = this.#shardOf(s, id);
-    if (shard === undefined) return [];
-    const read = async (c: number) => (await s.run(BATCH_CHUNK, shard, [id, c], false)).map(String);
-    const [total, done, ok, length] = await read(chunk ?? 0);
-    if (total === '' || total === undefined) return [];
-    const count = Math.ceil(Number(length) / CHUNK_BYTES);
-    const first = toChunk(chunk ?? 0, Number(total), Buffer.from(done ?? '', 'hex'), Buffer.from(ok ?? '', 'hex'));
-    if (chunk !== undefined) return chunk < count ? [first] : [];
-    const rest = await Promise.all(
-      Array.from({ length: Math.max(0, count - 1) }, async (_, i) => {
-        const [, d, o] = await read(i + 1);
-        return toChunk(i + 1, Number(total), Buffer.from(d ?? '', 'hex'), Buffer.from(o ?? '', 'hex'));
-      }),
-    );
-    return count === 0 ? [] : [first, ...rest];
+    return shard === undefined ? [] : batchChunks(s, shard, id, chunk);
   }
 
   async batchItems(id: number, fromIndex: number, limit: number): Promise<BatchItemRow[]> {
@@ -404,17 +275,7 @@ export class RedisStore implements Store {
 
   async recentBatches(limit: number): Promise<BatchRow[]> {
     checkBatchLimit(limit);
-    const s = await this.#open();
-    const replies = await Promise.all(s.prefixes.map((_, shard) => s.run(RECENT_BATCHES, shard, [limit], false)));
-    const rows: BatchRow[] = [];
-    for (const r of replies) {
-      for (let i = 0; i < r.length; ) {
-        const n = Number(r[i + 1]);
-        if (n > 0) rows.push(toBatchRow(Number(r[i]), toMap(r.slice(i + 2, i + 2 + n))));
-        i += 2 + n;
-      }
-    }
-    return rows.sort((a, b) => b.id - a.id).slice(0, limit);
+    return recentBatches(await this.#open(), limit);
   }
 
   async syncCrons(sync: CronSync): Promise<CronSynced[]> {
@@ -430,25 +291,6 @@ export class RedisStore implements Store {
     const session = this.#session;
     this.#session = undefined;
     if (session) await (await session.catch(() => undefined))?.close();
-  }
-}
-
-function encodeOutcome(o: Outcome): (string | number)[] {
-  const base = [o.id, o.owner, o.attempt, o.atMs];
-  switch (o.kind) {
-    case 'started': {
-      const x = o.next;
-      const next = x === undefined ? '' : JSON.stringify({ n: x.name, a: x.args, d: x.dueMs, c: x.createdMs, k: x.key, r: x.retries, b: x.backoffMs, o: x.timeoutMs });
-      return ['s', ...base, next, '', '', ''];
-    }
-    case 'succeeded':
-      return ['ok', ...base, tag(o.result), '', '', ''];
-    case 'failed':
-    case 'retry': {
-      const e = o.error;
-      const json = JSON.stringify({ attempt: o.attempt, atMs: o.atMs, code: e.code, message: e.message, stack: e.stack, error: e.stack });
-      return [o.kind === 'failed' ? 'f' : 'r', ...base, o.kind === 'retry' ? o.dueMs : '', json, e.stack, tag(e.code)];
-    }
   }
 }
 

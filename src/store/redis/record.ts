@@ -1,0 +1,47 @@
+/** record() over shards: the outcomes grouped by their task's shard, one RECORD script each, concurrently. */
+import type { Outcome, RecordResult } from '../types.js';
+import { shardOfId } from './keys.js';
+import { RECORD } from './scripts/record.js';
+import type { Session } from './session.js';
+import { tag } from './values.js';
+
+export async function recordAll(s: Session, outcomes: readonly Outcome[]): Promise<RecordResult> {
+  const byShard = new Map<number, number[]>();
+  outcomes.forEach((o, i) => {
+    const shard = shardOfId(o.id);
+    byShard.set(shard, [...(byShard.get(shard) ?? []), i]);
+  });
+  const applied = new Array<boolean>(outcomes.length).fill(false);
+  let earliestDueMs: number | null = null;
+  await Promise.all(
+    [...byShard].map(async ([shard, indexes]) => {
+      if (shard >= s.shards) return;
+      const args: (string | number)[] = [indexes.length];
+      for (const i of indexes) args.push(...encodeOutcome(outcomes[i] as Outcome));
+      const reply = await s.run(RECORD, shard, args, true);
+      const due = Number(reply[0]);
+      if (due >= 0 && (earliestDueMs === null || due < earliestDueMs)) earliestDueMs = due;
+      indexes.forEach((i, k) => (applied[i] = Number(reply[k + 1]) === 1));
+    }),
+  );
+  return { applied, earliestDueMs };
+}
+
+function encodeOutcome(o: Outcome): (string | number)[] {
+  const base = [o.id, o.owner, o.attempt, o.atMs];
+  switch (o.kind) {
+    case 'started': {
+      const x = o.next;
+      const next = x === undefined ? '' : JSON.stringify({ n: x.name, a: x.args, d: x.dueMs, c: x.createdMs, k: x.key, r: x.retries, b: x.backoffMs, o: x.timeoutMs });
+      return ['s', ...base, next, '', '', ''];
+    }
+    case 'succeeded':
+      return ['ok', ...base, tag(o.result), '', '', ''];
+    case 'failed':
+    case 'retry': {
+      const e = o.error;
+      const json = JSON.stringify({ attempt: o.attempt, atMs: o.atMs, code: e.code, message: e.message, stack: e.stack, error: e.stack });
+      return [o.kind === 'failed' ? 'f' : 'r', ...base, o.kind === 'retry' ? o.dueMs : '', json, e.stack, tag(e.code)];
+    }
+  }
+}

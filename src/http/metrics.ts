@@ -11,8 +11,15 @@ import type { SchedulerEvents } from '../events.js';
 import type { Scheduler } from '../scheduler.js';
 import { TASK_STATES, type Stats } from '../store/types.js';
 
+// prom-client's types stay inside this file: delayd's published declarations must type-check
+// for a user who has not installed the optional peer.
 type PromClient = typeof import('prom-client');
-export type MetricsRegistry = import('prom-client').Registry;
+
+/** The part of prom-client's Registry that delayd promises; at run time it is a prom-client Registry (for Registry.merge). */
+export interface MetricsRegistry {
+  metrics(): Promise<string>;
+  readonly contentType: string;
+}
 
 /** Lateness (start minus due) in seconds: fine enough to see milliseconds, wide enough for a backlog. */
 export const LATENESS_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -29,7 +36,7 @@ export interface MetricsOptions {
   /** Node's default metrics (event loop lag, memory, GC). @default true */
   defaultMetrics?: boolean;
   /** How prom-client is loaded (tests hand in one that fails). @default import('prom-client') */
-  load?: () => Promise<PromClient>;
+  load?: () => Promise<unknown>;
 }
 
 export interface Metrics {
@@ -41,7 +48,8 @@ export interface Metrics {
   close(): void;
 }
 
-export async function loadPromClient(load: () => Promise<PromClient> = () => import('prom-client')): Promise<PromClient> {
+/** prom-client, or E_MISSING_DEPENDENCY with the line that installs it. */
+export async function loadPromClient(load: () => Promise<unknown> = () => import('prom-client')): Promise<unknown> {
   try {
     const loaded = (await load()) as PromClient & { default?: PromClient };
     return loaded.Registry ? loaded : (loaded.default as PromClient);
@@ -55,7 +63,7 @@ export async function loadPromClient(load: () => Promise<PromClient> = () => imp
 }
 
 export async function createMetrics(app: Scheduler, options: MetricsOptions): Promise<Metrics> {
-  const prom = await loadPromClient(options.load);
+  const prom = (await loadPromClient(options.load)) as PromClient;
   const registry = new prom.Registry();
   if (options.defaultMetrics !== false) prom.collectDefaultMetrics({ register: registry });
   const { clock } = options;

@@ -99,7 +99,8 @@ async function enqueueBulk(c: ApiContext, request: IncomingMessage): Promise<[nu
 async function insert(c: ApiContext, rows: NewTask[], now: number): Promise<Inserted[]> {
   const inserted = await c.store.insert(rows);
   // Due now: claimed at once rather than at the next tick, as delay() does.
-  if (inserted.some((row) => row.created && secondOf(row.dueMs) <= secondOf(now))) void c.app.tick(secondOf(now));
+  // A failed claim is logged and retried by the next tick: nothing for this request to report.
+  if (inserted.some((row) => row.created && secondOf(row.dueMs) <= secondOf(now))) c.app.tick(secondOf(now)).catch(() => {});
   return inserted;
 }
 

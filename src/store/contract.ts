@@ -152,6 +152,13 @@ export interface Store extends TaskWriter, Claimer, Leases, Reads, Batches, Over
    */
   readonly clock?: 'local' | 'backend';
   /**
+   * Optional (issue 12, Redis): calls `listener(dueMs)` when any process writes a task due at
+   * or behind the cursor (a countdown of 0, an eta in the past), so an idle scheduler claims at
+   * once (as it does for its own writes: pokeIfBehind) rather than at its next tick. Resolves
+   * a function that stops listening. A backend without it (SQLite) leaves the next tick to it.
+   */
+  onNudge?(listener: (dueMs: number) => void): Promise<() => Promise<void>>;
+  /**
    * The backend's clock in unix ms (SQLite: this host's clock), so that "never early" can be
    * judged by one clock for every host sharing the backend.
    */

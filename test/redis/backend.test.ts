@@ -187,6 +187,30 @@ describe('request ids', () => {
   });
 });
 
+describe('nudges', () => {
+  it('tells another process\'s store within milliseconds of a task written behind the cursor, and not of a later one', async () => {
+    const r = await startRedis();
+    const queue = `n${q++}`;
+    const daemon = new RedisStore({ url: r.url, queue, shards: 4 });
+    const producer = new RedisStore({ url: r.url, queue, shards: 4 });
+    const now = await daemon.now();
+    await daemon.claim({ owner: 'D', uptoSecond: Math.floor(now / 1000), limit: 10, names: ['a'] });
+    const heard: number[] = [];
+    const stop = await daemon.onNudge((dueMs) => heard.push(dueMs));
+    await producer.insert([{ ...task('a', now + 60_000), createdMs: now }]);
+    const sent = Date.now();
+    await producer.insert([{ ...task('a', now - 5), createdMs: now }]);
+    for (let i = 0; i < 100 && heard.length === 0; i++) await new Promise((res) => setTimeout(res, 5));
+    expect(heard).toEqual([now - 5]);
+    expect(Date.now() - sent).toBeLessThan(200);
+    await stop();
+    await producer.insert([{ ...task('a', now - 4), createdMs: now }]);
+    await new Promise((res) => setTimeout(res, 50));
+    expect(heard).toEqual([now - 5]);
+    await Promise.all([daemon.close(), producer.close()]);
+  });
+});
+
 describe('batch bitmaps', () => {
   it('keeps Redis\'s bit order, so GETBIT of item i is item i; chunks come out in delayd\'s order', async () => {
     const r = await startRedis();

@@ -49,6 +49,7 @@ export class RedisStore implements Store {
   readonly #client: UserClient | undefined;
   #session: Promise<Session> | undefined;
   #closed = false;
+  readonly #unsubscribes = new Set<() => Promise<void>>();
   /** Round robin over shards for inserts without a key. */
   #next = Math.floor(Math.random() * MAX_SHARDS);
   /** The highest task seq seen: ids from this process keep increasing across shards. */
@@ -286,8 +287,24 @@ export class RedisStore implements Store {
     return listCrons(await this.#open());
   }
 
+  /**
+   * Calls `listener(dueMs)` when any process writes a task due at or behind a shard's cursor
+   * (a countdown of 0, an eta in the past), so an idle scheduler claims within milliseconds
+   * instead of at its next tick. Resolves a function that stops listening.
+   */
+  async onNudge(listener: (dueMs: number) => void): Promise<() => Promise<void>> {
+    const stop = await (await this.#open()).subscribeNudges(listener);
+    this.#unsubscribes.add(stop);
+    return async () => {
+      this.#unsubscribes.delete(stop);
+      await stop();
+    };
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
+    for (const stop of [...this.#unsubscribes]) await stop().catch(() => undefined);
+    this.#unsubscribes.clear();
     const session = this.#session;
     this.#session = undefined;
     if (session) await (await session.catch(() => undefined))?.close();

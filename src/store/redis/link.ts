@@ -27,6 +27,8 @@ export interface RedisLink {
   command(key: string | undefined, args: readonly Arg[]): Promise<unknown>;
   /** Runs a command on every master; replies in master order. */
   onMasters(args: readonly Arg[]): Promise<{ node: string; reply: unknown }[]>;
+  /** Sharded pub/sub (SSUBSCRIBE) on its own connection; resolves a function that ends it. */
+  subscribe(channels: readonly string[], listener: (message: string) => void): Promise<() => Promise<void>>;
   readonly cluster: boolean;
   close(): Promise<void>;
 }
@@ -34,6 +36,8 @@ export interface RedisLink {
 /** The subset of node-redis's client and cluster that the adapter uses. */
 interface NodeRedisClient {
   isOpen: boolean;
+  duplicate(): NodeRedisClient;
+  sSubscribe(channels: string[], listener: (message: string) => void): Promise<void>;
   connect(): Promise<unknown>;
   sendCommand(args: readonly string[], options?: unknown): Promise<unknown>;
   close(): Promise<void>;
@@ -44,6 +48,8 @@ interface NodeRedisClient {
 
 interface NodeRedisCluster {
   isOpen: boolean;
+  sSubscribe(channels: string[], listener: (message: string) => void): Promise<void>;
+  sUnsubscribe(channels: string[], listener: (message: string) => void): Promise<void>;
   connect(): Promise<unknown>;
   sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: readonly string[], options?: unknown): Promise<unknown>;
   masters: { host: string; port: number }[];
@@ -152,6 +158,26 @@ export function wrapClient(client: UserClient, owned: boolean): RedisLink {
           return { node: `${m.host}:${m.port}`, reply: await node.sendCommand(strings(args)) };
         }),
       );
+    },
+    async subscribe(channels, listener) {
+      if (isCluster(client)) {
+        // One channel a call: each lives in its own hash slot (SSUBSCRIBE of several is CROSSSLOT).
+        await Promise.all(channels.map((c) => client.sSubscribe([c], listener)));
+        return async () => {
+          await Promise.all(channels.map((c) => client.sUnsubscribe([c], listener)));
+        };
+      }
+      const sub = client.duplicate();
+      sub.on('error', () => undefined);
+      await sub.connect();
+      await sub.sSubscribe([...channels], listener);
+      return async () => {
+        try {
+          await sub.close();
+        } catch {
+          sub.destroy();
+        }
+      };
     },
     async close() {
       if (!owned) return;

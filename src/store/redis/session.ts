@@ -137,6 +137,15 @@ export class Session {
     }
   }
 
+  /** Calls `listener` with the due ms of tasks written at or behind a shard's cursor (the insert script's SPUBLISH). */
+  async subscribeNudges(listener: (dueMs: number) => void): Promise<() => Promise<void>> {
+    try {
+      return await this.#link.subscribe(this.prefixes.map((p) => `${p}nudge`), (message) => listener(Number(message)));
+    } catch (error) {
+      throw toDelaydError(error, `${this.#o.where}, subscribing to nudges`, false);
+    }
+  }
+
   close(): Promise<void> {
     return this.#link.close();
   }

@@ -2,7 +2,8 @@
  * insert: tasks of one shard, in order. ARGV[3] id floor (seq), [4] request id ('' none),
  * [5] its TTL s, [6] the caller's now ms (starts a new shard's cursor), [7] count, then per
  * task 8 values: name, args, due, created, key ('' or 'v'..key), retries, backoff, timeout ('' null).
- * Reply: { last seq, then per task id, due, created (1/0) }. A request id seen before returns
+ * Reply: { last seq, then per task id, due, created (1/0) }. A task due at or behind the
+ * cursor is announced on the shard's channel P nudge (SPUBLISH, its due ms). A request id seen before returns
  * the stored reply: a retried insert whose first reply was lost creates nothing twice.
  */
 import { LuaScript } from '../link.js';
@@ -16,6 +17,7 @@ initRing(tonumber(ARGV[6]))
 local n = tonumber(ARGV[7])
 local floor = tonumber(ARGV[3])
 local out = { 0 }
+local nudge = nil
 local seq = num(redis.call('GET', P .. 'seq')) or 0
 if floor > seq then seq = floor end
 for i = 0, n - 1 do
@@ -31,6 +33,7 @@ for i = 0, n - 1 do
     seq = seq + 1
     local id = idOf(seq)
     newTask(id, name, args, due, created, key, opt(ARGV[j + 5]), opt(ARGV[j + 6]), opt(ARGV[j + 7]), nil, nil)
+    if sec(due) <= ring.cur and (nudge == nil or due < nudge) then nudge = due end
     out[#out + 1] = tonumber(id)
     out[#out + 1] = due
     out[#out + 1] = 1
@@ -39,6 +42,9 @@ end
 redis.call('SET', P .. 'seq', str(seq))
 out[1] = seq
 flush()
+-- Due at or behind the cursor: an idle daemon would wait for its next tick. Tell the shard's
+-- subscribers (sharded pub/sub stays on this node), once per call.
+if nudge then redis.call('SPUBLISH', P .. 'nudge', str(nudge)) end
 rememberReply(rq, ARGV[5], out)
 return out
 `);

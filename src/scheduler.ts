@@ -15,7 +15,7 @@
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
 import type { Admission, Item } from './admission.js';
-import { BackendClock, judgesTime } from './backend-clock.js';
+import { BackendLinks } from './backend-links.js';
 import { Batch, buildBatch } from './batch.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './config.js';
 import { startCrons } from './cron/start.js';
@@ -62,8 +62,8 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   readonly #liveness: Liveness;
   readonly #dispatch: Dispatch;
   readonly #executor: Executor;
-  /** The backend's clock, when the store judges time (a shared backend); else undefined. */
-  readonly #backendClock: BackendClock | undefined;
+  /** The backend's clock and nudges, when the store is a shared backend. */
+  readonly #links: BackendLinks;
   #state: RunState = 'idle';
   #stopController = new AbortController();
   #closed = false;
@@ -89,10 +89,8 @@ export class Scheduler extends EventEmitter implements Enqueuer {
       log: (level, message, fields) => logger[level](fields, message),
     });
     // A shared backend judges "never early" by its own clock, unless a clock was handed in (tests).
-    if (rest.clock === undefined && judgesTime(this.#store)) {
-      this.#backendClock = new BackendClock(this.#o.clock, this.#store);
-      this.#o = { ...this.#o, clock: this.#backendClock };
-    }
+    this.#links = new BackendLinks(this.#store, this.#o.clock, rest.clock !== undefined, logger);
+    this.#o = { ...this.#o, clock: this.#links.clock };
     this.#defaults = { ...DEFAULT_POLICY, maxCutOffs: this.#o.maxCutOffs };
     const parts = assemble(this.#o, this.#store, this.registry, {
       events: this,
@@ -105,7 +103,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
       dropWaiting: (why) => this.#dropWaiting(why),
       storeResult: (kind, error) => this.#health.result(kind, error),
       afterWrite: (result) => this.#afterWrite(result),
-      beforeBeat: () => this.#syncClock(),
+      beforeBeat: () => this.#links.syncClock(),
     });
     ({ admission: this.#admission, pool: this.#pool, journal: this.#journal, threads: this.#threads } = parts);
     ({ liveness: this.#liveness, dispatch: this.#dispatch, ticker: this.#ticker, executor: this.#executor } = parts);
@@ -163,30 +161,22 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     // Every running attempt listens to it: more than 10 at once is the normal case, not a leak.
     setMaxListeners(0, this.#stopController.signal);
     this.#journal.open();
+    this.#links.listen((dueMs) => this.#dispatch.pokeIfBehind(dueMs));
     // Before the ticker: the admission learns the schedules, and the store's pending occurrences follow the code (cron/start.ts).
     const crons = startCrons({ store: this.#store, registry: this.registry, admission: this.#admission, clock: this.#o.clock, logger: this.#o.logger });
     this.#o.logger.info({ owner: this.owner, tasks: this.registry.names() }, 'scheduler started');
-    if (!this.#backendClock) {
+    if (!this.#links.judged) {
       const beat = this.#liveness.start();
       this.#ticker.start();
       return Promise.all([beat, this.#dispatch.idle, crons]).then(() => undefined);
     }
     // Nothing is claimed before the backend's clock is known: a host running ahead would start early.
-    return this.#syncClock().then(async () => {
+    return this.#links.syncClock().then(async () => {
       if (this.#state !== 'running') return;
       const beat = this.#liveness.start();
       this.#ticker.start();
       await Promise.all([beat, this.#dispatch.idle, crons]);
     });
-  }
-
-  /** Samples the backend's clock; a failure is logged and the last offset kept. */
-  async #syncClock(): Promise<void> {
-    try {
-      await this.#backendClock?.sync();
-    } catch (error) {
-      this.#o.logger.error({ err: error }, "could not read the backend's clock; keeping the last offset");
-    }
   }
 
   /**
@@ -214,6 +204,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     } finally {
       this.#generation++;
       const beatDone = this.#liveness.stop(); // its timer is cleared at once; never rejects
+      await this.#links.unlisten();
       this.#journal.close();
       this.#admission.clear();
       await beatDone;

@@ -58,3 +58,41 @@ describe('a claim whose answer never came', () => {
     expect((await f.scheduler.stats()).counts).toMatchObject({ succeeded: 2, running: 0, scheduled: 0 });
   });
 });
+
+describe('a nudge from a shared backend (store.onNudge)', () => {
+  it("claims at once a task another process wrote due now, not at the next tick, and stops listening at stop", async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    defer(() => store.close());
+    let nudge: ((dueMs: number) => void) | undefined;
+    let listening = false;
+    const nudging = new Proxy(store, {
+      get: (target, key) => {
+        if (key === 'onNudge') {
+          return async (listener: (dueMs: number) => void) => {
+            nudge = listener;
+            listening = true;
+            return async () => void (listening = false);
+          };
+        }
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const f = setup({ store: nudging });
+    const ran: number[] = [];
+    f.scheduler.task('job')(() => void ran.push(f.clock.now));
+    f.scheduler.start();
+    await f.advance(1_500);
+    expect(listening).toBe(true);
+    // Another process writes a task due now, behind our cursor, and the backend tells us.
+    const dueMs = f.clock.now;
+    await store.insert([{ name: 'job', args: '[]', dueMs, createdMs: dueMs, key: null, retries: null, backoffMs: null, timeoutMs: null }]);
+    nudge!(dueMs);
+    await f.advance(5);
+    expect(ran).toEqual([dueMs]);
+    const stopping = f.scheduler.stop();
+    await f.advance(1);
+    await stopping;
+    expect(listening).toBe(false);
+  });
+});

@@ -7,7 +7,6 @@
 import { createClient } from 'redis';
 import { Queue, Worker, createNodeRedisClient } from 'bullmq';
 import { Scheduler } from '../../dist/index.js';
-import { openStore } from '../../dist/store/open.js';
 import { pathToFileURL } from 'node:url';
 import { percentile, progress, resultRow, silentLogger, sleep, tableLines } from '../lib.js';
 
@@ -71,15 +70,7 @@ export async function bullWorker(url, fn, concurrency = 50, name = QUEUE) {
  * that say "one shard" start on an empty server.
  */
 export function delaydApp(url, o = {}, fn = async () => {}) {
-  // The store is opened here so that `shards` reaches it (the Scheduler option does not yet:
-  // notes/r2-requests.md #5); closing the app closes it too.
-  const store = openStore({ db: url, ...(o.shards ? { shards: o.shards } : {}) });
-  const app = new Scheduler({ store, logger: silentLogger, concurrency: o.concurrency ?? 50, ...(o.scheduler ?? {}) });
-  const close = app.close.bind(app);
-  app.close = async () => {
-    await close();
-    await store.close();
-  };
+  const app = new Scheduler({ db: url, logger: silentLogger, concurrency: o.concurrency ?? 50, ...(o.shards ? { shards: o.shards } : {}), ...(o.scheduler ?? {}) });
   const noop = app.task('noop')(fn);
   return { app, noop };
 }
@@ -122,7 +113,7 @@ export async function slowlogMax(admin) {
     const us = Number(e[2]);
     const args = (e[3] ?? []).map(String);
     if (ADMIN.has((args[0] ?? '').toLowerCase())) continue;
-    if (us > max.us) max = { us, command: args.slice(0, 4).join(' ').slice(0, 120) };
+    if (us > max.us) max = { us, command: args.slice(0, 7).join(' ').slice(0, 160) };
   }
   return { ...max, entries: entries.length };
 }

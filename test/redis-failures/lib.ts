@@ -48,20 +48,9 @@ export function redisDaemon(url: string, o: DaemonOptions): Daemon {
 
 export const silent = createLogger({ level: 'silent' });
 
-/**
- * A producer scheduler in this process (never started). Redis options (`replicas`, `shards`)
- * go to a store opened here, since the Scheduler does not pass them on yet
- * (notes/r2-requests.md #5); closing the producer closes it.
- */
+/** A producer scheduler in this process (never started), with the Redis options given. */
 export function producer(url: string, options: { replicas?: number; shards?: number } = {}): Scheduler {
-  const store = openStore({ db: url, ...options });
-  const app = new Scheduler({ store, logger: silent });
-  const close = app.close.bind(app);
-  app.close = async () => {
-    await close();
-    await store.close();
-  };
-  return app;
+  return new Scheduler({ db: url, logger: silent, ...options });
 }
 
 /** Every task row, through a store of its own on `url`, or through `reader` (a scheduler). */

@@ -20,6 +20,9 @@ import { defaultRegistry, setDefaultScheduler } from './default.js';
 import { DelaydError } from './errors.js';
 import { createLogger } from './logger.js';
 import { Scheduler } from './scheduler.js';
+import { nextTimerAt, settling } from './settle.js';
+import { RedisStore } from './store/redis/index.js';
+import { isRedisUrl } from './store/redis/url.js';
 import { etaToMs } from './validate.js';
 
 /** The part of a @sinonjs/fake-timers clock that delayd/testing offers (its own type, not theirs). */
@@ -86,28 +89,61 @@ export interface TestScheduler {
 export function createTestScheduler(options: TestSchedulerOptions = {}): TestScheduler {
   const { now = '2030-01-01T00:00:00Z', asDefault = true, ...rest } = options;
   const clock = loadCreateClock()(etaToMs(now));
+  // A store over a network (a Redis URL, or a store handed in) answers on real I/O: see settle.ts.
+  const opened = rest.store === undefined && isRedisUrl(rest.db ?? '') ? new RedisStore({ url: rest.db as string, trustCallerClock: true, ...definedOf({ shards: rest.shards, replicas: rest.replicas }) }) : undefined;
+  const network = opened ?? rest.store;
+  const wrapped = network ? settling(network) : undefined;
   const scheduler = new Scheduler({
     db: ':memory:',
     logger: createLogger({ level: 'silent' }),
     ...rest,
+    ...(wrapped ? { store: wrapped.store, shards: undefined, replicas: undefined } : {}),
     clock: fromFakeClock(clock),
     ...(asDefault ? { registry: defaultRegistry } : {}),
   });
   if (asDefault) setDefaultScheduler(scheduler);
+  const advance = wrapped ? (ms: number) => advanceSettling(clock, ms, wrapped.settle) : (ms: number) => clock.tickAsync(ms);
   return {
     scheduler,
     clock,
     advance: async (ms) => {
-      await clock.tickAsync(ms);
+      await advance(ms);
       // A handler that finished at the last instant has its outcome on a timer fake-timers
       // puts 1 ms later; write it now so the rows show what ran within `ms`.
       await scheduler.flush();
     },
     close: async () => {
       const stopping = scheduler.close();
-      await clock.runToLastAsync();
+      await (wrapped ? advanceSettling(clock, 60_000, wrapped.settle) : clock.runToLastAsync());
       await stopping;
+      await opened?.close();
       if (asDefault) setDefaultScheduler(undefined);
     },
   };
+}
+
+function definedOf<T extends Record<string, unknown>>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Moves the fake clock `ms` forward one timer at a time, letting the store's calls settle between. */
+async function advanceSettling(clock: TestClock, ms: number, settle: () => Promise<void>): Promise<void> {
+  const end = clock.now + ms;
+  for (;;) {
+    await settle();
+    await clock.tickAsync(0);
+    const next = nextTimerAt(clock);
+    if (next !== undefined && next <= end) {
+      await clock.tickAsync(Math.max(0, next - clock.now));
+      continue;
+    }
+    if (next === undefined && !('timers' in clock) && clock.now < end) {
+      await clock.tickAsync(Math.min(10, end - clock.now)); // no timer list to read: small steps
+      continue;
+    }
+    if (clock.now < end) await clock.tickAsync(end - clock.now);
+    await settle();
+    const after = nextTimerAt(clock);
+    if (after === undefined || after > end) return;
+  }
 }

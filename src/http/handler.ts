@@ -96,7 +96,10 @@ export async function createHttpHandler(app: Scheduler, options: HttpHandlerOpti
     succeeded: () => series.ended('succeeded'),
     failed: () => series.ended('failed'),
     retrying: () => series.ended('retried'),
-    claimed: () => (lastClaimAt = elapsed(clock)),
+    claimed: (e: { second: number }) => {
+      lastClaimAt = elapsed(clock);
+      overview.claimed(e.second);
+    },
   };
   for (const [event, listener] of Object.entries(listeners)) app.on(event, listener);
   const api: ApiContext = { app, store, reads, clock, body: { maxBytes: options.maxBodyBytes ?? 1 << 20, timeoutMs: options.bodyTimeoutMs ?? 10_000 } };

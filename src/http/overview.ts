@@ -28,6 +28,9 @@ export class OverviewSource {
   readonly #failed: Cached<TaskRow[]>;
   readonly #batches: Cached<BatchRow[]>;
 
+  /** The second of this daemon's last claim: the cursor moves on the ring each second, whatever the stats' cache. */
+  #claimedSecond: number | null = null;
+
   constructor(app: Scheduler, store: ReadStore, clock: Clock, series: Series) {
     this.#app = app;
     this.#clock = clock;
@@ -43,6 +46,10 @@ export class OverviewSource {
     this.#batches = new Cached(() => store.recentBatches(10), clock, LIST_TTL_MS);
   }
 
+  claimed(second: number): void {
+    if (this.#claimedSecond === null || second > this.#claimedSecond) this.#claimedSecond = second;
+  }
+
   async read() {
     const [stats, load, workers, running, failed, batches] = await Promise.all([
       this.stats.get(), this.#load.get(), this.#workers.get(), this.#running.get(), this.#failed.get(), this.#batches.get(),
@@ -54,13 +61,15 @@ export class OverviewSource {
     const hostOf = new Map(live.map((w) => [w.owner, `${w.host}:${w.pid}`]));
     let total = 0;
     for (const s of load.slots) total += s.count;
+    // The persisted cursor only moves forward: the later of the store's and our last claim's.
+    const cursor = stats.cursor === null ? this.#claimedSecond : Math.max(stats.cursor, this.#claimedSecond ?? stats.cursor);
     return {
       now: iso(nowMs),
       nowMs,
       owner: this.#app.owner,
       counts: stats.counts,
-      cursor: stats.cursor,
-      cursorTime: stats.cursor === null ? null : iso(stats.cursor * 1000),
+      cursor,
+      cursorTime: cursor === null ? null : iso(cursor * 1000),
       nextDue: stats.nextDueMs === null ? null : iso(stats.nextDueMs),
       // Pairs [second - from, count]: the inner ring is 0..3599, the outer 3600..7199.
       load: { from: load.from, total, slots: load.slots.map((s) => [s.second - load.from, s.count]) },

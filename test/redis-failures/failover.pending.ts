@@ -57,7 +57,7 @@ describe('failover of a cluster master under load', () => {
         if (e.msg !== 'succeeded' || typeof e.taskId !== 'number') return false;
         if (!shards.has(e.taskId % MAX_SHARDS)) return false;
         const write = [...acked.values()].find((a) => a.id === e.taskId);
-        return write !== undefined && write.at + DUE_IN_S * 1000 > killedAt;
+        return write !== undefined && write.etaMs > killedAt && Number(e.time) > killedAt;
       });
     await until('claims on the failed-over shards to resume', () => resumed() !== undefined, 30_000, () => Object.fromEntries(failures));
     const resumeMs = Number(resumed()!.time ?? Date.now()) - killedAt;

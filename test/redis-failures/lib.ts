@@ -101,8 +101,8 @@ export function runsIn(dir: string): string {
 }
 
 export interface Writing {
-  /** key -> id and the time the write was acknowledged (created). */
-  acked: Map<string, { id: number; at: number }>;
+  /** key -> id, eta and the time the write was acknowledged (created). */
+  acked: Map<string, { id: number; etaMs: number; at: number }>;
   /** DelaydError codes (or the error's text) of the failed writes, with counts. */
   failures: Map<string, number>;
   /** Ends the writers; resolves once every write in flight has settled. */
@@ -115,7 +115,7 @@ export interface Writing {
  * 50 ms after a failure, as a client with a retry delay would).
  */
 export function keepWriting(app: Scheduler, writers: number, countdown: (n: number) => number): Writing {
-  const acked = new Map<string, { id: number; at: number }>();
+  const acked = new Map<string, { id: number; etaMs: number; at: number }>();
   const failures = new Map<string, number>();
   let stopped = false;
   let n = 0;
@@ -125,7 +125,7 @@ export function keepWriting(app: Scheduler, writers: number, countdown: (n: numb
       const key = `w${w}-${i}`;
       try {
         const [s] = await app.enqueue('work', [{ args: [key, 0], when: { countdown: countdown(i), key } }]);
-        if (s?.created) acked.set(key, { id: s.id, at: Date.now() });
+        if (s?.created) acked.set(key, { id: s.id, etaMs: s.eta.getTime(), at: Date.now() });
       } catch (error) {
         const code = error instanceof DelaydError ? error.code : String(error);
         failures.set(code, (failures.get(code) ?? 0) + 1);

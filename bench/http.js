@@ -17,17 +17,17 @@ const LEAD_MS = 1500;
 const PENDING = Number(process.env.BENCH_HTTP_PENDING ?? 100_000);
 
 export async function measure(o) {
-  const without = { p50: [], p99: [], max: [] };
-  const withHttp = { p50: [], p99: [], max: [] };
+  const without = { p50: [], p99: [], max: [], elu: [] };
+  const withHttp = { p50: [], p99: [], max: [], elu: [] };
   const polls = [];
   for (let run = 0; run < o.runs; run++) {
     const order = run % 2 === 0 ? [false, true] : [true, false];
     for (const http of order) {
       const r = await once(o, http, run);
       const into = http ? withHttp : without;
-      for (const stat of ['p50', 'p99', 'max']) into[stat].push(r[stat]);
+      for (const stat of ['p50', 'p99', 'max', 'elu']) into[stat].push(r[stat]);
       if (r.polls) polls.push(r.polls);
-      progress(`http run ${run + 1} ${http ? 'with the server' : 'without'}: p50 ${r.p50} p99 ${r.p99} max ${r.max} ms${r.polls ? `; ${JSON.stringify(r.polls)}` : ''}`);
+      progress(`http run ${run + 1} ${http ? 'with the server' : 'without'}: p50 ${r.p50} p99 ${r.p99} max ${r.max} ms, main thread busy ${r.elu}%${r.polls ? `; ${JSON.stringify(r.polls)}` : ''}`);
     }
   }
   const label = `${o.lateness.toLocaleString()} over ${o.spread} s, ${PENDING.toLocaleString()} pending`;
@@ -44,6 +44,15 @@ export async function measure(o) {
       note: stat === 'p99' ? `polls answered: ${JSON.stringify(polls)}` : undefined,
     });
   });
+  // Less at the mercy of other processes than lateness: how busy the scheduler's own thread was.
+  rows.push(resultRow({
+    id: 'http.elu',
+    what: `scheduler thread busy (event loop utilization) with dashboard + /metrics, ${label}`,
+    unit: '%',
+    better: 'lower',
+    delayd: withHttp.elu,
+    baselines: [{ name: '% without the server (same run)', samples: without.elu }],
+  }));
   return rows;
 }
 
@@ -72,6 +81,7 @@ async function once(o, http, seed) {
   await sleep(1100);
   const late = [];
   app.on('accepted', (e) => late.push(e.lateMs));
+  const elu0 = performance.eventLoopUtilization();
   const offsets = etasOf(o.lateness, o.spread * 1000, seed);
   const t0 = Date.now() + LEAD_MS;
   const producer = new Scheduler({ db: path, logger: silentLogger });
@@ -79,13 +89,14 @@ async function once(o, http, seed) {
   await noop.delayMany(offsets.map((off, i) => ({ args: args105(i), when: { eta: t0 + off } })));
   await producer.close();
   await until(() => late.length === offsets.length, 50);
+  const elu = Math.round(performance.eventLoopUtilization(elu0).utilization * 1000) / 10;
   const polls = poller ? await poller.stop() : null;
   await server?.close();
   await app.close();
   await store.close();
   removeDb(path);
   const sorted = Float64Array.from(late).sort();
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1], polls };
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1], elu, polls };
 }
 
 function startPoller(url) {

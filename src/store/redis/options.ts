@@ -32,7 +32,10 @@ export interface RedisStoreOptions {
   trustCallerClock?: boolean;
   /** Read appendonly/appendfsync/maxmemory-policy at open and refuse eviction. @default true */
   checkDurability?: boolean;
-  /** How long an insert's request id is remembered for a retry, in s. @default 120 */
+  /**
+   * How long an insert's request id (and its reply) is remembered for a retry, in s: longer
+   * than the store's own retry window (10 s); each costs ~100 bytes while it lives. @default 30
+   */
   requestTtlSec?: number;
   /** Told what the server's durability means, at open. */
   log?: (level: 'info' | 'warn', message: string, fields: Record<string, unknown>) => void;
@@ -59,7 +62,7 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
     claimAheadMs: options.claimAheadMs ?? 2000,
     trustCallerClock: options.trustCallerClock ?? false,
     checkDurability: options.checkDurability ?? true,
-    requestTtlSec: options.requestTtlSec ?? 120,
+    requestTtlSec: options.requestTtlSec ?? 30,
     log: options.log,
   };
 }

@@ -187,6 +187,20 @@ describe('request ids', () => {
   });
 });
 
+describe('list', () => {
+  it('finds running tasks exactly, however many newer tasks are scheduled (no scan cap)', async () => {
+    const r = await startRedis();
+    const s = store(r.url, { shards: 1 });
+    const [old] = await s.insert([task('a', T0)]);
+    await s.claim({ owner: 'A', uptoSecond: S0, limit: 10, names: ['a'] });
+    for (let i = 0; i < 12_000; i += 1000) await s.insert(Array.from({ length: 1000 }, () => task('b', T0 + DAY_MS)));
+    expect((await s.list({ state: 'running' })).map((row) => [row.id, row.owner])).toEqual([[old!.id, 'A']]);
+    expect(await s.list({ state: 'running', beforeId: old!.id })).toEqual([]);
+    expect((await s.list({ state: 'scheduled', limit: 3 })).map((row) => row.name)).toEqual(['b', 'b', 'b']);
+    await s.close();
+  });
+});
+
 describe('nudges', () => {
   it('tells another process\'s store within milliseconds of a task written behind the cursor, and not of a later one', async () => {
     const r = await startRedis();

@@ -4,7 +4,8 @@ import { LIB } from './lib.js';
 
 /**
  * list: ARGV[3] state ('' any), [4] name ('' any), [5] limit, [6] scan cap, [7] below this id
- * ('' any). Walks the id
+ * ('' any). Running tasks come from the owners' run sets (exact, whatever is pending); the
+ * others from walking the id
  * indexes from the highest id down, keeping rows that match. Reply: one flat HGETALL per row
  * prefixed by its id and field count, for each index in turn (merged by id in TS).
  */
@@ -31,6 +32,22 @@ local function keep(id)
   out[#out + 1] = #row
   for i = 1, #row do out[#out + 1] = row[i] end
   return true
+end
+if state == 'running' then
+  -- Running tasks are few (what daemons hold) and all in the owners' run sets: exact, no scan.
+  local ids = {}
+  for _, owner in ipairs(redis.call('SMEMBERS', P .. 'ro')) do
+    for _, id in ipairs(redis.call('SMEMBERS', P .. 'run:' .. owner)) do
+      if ARGV[7] == '' or tonumber(id) < tonumber(ARGV[7]) then ids[#ids + 1] = tonumber(id) end
+    end
+  end
+  table.sort(ids, function(a, b) return a > b end)
+  local found = 0
+  for _, id in ipairs(ids) do
+    if found >= limit then break end
+    if keep(str(id)) then found = found + 1 end
+  end
+  return out
 end
 for _, ix in ipairs(indexes) do
   local found, scanned = 0, 0

@@ -298,10 +298,12 @@ describe('the cost of a tick', () => {
     await client.close();
     const slow = log.filter((e) => /^evalsha$/i.test(String(e[3][0]))).map((e) => Number(e[2]));
     console.log(`catch-up of 20,000: ${calls} claims, ${evals} script calls, ${usecPerCall} us each on average, ${slow.length} over 1 ms, longest ${Math.max(0, ...slow)} us`);
-    // Each call is bounded (250 tasks, 400 entries touched): ~3 ms here. The average is what the
-    // bound decides; single calls on this shared 2-core box are sometimes descheduled mid-run.
+    // Each call is bounded by design (at most 250 tasks, 400 entries touched): 20,000 tasks take
+    // at least 80 calls, ~3 ms each on this box when idle. Wall time inside Redis on a shared
+    // 2-core box under load (load average 7 seen) varies 2x-3x, so the time bound here is loose:
+    // it catches an unbounded call (all 20,000 in one script: ~0.25 s at ~12 µs a task), not a noisy one.
     expect(Number(evals)).toBeGreaterThanOrEqual(80);
-    expect(Number(usecPerCall)).toBeLessThan(5000);
+    expect(Number(usecPerCall)).toBeLessThan(20_000);
     await s.close();
   }, 60_000);
 });

@@ -32,11 +32,20 @@ export async function claimAll(s: Session, request: ClaimRequest, aheadMs: numbe
     const tasks = toClaimed(reply, 3);
     return { shard, tasks, again: (n > 0 && tasks.length >= n) || Number(reply[1]) === 1 };
   };
+  // Several calls to one shard at once: Redis runs them one after the other (one connection),
+  // each taking up where the last left off, in one round trip.
+  const claimMany = async (shard: number, n: number) => {
+    const sizes = Array.from({ length: Math.ceil(n / CALL_LIMIT) }, (_, i) => Math.min(CALL_LIMIT, n - i * CALL_LIMIT));
+    const parts = await Promise.all(sizes.map((size) => claimOn(shard, size)));
+    const tasks = parts.flatMap((p) => p.tasks);
+    return { shard, tasks, again: (n > 0 && tasks.length >= n) || parts.some((p) => p.again && p.tasks.length < CALL_LIMIT) };
+  };
   let taken: ClaimedTask[] = [];
+  // The first round: one call a shard (a tick with nothing due costs one probe per shard).
   const first = limit === 0 ? 0 : Math.min(CALL_LIMIT, Math.max(1, Math.ceil(limit / s.shards)));
   let active = Array.from({ length: s.shards }, (_, shard) => ({ shard, n: first }));
   for (let round = 0; active.length > 0 && round < MAX_ROUNDS; round++) {
-    const results = await Promise.all(active.map(({ shard, n }) => claimOn(shard, n)));
+    const results = await Promise.all(active.map(({ shard, n }) => claimMany(shard, n)));
     for (const r of results) taken = taken.concat(r.tasks);
     if (limit === 0) break;
     taken.sort(byDue);
@@ -47,7 +56,7 @@ export async function claimAll(s: Session, request: ClaimRequest, aheadMs: numbe
       if (!r.again) continue;
       const last = r.tasks[r.tasks.length - 1];
       const before = last === undefined ? 0 : taken.filter((t) => byDue(t, last) <= 0).length;
-      const n = Math.min(CALL_LIMIT, limit - before);
+      const n = Math.min(CALL_LIMIT * 8, limit - before);
       if (n > 0) active.push({ shard: r.shard, n });
     }
   }

@@ -134,7 +134,9 @@ export class Dispatch {
     } catch (error) {
       this.#o.onResult(error);
       this.#o.logger.error({ err: error, second }, 'claim failed; the next tick tries again');
-      if ((error as { code?: unknown }).code === 'E_BACKEND_UNKNOWN_OUTCOME') this.#strays = true;
+      // A shared backend's claim spans shards (or its answer was lost): part of it may have
+      // taken tasks under our name although the call failed. SQLite's rolls back whole.
+      if (String((error as { code?: unknown }).code).startsWith('E_BACKEND_')) this.#strays = true;
       return;
     } finally {
       pool.unreserve(room);

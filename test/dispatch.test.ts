@@ -12,12 +12,12 @@ import { scenarios } from './helpers.js';
 const { setup, defer } = scenarios();
 
 /** A store whose first claims run but lose their answer. */
-function losingAnswers(lost: number): Store {
+function losingAnswers(lost: number, code = 'E_BACKEND_UNKNOWN_OUTCOME'): Store {
   const store = new SqliteStore({ path: ':memory:' });
   defer(() => store.close());
   const claim: Store['claim'] = async (request) => {
     const result = await store.claim(request);
-    if (result.tasks.length > 0 && lost-- > 0) throw new DelaydError('E_BACKEND_UNKNOWN_OUTCOME', 'the claim was sent and no answer came');
+    if (result.tasks.length > 0 && lost-- > 0) throw new DelaydError(code as 'E_BACKEND_UNKNOWN_OUTCOME', 'the claim was sent and no answer came');
     return result;
   };
   return new Proxy(store, {
@@ -44,6 +44,16 @@ describe('a claim whose answer never came', () => {
     expect(ran).toHaveLength(3);
     const rows = await f.scheduler.list({});
     expect(rows.map((r) => [r.state, r.attempts])).toEqual([['succeeded', 1], ['succeeded', 1], ['succeeded', 1]]);
+  });
+
+  it('runs them too when the claim failed on one shard after others had claimed (E_BACKEND_CLUSTERDOWN)', async () => {
+    const f = setup({ store: losingAnswers(1, 'E_BACKEND_CLUSTERDOWN') });
+    const ran: number[] = [];
+    const job = f.scheduler.task('job')((n: number) => void ran.push(n));
+    f.scheduler.start();
+    await job.delayMany([[1], [2]], 2);
+    await f.advance(3_000);
+    expect(ran.sort()).toEqual([1, 2]);
   });
 
   it('takes up no more than the pool has room for, and the rest at later claims', async () => {

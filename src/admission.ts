@@ -54,6 +54,8 @@ export interface AdmissionOptions {
   item: (task: ClaimedTask) => Item;
   /** Each write's error or null, so the scheduler can count failures that will not pass. */
   onResult: (error: unknown) => void;
+  /** The write scheduled tasks (cron followers): the earliest due time, to claim it if due. */
+  onScheduled?: (dueMs: number) => void;
   /** A task failed for its cut-offs (logged and emitted by the scheduler). */
   onCutOff: (task: ClaimedTask, error: ErrorInfo) => void;
 }
@@ -137,8 +139,11 @@ export class Admission {
     if (outcomes.length === 0) return verdict;
     let applied: boolean[];
     try {
-      applied = (await this.#o.store.record(outcomes)).applied;
+      const result = await this.#o.store.record(outcomes);
+      applied = result.applied;
       this.#o.onResult(null);
+      // A cron follower already due ('all' catching up) is claimed now, not at the next tick.
+      if (result.earliestDueMs !== null) this.#o.onScheduled?.(result.earliestDueMs);
     } catch (error) {
       this.#o.onResult(error);
       const why = isTransient(error) ? 'will try again shortly' : 'will try again shortly (not a passing error)';

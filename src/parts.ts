@@ -56,6 +56,7 @@ export function assemble(o: ResolvedOptions, store: Store, registry: Registry, h
     item: (task) => host.item(task),
     onResult: (error) => host.storeResult('start', error),
     onCutOff: (task, error) => parts.executor.reportFailed(task, error),
+    onScheduled: (dueMs) => parts.dispatch.pokeIfBehind(dueMs),
   });
   parts.pool = new WorkerPool<Item>({
     clock,

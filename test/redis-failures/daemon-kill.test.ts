@@ -82,6 +82,8 @@ describe("seed 003's validation on Redis", () => {
     // As a producer that knows nothing of the handler: no retries, no backoff.
     await app.enqueue('val', Array.from({ length: COUNT }, (_, value) => ({ args: [value] })));
     const a = started(redisDaemon(redis.url, { runs: log, args: [...FAST, '--concurrency', '4'] }));
+    // A is at work before B comes up, so the kill of A is mid-run whatever the machine's load.
+    await until('A to start 20 attempts', () => [...readExecutions(log).values()].flat().length >= 20, 30_000);
     const b = started(redisDaemon(redis.url, { runs: log, args: [...FAST, '--concurrency', '4'] }));
     await until('a quarter to succeed', async () => (countByState(await tasks(redis.url)).succeeded ?? 0) >= COUNT / 4, 40_000);
     a.signal('SIGKILL');

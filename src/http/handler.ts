@@ -27,7 +27,7 @@ import { Series } from './series.js';
 export interface HttpHandlerOptions {
   /**
    * The store the scheduler uses (the API inserts rows and reads the dashboard's data through
-   * it); or give `db` instead.
+   * it). @default the scheduler's own (`app.store`), unless `db` is given
    */
   store?: Store;
   /** The scheduler's `db` (a SQLite file or a store URL): the handler opens a store of its own on it, closed by close(). */
@@ -71,8 +71,9 @@ const SCRIPT = readFileSync(new URL('./dashboard.js', import.meta.url), 'utf8');
 export async function createHttpHandler(app: Scheduler, options: HttpHandlerOptions): Promise<HttpHandler> {
   const clock = options.clock ?? systemClock;
   const { token, logger } = options;
-  const owned = options.store ? undefined : openOwnStore(options.db);
-  const store = options.store ?? owned!;
+  // The scheduler's own store unless told otherwise; a `db` alone opens one of ours.
+  const owned = options.store || options.db === undefined ? undefined : openOwnStore(options.db);
+  const store = options.store ?? owned ?? app.store;
   const series = new Series(clock);
   const thread = options.readThread ? new ReadThread(options.readThread) : undefined;
   const reads: ReadStore = thread ?? store;

@@ -158,7 +158,7 @@ export async function createMetrics(app: Scheduler, options: MetricsOptions): Pr
       if (e.count > 0) claimed.inc(e.count);
     },
     putBack: (e) => {
-      if (e.count > 0) putBack.inc({ why: whyLabel(e.why) }, e.count);
+      if (e.count > 0) putBack.inc({ why: e.reason }, e.count);
     },
     storeError: (e) => storeErrors.inc({ kind: e.kind, code: e.code ?? 'none' }),
   };
@@ -171,17 +171,4 @@ export async function createMetrics(app: Scheduler, options: MetricsOptions): Pr
       for (const [event, listener] of Object.entries(listeners)) app.off(event, listener as (e: unknown) => void);
     },
   };
-}
-
-/**
- * The event's `why` is a sentence with a pid or a duration in it: as a label it would make a
- * new series per dead daemon. Reduced to a fixed set.
- */
-export function whyLabel(why: string | undefined): string {
-  if (why === 'stopped') return 'stopped';
-  if (why === undefined) return 'other';
-  if (/^process \d+ is gone/.test(why)) return 'process_gone';
-  if (/^no heartbeat for /.test(why)) return 'lease_expired';
-  if (why === 'no heartbeat record') return 'orphaned';
-  return 'other';
 }

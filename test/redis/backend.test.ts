@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createClient } from 'redis';
 import { RedisStore } from '../../src/store/redis/index.js';
 import { shardPrefix } from '../../src/store/redis/keys.js';
+import { CLAIM } from '../../src/store/redis/scripts/claim.js';
 import { statusIn } from '../../src/bits.js';
 import { rawCommand, startRedis, stopAllRedis } from './servers.js';
 import { task, T0, S0, DAY_MS } from '../contract/fixtures.js';
@@ -222,6 +223,37 @@ describe('nudges', () => {
     await new Promise((res) => setTimeout(res, 50));
     expect(heard).toEqual([now - 5]);
     await Promise.all([daemon.close(), producer.close()]);
+  });
+});
+
+describe('a claim that fails on one shard', () => {
+  it('gives back what the other shards took, so nothing is left running unknown to the caller', async () => {
+    const r = await startRedis();
+    const client = createClient({ url: r.url, RESP: 2 });
+    client.on('error', () => undefined);
+    await client.connect();
+    let down: string | undefined;
+    const flaky = new Proxy(client, {
+      get(target, prop) {
+        if (prop !== 'sendCommand') return Reflect.get(target, prop);
+        return async (args: string[]) => {
+          if (down !== undefined && args[0] === 'EVALSHA' && args[1] === CLAIM.sha && args[3] === `${down}cur`) throw new Error('CLUSTERDOWN The cluster is down');
+          return target.sendCommand(args);
+        };
+      },
+    });
+    const s = new RedisStore({ client: flaky as never, queue: 'cd', shards: 4, trustCallerClock: true });
+    for (let i = 0; i < 8; i++) await s.insert([task('a', T0 + i)]);
+    down = shardPrefix('cd', 2);
+    await expect(s.claim({ owner: 'A', uptoSecond: S0 + 1, limit: 100, names: ['a'] })).rejects.toMatchObject({ code: 'E_BACKEND_CLUSTERDOWN' });
+    expect(await s.list({ state: 'running' })).toEqual([]);
+    expect((await s.stats()).counts).toMatchObject({ scheduled: 8, running: 0 });
+    down = undefined;
+    expect((await s.claim({ owner: 'A', uptoSecond: S0 + 1, limit: 100, names: ['a'] })).tasks.map((t) => t.dueMs)).toEqual(
+      Array.from({ length: 8 }, (_, i) => T0 + i),
+    );
+    await s.close();
+    await client.close();
   });
 });
 

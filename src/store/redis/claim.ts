@@ -25,28 +25,40 @@ export async function claimAll(s: Session, request: ClaimRequest, aheadMs: numbe
   const cursors = new Array<number>(s.shards).fill(Number.NEGATIVE_INFINITY);
   const before = new Map<number, number>();
   const limit = Math.max(0, request.limit);
+  /** Every task claimed by this call so far (also by calls whose siblings failed). */
+  const taken: ClaimedTask[] = [];
   const claimOn = async (shard: number, n: number) => {
     const reply = await s.run(CLAIM, shard, [request.owner, request.uptoSecond, n, aheadMs, CALL_BUDGET, ...names], true);
     cursors[shard] = Math.max(cursors[shard] as number, Number(reply[0]));
     if (!before.has(shard)) before.set(shard, Number(reply[2]));
     const tasks = toClaimed(reply, 3);
+    for (const t of tasks) taken.push(t);
     return { shard, tasks, again: (n > 0 && tasks.length >= n) || Number(reply[1]) === 1 };
   };
   // Several calls to one shard at once: Redis runs them one after the other (one connection),
   // each taking up where the last left off, in one round trip.
   const claimMany = async (shard: number, n: number) => {
     const sizes = Array.from({ length: Math.ceil(n / CALL_LIMIT) }, (_, i) => Math.min(CALL_LIMIT, n - i * CALL_LIMIT));
-    const parts = await Promise.all(sizes.map((size) => claimOn(shard, size)));
+    const settledParts = await Promise.allSettled(sizes.map((size) => claimOn(shard, size)));
+    const failed = settledParts.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const parts = settledParts.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof claimOn>>>).value);
     const tasks = parts.flatMap((p) => p.tasks);
     return { shard, tasks, again: (n > 0 && tasks.length >= n) || parts.some((p) => p.again && p.tasks.length < CALL_LIMIT) };
   };
-  let taken: ClaimedTask[] = [];
   // The first round: one call a shard (a tick with nothing due costs one probe per shard).
   const first = limit === 0 ? 0 : Math.min(CALL_LIMIT, Math.max(1, Math.ceil(limit / s.shards)));
   let active = Array.from({ length: s.shards }, (_, shard) => ({ shard, n: first }));
   for (let round = 0; active.length > 0 && round < MAX_ROUNDS; round++) {
-    const results = await Promise.all(active.map(({ shard, n }) => claimMany(shard, n)));
-    for (const r of results) taken = taken.concat(r.tasks);
+    const settled = await Promise.allSettled(active.map(({ shard, n }) => claimMany(shard, n)));
+    const results = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // One shard failed (CLUSTERDOWN, a lost connection...): what the others took goes back at
+      // once rather than waiting, unknown to the caller, for a put-back of this owner.
+      await giveBack(s, request.owner, taken, before).catch(() => undefined);
+      throw failed.reason;
+    }
     if (limit === 0) break;
     taken.sort(byDue);
     // A shard that filled its share may hold tasks due before some already taken: it claims

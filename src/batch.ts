@@ -12,19 +12,10 @@
  */
 import { chunkOf, indicesWith, statusIn, type ItemStatus } from './bits.js';
 import { DelaydError, describe } from './errors.js';
-import type { BatchRow, NewBatch, NewTask, Store, TaskState } from './store/types.js';
-import type { TaskMethods } from './task.js';
-import { buildRow, checkDelayOptions, dueMsOf, rowBase, type DelayOptions, type TaskOptions } from './validate.js';
+import type { BatchRow, Store, TaskState } from './store/types.js';
 
 export type { ItemStatus } from './bits.js';
 
-/** How the items of a batch run; per-item options as in delay(), plus the batch's own. */
-export interface MapOptions extends Omit<DelayOptions, 'key'> {
-  /** Idempotency key of the batch: while a batch with this key is unfinished, map() returns it. */
-  key?: string;
-  /** A task run once, with args [batchId], when every item has its final outcome. */
-  reduce?: TaskMethods<[batchId: number]> | TaskMethods<[]>;
-}
 
 export interface BatchProgress {
   total: number;
@@ -132,46 +123,4 @@ export class Batch {
     const { total } = await this.info();
     return indicesWith(await this.#store.batchChunks(this.id), total, status);
   }
-}
-
-/**
- * Checks map()'s options and builds the batch row and one task row per item. Like delay(),
- * the rows carry only the policy given in `options`; the reduce row none (its handler's
- * policy applies when it runs).
- */
-export function buildBatch(input: {
-  name: string;
-  items: unknown;
-  options: unknown;
-  /** Ignored (the handler's policy applies at run time); kept until scheduler.ts stops passing it. */
-  defaults?: TaskOptions;
-  /** Ignored, as `defaults`. */
-  reduceDefaults?: (name: string) => TaskOptions | undefined;
-  nowMs: number;
-  maxArgsBytes: number;
-}): { batch: NewBatch; tasks: NewTask[] } {
-  const { name, nowMs } = input;
-  if (!Array.isArray(input.items)) {
-    throw new DelaydError('E_BAD_ARGS', `Expected map() to get an array of argument lists, got ${describe(input.items)}`);
-  }
-  const { key, reduce, ...when } = checkMapOptions(input.options);
-  const delay = checkDelayOptions(when);
-  const base = rowBase(name, nowMs, input.maxArgsBytes);
-  const tasks = input.items.map((args: unknown) => buildRow(base, args, delay));
-  const reduceTask = reduce ? { name: reduce.taskName, retries: null, backoffMs: null, timeoutMs: null } : null;
-  return { batch: { name, key: key ?? null, createdMs: nowMs, dueMs: dueMsOf(delay, nowMs), reduce: reduceTask }, tasks };
-}
-
-function checkMapOptions(options: unknown): MapOptions {
-  if (options === undefined) return {};
-  if (typeof options === 'number') return { countdown: options };
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new DelaydError('E_BAD_OPTION', `Expected map options to be a number of seconds or an object, got ${describe(options)}`);
-  }
-  const { key, reduce, ...rest } = options as MapOptions;
-  if (key !== undefined) checkDelayOptions({ key });
-  if (reduce !== undefined && (typeof reduce !== 'function' || typeof (reduce as { taskName?: unknown }).taskName !== 'string')) {
-    throw new DelaydError('E_BAD_OPTION', `Expected \`reduce\` to be a function decorated with task(), got ${describe(reduce)}`);
-  }
-  return { ...rest, key, reduce };
 }

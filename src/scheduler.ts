@@ -16,7 +16,8 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
 import type { Admission, Item } from './admission.js';
 import { BackendLinks } from './backend-links.js';
-import { Batch, buildBatch } from './batch.js';
+import { Batch } from './batch.js';
+import { buildBatch } from './batch-build.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './config.js';
 import { startCrons } from './cron/start.js';
 import type { Dispatch } from './dispatch.js';

@@ -3,46 +3,16 @@
  * that still runs `fn` directly, plus `.delay(args, countdown | options)` as in Celery. The
  * same decorator works on class methods (TypeScript 5 standard decorators).
  */
-import type { Batch, MapOptions } from './batch.js';
+import type { AnyFunction, ArgsOf, Delayable, DelayItem, Scheduled, TaskMethods } from './api.js';
+import type { Batch } from './batch.js';
 import { scheduleOf } from './cron/options.js';
 import type { CronSchedule } from './cron/schedule.js';
 import { DelaydError } from './errors.js';
 import type { Handler, TaskContext } from './runner.js';
 import type { TaskPolicy } from './store/types.js';
-import { checkName, checkTaskOptions, type DelayOptions, type TaskOptions } from './validate.js';
+import { checkName, checkTaskOptions, type TaskOptions } from './validate.js';
 
-// No `this` in the constraint: a handler that wants its context declares `this: TaskContext`,
-// and one that does not stays callable directly.
-export type AnyFunction = (...args: never[]) => unknown;
-/** A handler's parameters, without its `this: TaskContext`. */
-export type ArgsOf<F> = F extends (...args: infer A) => unknown ? A : never;
-
-export interface Scheduled {
-  id: number;
-  eta: Date;
-  /** False when `key` matched an unfinished task, which is returned instead. */
-  created: boolean;
-}
-
-export interface DelayItem<A> {
-  args: A;
-  when?: number | DelayOptions;
-}
-
-export interface TaskMethods<A extends unknown[]> {
-  readonly taskName: string;
-  /** Schedules one run; resolves once it is committed to the database. */
-  delay(args: A, when?: number | DelayOptions): Promise<Scheduled>;
-  /** Schedules many runs in one transaction: all are written, or none. */
-  delayMany(items: readonly (A | DelayItem<A>)[], when?: number | DelayOptions): Promise<Scheduled[]>;
-  /**
-   * Schedules one run per argument list under one batch id, in one transaction, and returns
-   * the batch's handle; `reduce` runs once, with args [batchId], when every item is done.
-   */
-  map(items: readonly A[], options?: number | MapOptions): Promise<Batch>;
-}
-
-export type Delayable<F extends AnyFunction> = F & TaskMethods<ArgsOf<F>>;
+export type { AnyFunction, ArgsOf, Delayable, DelayItem, Scheduled, TaskMethods } from './api.js';
 
 /** What a task needs from the scheduler it belongs to. */
 export interface Enqueuer {

@@ -4,7 +4,7 @@
  * strings as ISO 8601 only, names without control characters, db paths without URL schemes.
  */
 import { describe, expect, it } from 'vitest';
-import { buildBatch } from '../src/batch.js';
+import { buildBatch } from '../src/batch-build.js';
 import { checkDbPath, resolveOptions } from '../src/config.js';
 import { parseEtaString } from '../src/eta.js';
 import { DelaydError } from '../src/errors.js';

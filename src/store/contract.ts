@@ -9,26 +9,10 @@
  * neutral cause), never with the driver's error itself (kept as `cause`).
  */
 import type { Chunk } from '../bits.js';
-import type {
-  BatchItemRow,
-  BatchRow,
-  ClaimRequest,
-  ClaimResult,
-  CronRow,
-  CronSync,
-  CronSynced,
-  Inserted,
-  InsertedBatch,
-  ListFilter,
-  NewBatch,
-  NewTask,
-  Outcome,
-  RecordResult,
-  SlotCount,
-  Stats,
-  TaskRow,
-  WorkerRow,
-} from './types.js';
+import type { BatchItemRow, BatchRow, InsertedBatch, NewBatch } from './batch-rows.js';
+import type { CronRow, CronSync, CronSynced } from './cron-rows.js';
+import type { SlotCount, Stats, WorkerRow } from './status.js';
+import type { ClaimRequest, ClaimResult, Inserted, ListFilter, NewTask, Outcome, RecordResult, TaskRow } from './tasks.js';
 
 /** Creating tasks, and the admin changes of one task. */
 export interface TaskWriter {

@@ -14,29 +14,23 @@
  * that blocks the event loop longer than `leaseMs` is therefore treated as dead.
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
-import type { Admission, Item } from './admission.js';
+import type { Item } from './admission.js';
 import { BackendLinks } from './backend-links.js';
 import { Batch } from './batch.js';
 import { buildBatch } from './batch-build.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './config.js';
 import { startCrons } from './cron/start.js';
-import type { Dispatch } from './dispatch.js';
 import { DelaydError } from './errors.js';
 import { safeEmit, type SchedulerEvents } from './events.js';
-import type { Executor } from './execute.js';
 import { StoreHealth } from './health.js';
-import type { Journal } from './journal.js';
-import type { Liveness } from './liveness.js';
-import { assemble } from './parts.js';
+import { assemble, type Parts } from './parts.js';
 import { earliestDueMs, tellReceived } from './received.js';
 import { DEFAULT_POLICY, explainPolicy, resolvePolicy, type ExplainedPolicy, type Policy } from './policy.js';
 import { openStore } from './store/open.js';
 import type { ClaimedTask, ListFilter, NewTask, RecordResult, Stats, Store, TaskRow } from './store/types.js';
 import { Registry, taskFactory, type DelayItem, type Enqueuer, type Scheduled } from './task.js';
-import type { ThreadPool } from './threads.js';
-import { timerMs, type Ticker } from './ticker.js';
 import { buildRow, checkDelayOptions, dueMsOf, rowBase, type TaskOptions } from './validate.js';
-import type { Verdict, WorkerPool } from './worker-pool.js';
+import type { Verdict } from './worker-pool.js';
 
 /** A task's row with its effective policy, and where each value of it comes from. */
 export type ExplainedTask = TaskRow & { policy: ExplainedPolicy };
@@ -54,15 +48,9 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   readonly task: ReturnType<typeof taskFactory>;
   readonly #o: ResolvedOptions;
   readonly #store: Store;
-  readonly #ticker: Ticker;
-  readonly #pool: WorkerPool<Item>;
-  readonly #admission: Admission;
   readonly #defaults: Policy;
-  readonly #journal: Journal;
-  readonly #threads: ThreadPool;
-  readonly #liveness: Liveness;
-  readonly #dispatch: Dispatch;
-  readonly #executor: Executor;
+  /** The parts (parts.ts): admission, pool, journal, threads, liveness, dispatch, ticker, executor. */
+  readonly #p: Parts;
   /** The backend's clock and nudges, when the store is a shared backend. */
   readonly #links: BackendLinks;
   #state: RunState = 'idle';
@@ -106,8 +94,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
       afterWrite: (result) => this.#afterWrite(result),
       beforeBeat: () => this.#links.syncClock(),
     });
-    ({ admission: this.#admission, pool: this.#pool, journal: this.#journal, threads: this.#threads } = parts);
-    ({ liveness: this.#liveness, dispatch: this.#dispatch, ticker: this.#ticker, executor: this.#executor } = parts);
+    this.#p = parts;
   }
 
   /** The store this scheduler reads and writes (for an embedding server's reads; not for closing). */
@@ -126,7 +113,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
 
   /** The attempts running in this scheduler now. */
   runningTasks(): { taskId: number; name: string; attempt: number }[] {
-    return this.#admission.running();
+    return this.#p.admission.running();
   }
 
   /** Validates every item first, then writes all of them in one transaction. */
@@ -144,7 +131,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     return this.#store.insert(rows).then((inserted) => {
       const scheduled = inserted.map((row): Scheduled => ({ id: row.id, eta: new Date(row.dueMs), created: row.created }));
       tellReceived(this, this.#o.logger, name, inserted);
-      this.#dispatch.pokeIfBehind(earliestDueMs(inserted));
+      this.#p.dispatch.pokeIfBehind(earliestDueMs(inserted));
       return scheduled;
     });
   }
@@ -161,23 +148,19 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     this.#stopController = new AbortController();
     // Every running attempt listens to it: more than 10 at once is the normal case, not a leak.
     setMaxListeners(0, this.#stopController.signal);
-    this.#journal.open();
-    this.#links.listen((dueMs) => this.#dispatch.pokeIfBehind(dueMs));
+    this.#p.journal.open();
+    this.#links.listen((dueMs) => this.#p.dispatch.pokeIfBehind(dueMs));
     // Before the ticker: the admission learns the schedules, and the store's pending occurrences follow the code (cron/start.ts).
-    const crons = startCrons({ store: this.#store, registry: this.registry, admission: this.#admission, clock: this.#o.clock, logger: this.#o.logger });
+    const crons = startCrons({ store: this.#store, registry: this.registry, admission: this.#p.admission, clock: this.#o.clock, logger: this.#o.logger });
     this.#o.logger.info({ owner: this.owner, tasks: this.registry.names() }, 'scheduler started');
-    if (!this.#links.judged) {
-      const beat = this.#liveness.start();
-      this.#ticker.start();
-      return Promise.all([beat, this.#dispatch.idle, crons]).then(() => undefined);
-    }
+    const begin = () => {
+      const beat = this.#p.liveness.start();
+      this.#p.ticker.start();
+      return Promise.all([beat, this.#p.dispatch.idle, crons]).then(() => undefined);
+    };
+    if (!this.#links.judged) return begin();
     // Nothing is claimed before the backend's clock is known: a host running ahead would start early.
-    return this.#links.syncClock().then(async () => {
-      if (this.#state !== 'running') return;
-      const beat = this.#liveness.start();
-      this.#ticker.start();
-      await Promise.all([beat, this.#dispatch.idle, crons]);
-    });
+    return this.#links.syncClock().then(() => (this.#state === 'running' ? begin() : undefined));
   }
 
   /**
@@ -191,23 +174,23 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     if (this.#state !== 'running') return;
     this.#state = 'stopping';
     try {
-      this.#ticker.stop();
-      this.#dispatch.cancelWake();
+      this.#p.ticker.stop();
+      this.#p.dispatch.cancelWake();
       // What a claim in flight brings is not queued (the state says stopping): release() puts it back.
-      await this.#dispatch.idle;
+      await this.#p.dispatch.idle;
       this.#dropWaiting();
-      const drained = await this.#drain(options.drainMs ?? this.#o.drainMs);
+      const drained = await this.#p.pool.idleWithin(options.drainMs ?? this.#o.drainMs);
       if (!drained) this.#stopController.abort(new DelaydError('E_STOPPED', 'the scheduler stopped'));
-      await this.#journal.flush();
+      await this.#p.journal.flush();
       const released = await this.#store.release(this.owner);
       if (released > 0) this.#emit('putBack', { owner: this.owner, count: released, reason: 'stopped', why: 'stopped' });
       this.#o.logger.info({ released, drained }, 'scheduler stopped');
     } finally {
       this.#generation++;
-      const beatDone = this.#liveness.stop(); // its timer is cleared at once; never rejects
+      const beatDone = this.#p.liveness.stop(); // its timer is cleared at once; never rejects
       await this.#links.unlisten();
-      this.#journal.close();
-      this.#admission.clear();
+      this.#p.journal.close();
+      this.#p.admission.clear();
       await beatDone;
       this.#state = 'idle';
     }
@@ -220,14 +203,14 @@ export class Scheduler extends EventEmitter implements Enqueuer {
       await this.stop();
     } finally {
       this.#closed = true;
-      await this.#threads.close();
+      await this.#p.threads.close();
       if (!this.#o.store) await this.#store.close();
     }
   }
 
   /** Writes the buffered outcomes of finished attempts now (they are group-committed), after the commit in flight. */
   flush(): Promise<boolean> {
-    return this.#journal.flush();
+    return this.#p.journal.flush();
   }
 
   /**
@@ -235,7 +218,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
    * Resolves once the claim (and any asked for while it was in flight) is done.
    */
   tick(second: number): Promise<void> {
-    return this.#dispatch.claim(second);
+    return this.#p.dispatch.claim(second);
   }
 
   /** The row, with the policy it runs under here and where each value comes from. */
@@ -261,14 +244,14 @@ export class Scheduler extends EventEmitter implements Enqueuer {
   async reschedule(id: number, when: number | { countdown?: number; eta?: Date | number | string }): Promise<TaskRow> {
     const dueMs = dueMsOf(checkDelayOptions(when), this.#o.clock.now());
     const row = await this.#store.reschedule(id, dueMs);
-    this.#dispatch.pokeIfBehind(dueMs);
+    this.#p.dispatch.pokeIfBehind(dueMs);
     return row;
   }
 
   /** Sends a failed task back to `scheduled`, due now, with one more attempt. */
   async retry(id: number): Promise<TaskRow> {
     const row = await this.#store.retry(id, this.#o.clock.now());
-    this.#dispatch.pokeIfBehind(row.dueMs);
+    this.#p.dispatch.pokeIfBehind(row.dueMs);
     return row;
   }
 
@@ -286,7 +269,7 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     });
     const inserted = await this.#store.insertBatch(batch, tasks);
     this.#o.logger.info({ batchId: inserted.id, name, count: inserted.total, created: inserted.created }, 'received batch');
-    if (inserted.created) this.#dispatch.pokeIfBehind(batch.dueMs);
+    if (inserted.created) this.#p.dispatch.pokeIfBehind(batch.dueMs);
     return new Batch(this.#store, inserted.id, inserted.created);
   }
 
@@ -299,40 +282,30 @@ export class Scheduler extends EventEmitter implements Enqueuer {
 
   /** What the pool starts, once its starts are written under a fresh lease. */
   #admit(items: readonly Item[]): Verdict | Promise<Verdict> {
-    if (this.#liveness.freshNow()) return this.#admission.admit(items);
-    return this.#liveness.fresh().then((fresh) =>
-      fresh ? this.#admission.admit(items) : this.#admission.size > 0 ? 'later' : items.map(() => false),
+    if (this.#p.liveness.freshNow()) return this.#p.admission.admit(items);
+    return this.#p.liveness.fresh().then((fresh) =>
+      fresh ? this.#p.admission.admit(items) : this.#p.admission.size > 0 ? 'later' : items.map(() => false),
     );
   }
 
   #item(task: ClaimedTask): Item {
     const policy = resolvePolicy(task, this.registry.get(task.name)?.policy, this.#defaults);
     // A task cut off before may be what kills its process: it runs alone (worker-pool.ts).
-    const item: Item = { task, policy, dueMs: task.dueMs, alone: task.cutOffs > 0, start: () => this.#executor.execute(item) };
+    const item: Item = { task, policy, dueMs: task.dueMs, alone: task.cutOffs > 0, start: () => this.#p.executor.execute(item) };
     return item;
   }
 
   /** Forgets every claimed task not yet started; their rows were or will be put back. */
   #dropWaiting(why?: string): void {
-    const taken = this.#pool.takeWaiting().length;
-    const dropped = this.#admission.dropWaiting();
+    const taken = this.#p.pool.takeWaiting().length;
+    const dropped = this.#p.admission.dropWaiting();
     if (why) this.#o.logger.warn({ owner: this.owner, dropped: Math.max(taken, dropped) }, why);
   }
 
   /** A write that scheduled tasks (a batch's reduce, a retry) due now: claim them without waiting a tick. */
   #afterWrite(result: RecordResult): void {
     this.#health.result('write', null);
-    if (result.earliestDueMs !== null) this.#dispatch.pokeIfBehind(result.earliestDueMs);
-  }
-
-  async #drain(drainMs: number): Promise<boolean> {
-    let timer: unknown;
-    const timeout = new Promise<false>((resolve) => {
-      timer = this.#o.clock.setTimeout(() => resolve(false), timerMs(drainMs));
-    });
-    const drained = await Promise.race([this.#pool.whenIdle().then(() => true as const), timeout]);
-    this.#o.clock.clearTimeout(timer);
-    return drained;
+    if (result.earliestDueMs !== null) this.#p.dispatch.pokeIfBehind(result.earliestDueMs);
   }
 
   #emit<E extends keyof SchedulerEvents>(event: E, payload: SchedulerEvents[E]): void {

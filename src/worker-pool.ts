@@ -117,6 +117,17 @@ export class WorkerPool<T extends PoolItem = PoolItem> {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
+  /** Whether the pool became idle within `ms` (false: time ran out first). */
+  async idleWithin(ms: number): Promise<boolean> {
+    let timer: unknown;
+    const timeout = new Promise<false>((resolve) => {
+      timer = this.#clock.setTimeout(() => resolve(false), timerMs(ms));
+    });
+    const idle = await Promise.race([this.whenIdle().then(() => true as const), timeout]);
+    this.#clock.clearTimeout(timer);
+    return idle;
+  }
+
   #insertSorted(item: T): void {
     const list = this.#waiting;
     let lo = 0;

@@ -339,3 +339,24 @@ describe('the cost of a tick', () => {
     await s.close();
   }, 60_000);
 });
+
+describe('a group commit of many outcomes', () => {
+  it('goes to Redis in RECORD calls of at most 200 outcomes, each in order, all applied', async () => {
+    const r = await startRedis();
+    const s = store(r.url, { shards: 1 });
+    await s.insert(Array.from({ length: 450 }, (_, i) => task('g', T0 + i)));
+    const claimed = await s.claim({ owner: 'A', uptoSecond: S0 + 1, limit: 1000, names: ['g'] });
+    expect(claimed.tasks).toHaveLength(450);
+    const starts = claimed.tasks.map((t) => ({ kind: 'started' as const, id: t.id, owner: 'A', attempt: 1, atMs: T0 + 1000 }));
+    const ends = claimed.tasks.map((t) => ({ kind: 'succeeded' as const, id: t.id, owner: 'A', attempt: 1, atMs: T0 + 1001, result: null }));
+    await rawCommand(r.port, ['CONFIG', 'RESETSTAT']);
+    // The start and the end of each task in one call, the end after its start: order kept across chunks.
+    const result = await s.record([...starts, ...ends]);
+    const stats = await rawCommand(r.port, ['INFO', 'commandstats']);
+    const [, evals] = /cmdstat_evalsha:calls=(\d+)/.exec(stats) ?? [];
+    expect(Number(evals)).toBe(5); // 900 outcomes: 200 + 200 + 200 + 200 + 100
+    expect(result.applied.every(Boolean)).toBe(true);
+    expect((await s.stats()).counts).toMatchObject({ succeeded: 450, running: 0 });
+    await s.close();
+  }, 60_000);
+});

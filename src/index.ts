@@ -13,3 +13,5 @@ export type { MapOptions } from './api.js';
 export type { Isolation } from './validate.js';
 export type { BatchRow } from './store/types.js';
 export { createHttpHandler, startHttpServer, metrics, type HttpHandler, type HttpHandlerOptions, type HttpServer, type HttpServerOptions, type Metrics, type MetricsRegistry } from './http/public.js';
+export { RedisStore } from './store/redis/index.js';
+export type { RedisStoreOptions } from './store/redis/options.js';

@@ -6,6 +6,7 @@
  * better-sqlite3 doing the same storage work, see baseline.js), as a median of `runs` runs,
  * with baseline and delayd alternating so that a noisy neighbour hits both alike.
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -188,4 +189,22 @@ export function parseChildOutput(stdout) {
 
 export function progress(message) {
   process.stderr.write(`  ${message}\n`);
+}
+
+/** Runs one measurement script in a child process of its own (a fresh heap) and parses its figures. */
+export function runChild(script, options) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script], {
+      env: { ...process.env, BENCH_OPTIONS: JSON.stringify(options) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const parsed = parseChildOutput(out);
+      if (code !== 0 || !parsed) reject(new Error(`${script} exited with ${code}:\n${out}`));
+      else resolve(parsed);
+    });
+  });
 }

@@ -8,12 +8,12 @@
  * Every option has an environment twin (see SPEC in lib.js: BENCH_RUNS, BENCH_PENDING, ...).
  * --big adds the 10M-pending database (built once, about 2 GB, kept in --dir for reuse).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { parseChildOutput, parseOptions, tableLines } from './lib.js';
+import { parseOptions, runChild, tableLines } from './lib.js';
 
 const MEASUREMENTS = ['enqueue-one', 'enqueue-bulk', 'enqueue-file', 'tick', 'idle', 'throughput', 'lateness', 'catchup', 'disk', 'http'];
 /** Run only when named with --only (issue 6's measurements, a few minutes each). */
@@ -34,7 +34,7 @@ for (const name of only) {
   }
   const t0 = Date.now();
   console.error(`${name}...`);
-  rows.push(...(await runChild(name)));
+  rows.push(...(await runChild(here(`./${name}.js`), options)));
   console.error(`  (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 }
 const seconds = (Date.now() - started) / 1000;
@@ -46,23 +46,6 @@ const stamp = new Date(started).toISOString().replace(/[:.]/g, '-');
 writeFileSync(here(`./results/${stamp}.json`), `${JSON.stringify(result, null, 2)}\n`);
 writeFileSync(here('./results/latest.json'), `${JSON.stringify(result, null, 2)}\n`);
 console.log(`wrote bench/results/${stamp}.json`);
-
-function runChild(name) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [here(`./${name}.js`)], {
-      env: { ...process.env, BENCH_OPTIONS: JSON.stringify(options) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const parsed = parseChildOutput(out);
-      if (code !== 0 || !parsed) reject(new Error(`${name} exited with ${code}:\n${out}`));
-      else resolve(parsed);
-    });
-  });
-}
 
 function machineInfo() {
   const db = new Database(':memory:');

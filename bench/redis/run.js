@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseChildOutput, tableLines } from '../lib.js';
+import { runChild, tableLines } from '../lib.js';
 import { parseRedisFlags } from './options.js';
 
 const PARTS = ['enqueue', 'bulk', 'due', 'lateness', 'memory', 'tick'];
@@ -26,7 +26,7 @@ export async function run(argv) {
   for (const name of only) {
     const t0 = Date.now();
     console.error(`${name}...`);
-    rows.push(...(await runChild(name, options)));
+    rows.push(...(await runChild(here(`./${name}.js`), options)));
     console.error(`  (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
   const lines = tableLines(rows).map((l, i) => (i === 0 ? l.replace('raw baseline (same run)', 'BullMQ 6.7, same server') : l));
@@ -38,23 +38,6 @@ export async function run(argv) {
   writeFileSync(here('../results/redis-latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   console.log(`wrote bench/results/redis-${stamp}.json`);
   return 0;
-}
-
-function runChild(name, options) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [here(`./${name}.js`)], {
-      env: { ...process.env, BENCH_OPTIONS: JSON.stringify(options) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const parsed = parseChildOutput(out);
-      if (code !== 0 || !parsed) reject(new Error(`${name} exited with ${code}:\n${out}`));
-      else resolve(parsed);
-    });
-  });
 }
 
 function redisVersion() {

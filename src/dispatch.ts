@@ -105,7 +105,7 @@ export class Dispatch {
     }
   }
 
-  async #claimOnce(second: number): Promise<void> {
+  async #claimOnce(second: number, adopt = true): Promise<void> {
     const { pool, lease } = this.#o;
     if (pool.room === 0) {
       this.#backlog = true;
@@ -118,13 +118,14 @@ export class Dispatch {
       return;
     }
     pool.reserve(room);
-    if (this.#strays) {
+    if (this.#strays && adopt) {
       try {
         await this.#adoptStrays(room);
       } finally {
         pool.unreserve(room);
       }
-      return this.#claimOnce(second);
+      // Once per claim: a look that failed (a shard still down) must not hold the claim back.
+      return this.#claimOnce(second, false);
     }
     const sentMs = this.#o.clock.monotonic?.() ?? this.#o.clock.now();
     let advance;

@@ -106,3 +106,47 @@ describe('a nudge from a shared backend (store.onNudge)', () => {
     expect(listening).toBe(false);
   });
 });
+
+describe('tasks left by a failed claim, when looking for them fails too', () => {
+  it('claims on (once per claim) instead of waiting for the look to succeed', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    defer(() => store.close());
+    let claimsLeft = 1; // the first claim that takes tasks fails on "another shard"
+    let listFails = true; // and listing running tasks fails until told otherwise
+    let lists = 0;
+    const flaky = new Proxy(store, {
+      get: (target, key) => {
+        if (key === 'claim') {
+          return async (request: Parameters<Store['claim']>[0]) => {
+            const result = await store.claim(request);
+            if (result.tasks.length > 0 && claimsLeft-- > 0) throw new DelaydError('E_BACKEND_CLUSTERDOWN', 'a shard is down');
+            return result;
+          };
+        }
+        if (key === 'list') {
+          return async (filter: Parameters<Store['list']>[0]) => {
+            if (filter.state === 'running') lists++;
+            if (filter.state === 'running' && listFails) throw new DelaydError('E_BACKEND_CLUSTERDOWN', 'a shard is down');
+            return store.list(filter);
+          };
+        }
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const f = setup({ store: flaky });
+    const ran: number[] = [];
+    const job = f.scheduler.task('job')((n: number) => void ran.push(n));
+    f.scheduler.start();
+    await job.delay([1], 2); // taken by the failed claim: stray
+    await f.advance(2_000);
+    await job.delay([2], 2); // a later task: claimed although the strays cannot be looked up
+    await f.advance(2_000);
+    expect(ran).toEqual([2]);
+    expect(lists).toBeGreaterThanOrEqual(2);
+    expect(lists).toBeLessThan(10); // one look per claim, not a loop
+    listFails = false;
+    await f.advance(1_000);
+    expect(ran.sort()).toEqual([1, 2]);
+  });
+});

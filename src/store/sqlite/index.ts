@@ -6,8 +6,6 @@
  * (mapped to a DelaydError) as a rejection. The work is done by the time the method returns.
  */
 import type Database from 'better-sqlite3';
-import { DelaydError } from '../../errors.js';
-import { positionOfMs } from '../../slot.js';
 import type { Chunk } from '../../bits.js';
 import { BatchBook } from './batches.js';
 import { CycleBuckets } from './buckets.js';
@@ -16,9 +14,10 @@ import { toDelaydError } from './errors.js';
 import { openDatabase } from './open.js';
 import { toTaskRow, toWorkerRow } from './rows.js';
 import { StatementSet } from './statements.js';
-import { checkOutcomes, checkTime, TaskWriter } from './writes.js';
+import { checkOutcomes, TaskWriter } from './writes.js';
 import { claimDue, earliest, readStats } from './claim.js';
 import { OverviewReads } from './load.js';
+import { AdminChanges } from './admin.js';
 import {
   type ClaimRequest,
   type ClaimResult,
@@ -38,7 +37,6 @@ import {
   type Stats,
   type Store,
   type TaskRow,
-  type TaskState,
   type WorkerRow,
 } from '../types.js';
 
@@ -84,6 +82,7 @@ export class SqliteStore implements Store {
   readonly #putBack: Database.Transaction<(owner: string, beat: number | null | undefined) => number | null>;
   readonly #batches: BatchBook;
   readonly #overview: OverviewReads;
+  readonly #admin: AdminChanges;
   readonly #synchronous: 'NORMAL' | 'FULL';
   readonly #onUpkeepError: ((error: Error) => void) | undefined;
   #upkeep: Upkeep | undefined;
@@ -106,6 +105,7 @@ export class SqliteStore implements Store {
       this.#writer = new TaskWriter(this.#db, this.#buckets);
       this.#batches = new BatchBook(this.#db);
       this.#overview = new OverviewReads(this.#db);
+      this.#admin = new AdminChanges(this.#db, this.#sql, this.#batches);
     } catch (error) {
       this.#db.close();
       throw toDelaydError(error, options.path);
@@ -209,55 +209,20 @@ export class SqliteStore implements Store {
   }
 
   cancel(id: number, atMs: number): Promise<TaskRow> {
-    const change = () => {
-      const info = this.#sql.cancel.run({ id, atMs });
-      this.#batches.settle([{ id, atMs }]); // a cancelled item is done, and not ok
-      return info;
-    };
-    return this.#changeState(id, 'scheduled', change, 'cancel');
+    return this.#run(() => this.#admin.cancel(id, atMs));
   }
 
   reschedule(id: number, dueMs: number): Promise<TaskRow> {
-    try {
-      checkTime(dueMs, 'the new due time');
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const params = { id, dueMs, ...positionOfMs(dueMs) };
-    return this.#changeState(id, 'scheduled', () => this.#sql.reschedule.run(params), 'reschedule');
+    return this.#run(() => this.#admin.reschedule(id, dueMs));
   }
 
   retry(id: number, dueMs: number): Promise<TaskRow> {
-    try {
-      checkTime(dueMs, 'the due time');
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const params = { id, dueMs, ...positionOfMs(dueMs) };
-    const change = (before: TaskRow) => {
-      const holder = before.key === null ? undefined : this.#sql.keyHolder.get({ key: before.key, id });
-      if (holder) {
-        const key = JSON.stringify(before.key);
-        throw new DelaydError('E_BAD_STATE', `Cannot retry task ${id}: its key ${key} is held by unfinished task ${holder.id}`);
-      }
-      return this.#sql.retryFailed.run(params);
-    };
-    return this.#changeState(id, 'failed', change, 'retry');
+    return this.#run(() => this.#admin.retry(id, dueMs));
   }
 
   /** Deletes finished tasks, and finished batches (rows and bitmaps), older than the cutoff; returns how many tasks. */
   purge(finishedBeforeMs: number): Promise<number> {
-    const before = Number.isFinite(finishedBeforeMs) ? finishedBeforeMs : finishedBeforeMs > 0 ? Number.MAX_SAFE_INTEGER : 0;
-    return this.#run(() =>
-      this.#db.transaction(() => {
-        this.#sql.raiseIdFloor.run();
-        for (const { id } of this.#sql.purgeBatchIds.all({ before })) {
-          this.#sql.purgeBatchChunks.run({ id });
-          this.#sql.purgeBatch.run({ id });
-        }
-        return this.#sql.purge.run({ before }).changes;
-      }).immediate(),
-    );
+    return this.#run(() => this.#admin.purge(finishedBeforeMs));
   }
 
   insertBatch(batch: NewBatch, items: readonly NewTask[]): Promise<InsertedBatch> {
@@ -307,22 +272,5 @@ export class SqliteStore implements Store {
     } catch (error) {
       return Promise.reject(toDelaydError(error, this.path));
     }
-  }
-
-  #changeState(id: number, from: TaskState, change: (before: TaskRow) => { changes: number }, verb: string): Promise<TaskRow> {
-    return this.#run(() =>
-      this.#db.transaction(() => {
-        const raw = this.#sql.get.get({ id });
-        if (!raw) throw new DelaydError('E_NOT_FOUND', `No task with id ${id}`);
-        const before = toTaskRow(raw);
-        if (before.state !== from || change(before).changes !== 1) {
-          throw new DelaydError(
-            'E_BAD_STATE',
-            `Cannot ${verb} task ${id}: expected it to be ${from}, but it is ${before.state}`,
-          );
-        }
-        return toTaskRow(this.#sql.get.get({ id })!);
-      }).immediate(),
-    );
   }
 }

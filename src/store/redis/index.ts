@@ -15,7 +15,7 @@ import type {
   BatchItemRow, BatchRow, ClaimRequest, ClaimResult, Inserted, InsertedBatch, ListFilter, NewBatch, NewTask, Outcome,
   RecordResult, Stats, Store, TaskRow, WorkerRow, SlotCount, CronSync, CronSynced, CronRow,
 } from '../types.js';
-import { shardOfId, shardOfKey, MAX_SHARDS } from './keys.js';
+import { shardOfKey, MAX_SHARDS } from './keys.js';
 import { connectTarget, wrapClient, type RedisLink, type UserClient } from './link.js';
 import { parseRedisUrl, redact, type RedisTarget } from './url.js';
 import { Session } from './session.js';
@@ -28,18 +28,16 @@ import { readStats } from './stats.js';
 import { CANCEL, RESCHEDULE, RETRY } from './scripts/change.js';
 import { recordAll } from './record.js';
 import { bury, heartbeat, orphanOwners, release, workers } from './liveness.js';
-import { LIST, SLOT_LOAD } from './scripts/reads.js';
+import { SLOT_LOAD } from './scripts/reads.js';
+import { changeTask, listTasks, purgeFinished, shardIn, type ChangeScript } from './admin.js';
 import { checkBatchLimit, checkSlotRange } from '../overview.js';
 import { listCrons, syncCrons } from './cron.js';
 import { BATCH_ITEMS } from './scripts/batches.js';
-import { PURGE } from './scripts/purge.js';
 import type { NodeDurability } from './durability.js';
 import { resolveRedisOptions, type RedisStoreOptions, type ResolvedRedisOptions } from './options.js';
 
 export type { RedisStoreOptions } from './options.js';
 
-const PURGE_CHUNK = 500;
-const LIST_SCAN_CAP = 10_000;
 
 export class RedisStore implements Store {
   readonly clock: 'local' | 'backend';
@@ -150,16 +148,10 @@ export class RedisStore implements Store {
     return flat === undefined ? undefined : toTaskRow(id, toMap(flat));
   }
 
-  /** The shard of an id this queue could have handed out, or undefined. */
-  #shardOf(s: Session, id: number): number | undefined {
-    const shard = shardOfId(id);
-    return Number.isSafeInteger(id) && id >= 0 && shard < s.shards ? shard : undefined;
-  }
-
   /** HGETALL of the task (t) or batch (b) hash of an id; undefined when there is none. */
   async #hash(id: number, kind: 't' | 'b'): Promise<string[] | undefined> {
     const s = await this.#open();
-    const shard = this.#shardOf(s, id);
+    const shard = shardIn(s, id);
     if (shard === undefined) return undefined;
     const key = `${s.prefixes[shard]}${kind}:${id}`;
     const flat = (await s.command(key, ['HGETALL', key], false)) as string[];
@@ -167,22 +159,7 @@ export class RedisStore implements Store {
   }
 
   async list(filter: ListFilter): Promise<TaskRow[]> {
-    const s = await this.#open();
-    const limit = filter.limit ?? 100;
-    if (limit <= 0) return [];
-    const replies = await Promise.all(
-      s.prefixes.map((_, shard) => s.run(LIST, shard, [filter.state ?? '', filter.name ?? '', limit, LIST_SCAN_CAP, filter.beforeId ?? ''], false)),
-    );
-    const rows: TaskRow[] = [];
-    for (const reply of replies) {
-      for (let i = 0; i < reply.length; ) {
-        const id = Number(reply[i]);
-        const n = Number(reply[i + 1]);
-        rows.push(toTaskRow(id, toMap(reply.slice(i + 2, i + 2 + n))));
-        i += 2 + n;
-      }
-    }
-    return rows.sort((a, b) => b.id - a.id).slice(0, limit);
+    return listTasks(await this.#open(), filter);
   }
 
   async stats(): Promise<Stats> {
@@ -208,33 +185,13 @@ export class RedisStore implements Store {
     return this.#change(RETRY, id, dueMs, 'the due time');
   }
 
-  async #change(script: typeof CANCEL, id: number, ms: number, what: string): Promise<TaskRow> {
+  async #change(script: ChangeScript, id: number, ms: number, what: string): Promise<TaskRow> {
     checkTime(ms, what);
-    const s = await this.#open();
-    const shard = this.#shardOf(s, id);
-    if (shard === undefined) throw new DelaydError('E_NOT_FOUND', `No task with id ${id}`);
-    const flat = await s.run(script, shard, [id, ms], true);
-    return toTaskRow(id, toMap(flat));
+    return changeTask(await this.#open(), script, id, ms);
   }
 
   async purge(finishedBeforeMs: number): Promise<number> {
-    const before = Number.isFinite(finishedBeforeMs) ? finishedBeforeMs : finishedBeforeMs > 0 ? Number.MAX_SAFE_INTEGER : 0;
-    const s = await this.#open();
-    const counts = await Promise.all(
-      s.prefixes.map(async (_, shard) => {
-        let deleted = 0;
-        for (const mode of ['t', 'b']) {
-          for (let offset = 0; ; ) {
-            const [d, examined, kept] = (await s.run(PURGE, shard, [mode, before, offset, PURGE_CHUNK], true)).map(Number) as [number, number, number];
-            deleted += d;
-            offset += kept;
-            if (examined < PURGE_CHUNK) break;
-          }
-        }
-        return deleted;
-      }),
-    );
-    return counts.reduce((a, b) => a + b, 0);
+    return purgeFinished(await this.#open(), finishedBeforeMs);
   }
 
   async insertBatch(batch: NewBatch, items: readonly NewTask[]): Promise<InsertedBatch> {
@@ -254,13 +211,13 @@ export class RedisStore implements Store {
 
   async batchChunks(id: number, chunk?: number): Promise<Chunk[]> {
     const s = await this.#open();
-    const shard = this.#shardOf(s, id);
+    const shard = shardIn(s, id);
     return shard === undefined ? [] : batchChunks(s, shard, id, chunk);
   }
 
   async batchItems(id: number, fromIndex: number, limit: number): Promise<BatchItemRow[]> {
     const s = await this.#open();
-    const shard = this.#shardOf(s, id);
+    const shard = shardIn(s, id);
     if (shard === undefined || limit <= 0) return [];
     return toBatchItems(await s.run(BATCH_ITEMS, shard, [id, fromIndex, limit], false));
   }

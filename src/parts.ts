@@ -6,6 +6,7 @@
 import type { EventEmitter } from 'node:events';
 import { Admission, type Item } from './admission.js';
 import type { ResolvedOptions } from './config.js';
+import { resolvePolicy, type Policy } from './policy.js';
 import { Dispatch } from './dispatch.js';
 import type { SchedulerEvents } from './events.js';
 import { Executor } from './execute.js';
@@ -24,8 +25,6 @@ export interface Host {
   running(): boolean;
   stopSignal(): AbortSignal;
   generation(): number;
-  item(task: ClaimedTask): Item;
-  admit(items: readonly Item[]): Verdict | Promise<Verdict>;
   dropWaiting(why: string): void;
   /** A store call of this kind failed (error), or passed (null). */
   storeResult(kind: string, error: unknown): void;
@@ -45,15 +44,28 @@ export interface Parts {
   executor: Executor;
 }
 
-export function assemble(o: ResolvedOptions, store: Store, registry: Registry, host: Host): Parts {
+export function assemble(o: ResolvedOptions, store: Store, registry: Registry, defaults: Policy, host: Host): Parts {
   const { clock, logger, owner } = o;
   const parts = {} as Parts;
+  // A claimed task as the pool holds it, under the policy its handler declares (policy.ts).
+  const item = (task: ClaimedTask): Item => {
+    const policy = resolvePolicy(task, registry.get(task.name)?.policy, defaults);
+    // A task cut off before may be what kills its process: it runs alone (worker-pool.ts).
+    const it: Item = { task, policy, dueMs: task.dueMs, alone: task.cutOffs > 0, start: () => parts.executor.execute(it) };
+    return it;
+  };
+  // What the pool starts, once its starts are written under a fresh lease.
+  const admit = (items: readonly Item[]): Verdict | Promise<Verdict> => {
+    const { liveness, admission } = parts;
+    if (liveness.freshNow()) return admission.admit(items);
+    return liveness.fresh().then((fresh) => (fresh ? admission.admit(items) : admission.size > 0 ? 'later' : items.map(() => false)));
+  };
   parts.admission = new Admission({
     store,
     owner,
     logger,
     now: clock.now,
-    item: (task) => host.item(task),
+    item,
     onResult: (error) => host.storeResult('start', error),
     onCutOff: (task, error) => parts.executor.reportFailed(task, error),
     onScheduled: (dueMs) => parts.dispatch.pokeIfBehind(dueMs),
@@ -63,7 +75,7 @@ export function assemble(o: ResolvedOptions, store: Store, registry: Registry, h
     concurrency: o.concurrency,
     queueSize: o.queueSize,
     onRoom: () => parts.dispatch.roomFreed(),
-    admit: (items) => host.admit(items),
+    admit,
   });
   parts.journal = new Journal({
     store,

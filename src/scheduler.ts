@@ -14,7 +14,6 @@
  * that blocks the event loop longer than `leaseMs` is therefore treated as dead.
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
-import type { Item } from './admission.js';
 import { BackendLinks } from './backend-links.js';
 import { Batch } from './batch.js';
 import { buildBatch } from './batch-build.js';
@@ -25,12 +24,11 @@ import { safeEmit, type SchedulerEvents } from './events.js';
 import { StoreHealth } from './health.js';
 import { assemble, type Parts } from './parts.js';
 import { earliestDueMs, tellReceived } from './received.js';
-import { DEFAULT_POLICY, explainPolicy, resolvePolicy, type ExplainedPolicy, type Policy } from './policy.js';
+import { DEFAULT_POLICY, explainPolicy, type ExplainedPolicy, type Policy } from './policy.js';
 import { openStore } from './store/open.js';
-import type { ClaimedTask, ListFilter, NewTask, RecordResult, Stats, Store, TaskRow } from './store/types.js';
+import type { ListFilter, NewTask, RecordResult, Stats, Store, TaskRow } from './store/types.js';
 import { Registry, taskFactory, type DelayItem, type Enqueuer, type Scheduled } from './task.js';
 import { buildRow, checkDelayOptions, dueMsOf, rowBase, type TaskOptions } from './validate.js';
-import type { Verdict } from './worker-pool.js';
 
 /** A task's row with its effective policy, and where each value of it comes from. */
 export type ExplainedTask = TaskRow & { policy: ExplainedPolicy };
@@ -81,14 +79,12 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     this.#links = new BackendLinks(this.#store, this.#o.clock, rest.clock !== undefined, logger);
     this.#o = { ...this.#o, clock: this.#links.clock };
     this.#defaults = { ...DEFAULT_POLICY, maxCutOffs: this.#o.maxCutOffs };
-    const parts = assemble(this.#o, this.#store, this.registry, {
+    const parts = assemble(this.#o, this.#store, this.registry, this.#defaults, {
       events: this,
       emit: (event, payload) => this.#emit(event, payload),
       running: () => this.#state === 'running',
       stopSignal: () => this.#stopController.signal,
       generation: () => this.#generation,
-      item: (task) => this.#item(task),
-      admit: (items) => this.#admit(items),
       dropWaiting: (why) => this.#dropWaiting(why),
       storeResult: (kind, error) => this.#health.result(kind, error),
       afterWrite: (result) => this.#afterWrite(result),
@@ -278,21 +274,6 @@ export class Scheduler extends EventEmitter implements Enqueuer {
     const handle = new Batch(this.#store, id);
     await handle.info(); // rejects with E_NOT_FOUND for an unknown id
     return handle;
-  }
-
-  /** What the pool starts, once its starts are written under a fresh lease. */
-  #admit(items: readonly Item[]): Verdict | Promise<Verdict> {
-    if (this.#p.liveness.freshNow()) return this.#p.admission.admit(items);
-    return this.#p.liveness.fresh().then((fresh) =>
-      fresh ? this.#p.admission.admit(items) : this.#p.admission.size > 0 ? 'later' : items.map(() => false),
-    );
-  }
-
-  #item(task: ClaimedTask): Item {
-    const policy = resolvePolicy(task, this.registry.get(task.name)?.policy, this.#defaults);
-    // A task cut off before may be what kills its process: it runs alone (worker-pool.ts).
-    const item: Item = { task, policy, dueMs: task.dueMs, alone: task.cutOffs > 0, start: () => this.#p.executor.execute(item) };
-    return item;
   }
 
   /** Forgets every claimed task not yet started; their rows were or will be put back. */

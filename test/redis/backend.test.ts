@@ -96,7 +96,12 @@ describe('replicas', () => {
   it('waits for n replicas on every write, and says E_BACKEND_NOT_REPLICATED when they do not confirm', async () => {
     const master = await startRedis();
     const lone = await startRedis();
-    await startRedis({ extraArgs: ['--replicaof', '127.0.0.1', String(master.port)] });
+    const replica = await startRedis({ extraArgs: ['--replicaof', '127.0.0.1', String(master.port)] });
+    // The replica must have finished its first sync before a write can be confirmed by it.
+    for (const deadline = Date.now() + 20_000; !/master_link_status:up/.test(await rawCommand(replica.port, ['INFO', 'replication'])); ) {
+      if (Date.now() > deadline) throw new Error('the replica did not finish its first sync within 20 s');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const replicated = store(master.url, { replicas: 1, replicaTimeoutMs: 5000 });
     const [t] = await replicated.insert([task('a', T0)]);
     expect(await replicated.get(t!.id)).toMatchObject({ state: 'scheduled' });
@@ -106,7 +111,7 @@ describe('replicas', () => {
       code: 'E_BACKEND_NOT_REPLICATED', message: expect.stringMatching(/Expected 1 replica\(s\) .* to confirm a write within 100 ms, got 0/),
     });
     await unreplicated.close();
-  });
+  }, 40_000);
 });
 
 describe('durability at open', () => {

@@ -24,6 +24,7 @@ import { checkOutcomes, checkTime } from './values.js';
 import { batchChunks, insertBatch, recentBatches } from './batches.js';
 import { claimAll } from './claim.js';
 import { insertAll } from './insert.js';
+import { InsertCoalescer, smallCallShard } from './coalesce.js';
 import { readStats } from './stats.js';
 import { CANCEL, RESCHEDULE, RETRY } from './scripts/change.js';
 import { recordAll } from './record.js';
@@ -52,6 +53,11 @@ export class RedisStore implements Store {
   #next = Math.floor(Math.random() * MAX_SHARDS);
   /** The highest task seq seen: ids from this process keep increasing across shards. */
   #floor = 0;
+  /** Small concurrent inserts share a script (coalesce.ts); `#next` picks a round's shard. */
+  readonly #small = new InsertCoalescer(
+    async (shard, tasks) => this.#insertFrom(await this.#open(), shard, tasks),
+    () => this.#next++,
+  );
 
   constructor(options: RedisStoreOptions) {
     if ((options.url === undefined) === (options.client === undefined)) {
@@ -106,8 +112,14 @@ export class RedisStore implements Store {
     for (const t of tasks) checkTime(t.dueMs, 'the due time');
     if (tasks.length === 0) return [];
     const s = await this.#open();
-    const start = this.#next++ % s.shards;
-    const { inserted, floor } = await insertAll(s, tasks, start, this.#floor, this.#o.requestTtlSec);
+    const shard = smallCallShard(tasks, s.shards);
+    if (shard !== undefined) return this.#small.insert(tasks, shard);
+    return this.#insertFrom(s, this.#next++, tasks);
+  }
+
+  /** Writes tasks in order, keyless ones from shard `start` (mod the shard count) on. */
+  async #insertFrom(s: Session, start: number, tasks: readonly NewTask[]): Promise<Inserted[]> {
+    const { inserted, floor } = await insertAll(s, tasks, start % s.shards, this.#floor, this.#o.requestTtlSec);
     this.#floor = Math.max(this.#floor, floor);
     return inserted;
   }

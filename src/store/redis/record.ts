@@ -8,6 +8,7 @@
 const RECORD_CHUNK = 200;
 import type { Outcome, RecordResult } from '../types.js';
 import { shardOfId } from './keys.js';
+import type { Arg } from './link.js';
 import { RECORD } from './scripts/record.js';
 import type { Session } from './session.js';
 import { tag } from './values.js';
@@ -26,34 +27,45 @@ export async function recordAll(s: Session, outcomes: readonly Outcome[]): Promi
     [...byShard].map(async ([shard, all]) => {
       if (shard >= s.shards) return;
       for (let from = 0; from < all.length; from += RECORD_CHUNK) {
-        const indexes = all.slice(from, from + RECORD_CHUNK);
-        const args: (string | number)[] = [indexes.length];
-        for (const i of indexes) args.push(...encodeOutcome(outcomes[i] as Outcome));
+        const to = Math.min(all.length, from + RECORD_CHUNK);
+        const args: Arg[] = [to - from];
+        let owner: string | undefined;
+        for (let k = from; k < to; k++) {
+          const o = outcomes[all[k] as number] as Outcome;
+          if (o.owner !== owner) args.push('w', (owner = o.owner));
+          encodeOutcome(o, args);
+        }
         const reply = await s.run(RECORD, shard, args, true);
         const due = Number(reply[0]);
         if (due >= 0 && (earliestDueMs === null || due < earliestDueMs)) earliestDueMs = due;
-        indexes.forEach((i, k) => (applied[i] = Number(reply[k + 1]) === 1));
+        const flags = String(reply[1]);
+        for (let k = from; k < to; k++) applied[all[k] as number] = flags.charCodeAt(k - from) === 49; // '1'
       }
     }),
   );
   return { applied, earliestDueMs };
 }
 
-function encodeOutcome(o: Outcome): (string | number)[] {
-  const base = [o.id, o.owner, o.attempt, o.atMs];
+/** Appends one outcome in the script's encoding (scripts/record.ts). */
+function encodeOutcome(o: Outcome, args: Arg[]): void {
   switch (o.kind) {
     case 'started': {
       const x = o.next;
-      const next = x === undefined ? '' : JSON.stringify({ n: x.name, a: x.args, d: x.dueMs, c: x.createdMs, k: x.key, r: x.retries, b: x.backoffMs, o: x.timeoutMs });
-      return ['s', ...base, next, '', '', ''];
+      if (x === undefined) args.push('s', o.id, o.attempt, o.atMs);
+      else args.push('sn', o.id, o.attempt, o.atMs, JSON.stringify({ n: x.name, a: x.args, d: x.dueMs, c: x.createdMs, k: x.key, r: x.retries, b: x.backoffMs, o: x.timeoutMs }));
+      return;
     }
     case 'succeeded':
-      return ['ok', ...base, tag(o.result), '', '', ''];
+      if (o.result === null) args.push('ok', o.id, o.attempt, o.atMs);
+      else args.push('okr', o.id, o.attempt, o.atMs, o.result);
+      return;
     case 'failed':
     case 'retry': {
       const e = o.error;
       const json = JSON.stringify({ attempt: o.attempt, atMs: o.atMs, code: e.code, message: e.message, stack: e.stack, error: e.stack });
-      return [o.kind === 'failed' ? 'f' : 'r', ...base, o.kind === 'retry' ? o.dueMs : '', json, e.stack, tag(e.code)];
+      if (o.kind === 'failed') args.push('f', o.id, o.attempt, o.atMs, json, e.stack, tag(e.code));
+      else args.push('r', o.id, o.attempt, o.atMs, o.dueMs, json, e.stack, tag(e.code));
+      return;
     }
   }
 }

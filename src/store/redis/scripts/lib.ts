@@ -195,6 +195,45 @@ local function finish(id, state, atMs)
   finishKnown(id, state, atMs, f[1] or nil, f[2], f[3] or nil, f[4])
 end
 
+-- finishKnown for many tasks of one script: the three index writes of each task are kept and
+-- sent at the end, one command per key (finishAll), since a script runs one redis.call per
+-- write and a group commit finishes dozens of tasks; counters, key, cron head and batch at
+-- once. atMs: as sent (a string: a Lua number would be formatted for each call); name: read
+-- here only for a cron key (nil: not known).
+local later = { live = {}, ix = {}, fin = {} }
+local function finishLater(id, state, atMs, key, name, bi)
+  local lk = liveKey(id)
+  local l = later.live[lk]
+  if not l then l = {} later.live[lk] = l end
+  l[#l + 1] = id
+  local x = later.ix[state]
+  if not x then x = {} later.ix[state] = x end
+  x[#x + 1] = id
+  x[#x + 1] = id
+  local fin = later.fin
+  fin[#fin + 1] = atMs
+  fin[#fin + 1] = id
+  bump('cnt', state, 1)
+  if key then
+    if redis.call('GET', P .. 'k:' .. key) == id then redis.call('DEL', P .. 'k:' .. key) end
+    if string.sub(key, 1, 5) == 'cron:' then
+      redis.call('ZREM', P .. 'hd:' .. (name or redis.call('HGET', P .. 't:' .. id, 'n')), id)
+    end
+  end
+  if bi then settle(id, state == 'succeeded', tonumber(atMs)) end
+end
+local function finishAll()
+  for lk, ids in pairs(later.live) do
+    for i = 1, #ids, 500 do redis.call('ZREM', lk, unpack(ids, i, math.min(i + 499, #ids))) end
+  end
+  for state, x in pairs(later.ix) do
+    for i = 1, #x, 1000 do redis.call('ZADD', P .. 'ix:' .. state, unpack(x, i, math.min(i + 999, #x))) end
+  end
+  local fin = later.fin
+  for i = 1, #fin, 1000 do redis.call('ZADD', P .. 'fin', unpack(fin, i, math.min(i + 999, #fin))) end
+  later = { live = {}, ix = {}, fin = {} }
+end
+
 local function drop(id, owner)
   redis.call('SREM', P .. 'run:' .. owner, id)
   if redis.call('EXISTS', P .. 'run:' .. owner) == 0 then redis.call('SREM', P .. 'ro', owner) end

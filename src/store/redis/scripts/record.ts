@@ -1,10 +1,15 @@
 /**
  * record: outcomes of attempts on one shard, in order, each behind its fence (types.ts).
- * ARGV[3] count, then per outcome 9 values: kind (s, ok, f, r), id, owner, attempt, atMs,
- * payload (s: the cron follower as JSON {n,a,d,c,k,r,b,o} or ''; ok: the result, '' null or
- * 'v'..json; r: the new due ms), the attempt error as JSON (f, r), the last error text, and
- * its code ('' null or 'v'..code).
- * Reply: { earliest due ms scheduled (-1: none), then 1/0 per outcome }.
+ * ARGV[3] count, then the outcomes, each its kind and then id, attempt, atMs and what the kind
+ * carries (as few values as the kind needs: most outcomes are a start or a success with no
+ * result, 4 values):
+ *   s    (started)                      sn  (started, with its cron follower as JSON {n,a,d,c,k,r,b,o})
+ *   ok   (succeeded, result null)       okr (succeeded) result
+ *   f    (failed) the attempt error as JSON, the last error text, its code ('' null or 'v'..code)
+ *   r    (retry) the new due ms, then as f
+ * The owner is set by a pseudo-outcome `w <owner>` (not counted) and holds for the outcomes
+ * after it: a call's outcomes are nearly always one scheduler's.
+ * Reply: { earliest due ms scheduled (-1: none), one character per outcome: 1 applied, 0 not }.
  */
 import { LuaScript } from '../link.js';
 import { LIB } from './lib.js';
@@ -29,61 +34,93 @@ end
 local n = tonumber(ARGV[3])
 local applied = {}
 local earliest = nil
-for i = 0, n - 1 do
-  local j = 4 + i * 9
-  local kind, id, owner, attempt, atMs = ARGV[j], ARGV[j + 1], ARGV[j + 2], tonumber(ARGV[j + 3]), ARGV[j + 4]
+local owner = nil
+local j = 4
+-- Each branch reads only the fields it needs (a hash lookup each) and writes strings as sent.
+for i = 1, n do
+  local kind = ARGV[j]
+  if kind == 'w' then
+    owner = ARGV[j + 1]
+    j = j + 2
+    kind = ARGV[j]
+  end
+  local id, attemptS, atMs = ARGV[j + 1], ARGV[j + 2], ARGV[j + 3]
+  local attempt = tonumber(attemptS)
   local t = P .. 't:' .. id
-  local f = redis.call('HMGET', t, 's', 'w', 't', 'op', 'n', 'er', 'k', 'd', 'bi', 'bx')
-  local tries = tonumber(f[3] or '0')
-  local ok = 0
-  if f[1] == 'running' and f[2] == owner then
-    if kind == 's' then
-      if tries == attempt - 1 and not f[4] then
-        redis.call('HSET', t, 't', attempt, 'op', 1, 'sa', atMs)
-        ok = 1
-        if f[7] and string.sub(f[7], 1, 5) == 'cron:' then redis.call('ZREM', P .. 'hd:' .. f[5], id) end
-        if attempt == 1 and ARGV[j + 5] ~= '' then
-          local due = follow(id, f[5], f[7], tonumber(f[8]), cjson.decode(ARGV[j + 5]))
+  local ok = '0'
+  if kind == 's' or kind == 'sn' then
+    local f = redis.call('HMGET', t, 's', 'w', 't', 'op', 'k')
+    if f[1] == 'running' and f[2] == owner and tonumber(f[3] or '0') == attempt - 1 and not f[4] then
+      redis.call('HSET', t, 't', attemptS, 'op', '1', 'sa', atMs)
+      ok = '1'
+      local key = f[5]
+      -- Only a cron occurrence has a head to drop and (first attempt, with next) a follower.
+      if key and string.sub(key, 1, 5) == 'cron:' then
+        local nd = redis.call('HMGET', t, 'n', 'd')
+        redis.call('ZREM', P .. 'hd:' .. nd[1], id)
+        if attempt == 1 and kind == 'sn' then
+          local due = follow(id, nd[1], key, tonumber(nd[2]), cjson.decode(ARGV[j + 4]))
           if due and (earliest == nil or due < earliest) then earliest = due end
         end
       end
-    elseif tries == attempt and f[4] then
-      ok = 1
+    end
+    if kind == 'sn' then j = j + 5 else j = j + 4 end
+  elseif kind == 'ok' or kind == 'okr' then
+    local f = redis.call('HMGET', t, 's', 'w', 't', 'op', 'k', 'bi')
+    if f[1] == 'running' and f[2] == owner and tonumber(f[3] or '0') == attempt and f[4] then
+      ok = '1'
       dropLater(id, owner)
       bump('cnt', 'running', -1)
-      if kind == 'ok' then
-        local result = tagged(ARGV[j + 5])
-        if result then redis.call('HSET', t, 's', 'succeeded', 'f', atMs, 'rs', result) else redis.call('HSET', t, 's', 'succeeded', 'f', atMs) end
-        redis.call('HDEL', t, 'op')
-        finishKnown(id, 'succeeded', tonumber(atMs), f[7] or nil, f[5], f[9] or nil, f[10])
-      else
-        local err = ARGV[j + 6]
-        local list = f[6]
-        if list then list = string.sub(list, 1, -2) .. ',' .. err .. ']' else list = '[' .. err .. ']' end
-        local code = tagged(ARGV[j + 8])
-        if code then redis.call('HSET', t, 'le', ARGV[j + 7], 'er', list, 'lc', code) else redis.call('HSET', t, 'le', ARGV[j + 7], 'er', list) redis.call('HDEL', t, 'lc') end
-        if kind == 'f' then
-          redis.call('HSET', t, 's', 'failed', 'f', atMs)
+      if kind == 'okr' then redis.call('HSET', t, 's', 'succeeded', 'f', atMs, 'rs', ARGV[j + 4]) else redis.call('HSET', t, 's', 'succeeded', 'f', atMs) end
+      redis.call('HDEL', t, 'op')
+      finishLater(id, 'succeeded', atMs, f[5] or nil, nil, f[6] or nil)
+    end
+    if kind == 'okr' then j = j + 5 else j = j + 4 end
+  elseif kind == 'f' or kind == 'r' then
+    local f = redis.call('HMGET', t, 's', 'w', 't', 'op', 'k', 'bi', 'er', 'n')
+    local e = j + 4
+    if kind == 'r' then e = j + 5 end
+    if f[1] == 'running' and f[2] == owner and tonumber(f[3] or '0') == attempt and f[4] then
+      ok = '1'
+      dropLater(id, owner)
+      bump('cnt', 'running', -1)
+      local list = f[7]
+      if list then list = string.sub(list, 1, -2) .. ',' .. ARGV[e] .. ']' else list = '[' .. ARGV[e] .. ']' end
+      local last, code = ARGV[e + 1], tagged(ARGV[e + 2])
+      if kind == 'f' then
+        if code then
+          redis.call('HSET', t, 'le', last, 'er', list, 'lc', code, 's', 'failed', 'f', atMs)
           redis.call('HDEL', t, 'op')
-          finishKnown(id, 'failed', tonumber(atMs), f[7] or nil, f[5], f[9] or nil, f[10])
         else
-          local due = tonumber(ARGV[j + 5])
-          redis.call('HDEL', t, 's', 'w', 'op')
-          redis.call('HSET', t, 'd', due)
-          loadRing()
-          place(id, f[5], due)
-          bump('cnt', 'scheduled', 1)
-          if earliest == nil or due < earliest then earliest = due end
+          redis.call('HSET', t, 'le', last, 'er', list, 's', 'failed', 'f', atMs)
+          redis.call('HDEL', t, 'lc', 'op')
         end
+        finishLater(id, 'failed', atMs, f[5] or nil, f[8], f[6] or nil)
+      else
+        local dueS = ARGV[j + 4]
+        local due = tonumber(dueS)
+        if code then
+          redis.call('HSET', t, 'le', last, 'er', list, 'lc', code, 'd', dueS)
+          redis.call('HDEL', t, 's', 'w', 'op')
+        else
+          redis.call('HSET', t, 'le', last, 'er', list, 'd', dueS)
+          redis.call('HDEL', t, 's', 'w', 'op', 'lc')
+        end
+        loadRing()
+        place(id, f[8], due)
+        bump('cnt', 'scheduled', 1)
+        if earliest == nil or due < earliest then earliest = due end
       end
     end
+    j = e + 3
+  else
+    return redis.error_reply('ERR record: unknown outcome kind ' .. tostring(kind))
   end
-  applied[#applied + 1] = ok
+  applied[i] = ok
 end
 if reduceDue ~= nil and (earliest == nil or reduceDue < earliest) then earliest = reduceDue end
+finishAll()
 dropAll()
 flush()
-local out = { earliest or -1 }
-for i = 1, #applied do out[#out + 1] = applied[i] end
-return out
+return { earliest or -1, table.concat(applied) }
 `);

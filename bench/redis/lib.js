@@ -109,13 +109,35 @@ const ADMIN = new Set(['slowlog', 'config', 'flushall', 'info', 'time', 'keys', 
 export async function slowlogMax(admin) {
   const entries = await admin.sendCommand(['SLOWLOG', 'GET', '-1']);
   let max = { us: 0, command: '' };
+  let over5ms = 0;
   for (const e of entries) {
     const us = Number(e[2]);
     const args = (e[3] ?? []).map(String);
     if (ADMIN.has((args[0] ?? '').toLowerCase())) continue;
+    if (us > 5000) over5ms++;
     if (us > max.us) max = { us, command: args.slice(0, 7).join(' ').slice(0, 160) };
   }
-  return { ...max, entries: entries.length };
+  return { ...max, over5ms, entries: entries.length };
+}
+
+/** Forks Redis made so far (AOF rewrites, RDB saves): a fork's copy-on-write slows the commands after it. */
+export async function forks(admin) {
+  const info = await admin.info('persistence');
+  const field = (name) => Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1] ?? 0);
+  return { aofRewrites: field('aof_rewrites'), rdbSaves: field('rdb_saves'), lastForkUs: field('latest_fork_usec') };
+}
+
+/**
+ * Redis's own CPU time and the wall time its commands took (commandstats) since `CONFIG
+ * RESETSTAT`, in ms: wall well above CPU means Redis waited for a core, not for its work.
+ */
+export async function redisBusy(admin) {
+  const cpu = await admin.info('cpu');
+  const stats = await admin.info('commandstats');
+  const used = ['used_cpu_user', 'used_cpu_sys'].reduce((sum, f) => sum + Number(new RegExp(`${f}:([\\d.]+)`).exec(cpu)?.[1] ?? 0), 0);
+  let usec = 0;
+  for (const m of stats.matchAll(/usec=(\d+)/g)) usec += Number(m[1]);
+  return { cpuMs: used * 1000, commandsMs: usec / 1000 };
 }
 
 export async function slowlogAll(admin) {

@@ -37,7 +37,10 @@ export async function startRedis({ appendfsync = 'no-aof', extra = {} } = {}) {
     if (appendfsync === 'no-aof') args.push('--appendonly', 'no');
     else args.push('--appendonly', 'yes', '--appendfsync', appendfsync);
     for (const [k, v] of Object.entries(extra)) args.push(`--${k}`, String(v));
-    const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // BENCH_REDIS_CPU=1 pins redis-server to that core (taskset), the bench's node to the others:
+    // on 2 cores, Node's GC threads otherwise take Redis's core mid-script (SLOWLOG is wall time).
+    const cpu = process.env.BENCH_REDIS_CPU;
+    const child = cpu ? spawn('taskset', ['-c', cpu, 'redis-server', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     child.stdout.on('data', (c) => (log += c));
     child.stderr.on('data', (c) => (log += c));

@@ -11,7 +11,7 @@
  */
 import { openStore } from '../../dist/store/open.js';
 import { progress, spreadCountdown } from '../lib.js';
-import { adminClient, args64, bullQueue, bullWorker, delaydApp, latencyStats, nameScripts, serverOffset, sleep, slowlogAll, slowlogMax, until, vsBull, redisMain } from './lib.js';
+import { adminClient, args64, bullQueue, bullWorker, delaydApp, forks, latencyStats, redisBusy, nameScripts, serverOffset, sleep, slowlogAll, slowlogMax, until, vsBull, redisMain } from './lib.js';
 import { startRedis } from './server.js';
 import { measures } from './options.js';
 
@@ -35,7 +35,7 @@ export async function measure(o) {
       const c = await catchupDelayd(admin, server.url, o, run);
       d.catchupMs.push(c.ms);
       d.catchupSlow.push(c.slowUs / 1000);
-      progress(`tick run ${run + 1}: idle claim p50 ${p.p50.toFixed(3)} p99 ${p.p99.toFixed(3)} ms, slowest call ${p.slowUs} µs (${await nameScripts(p.command)}); catch-up ${c.ms.toFixed(0)} ms, slowest call ${c.slowUs} µs (${await nameScripts(c.command)})`);
+      progress(`tick run ${run + 1}: idle claim p50 ${p.p50.toFixed(3)} p99 ${p.p99.toFixed(3)} ms, slowest call ${p.slowUs} µs (${await nameScripts(p.command)}); catch-up ${c.ms.toFixed(0)} ms, slowest call ${c.slowUs} µs (${await nameScripts(c.command)}), ${c.over5ms} over 5 ms, ${c.forks}`);
     }
     await admin.flushAll();
     if (measures(o, 'bullmq')) await fillBull(server.url, o);
@@ -43,7 +43,7 @@ export async function measure(o) {
       const c = await catchupBull(admin, server.url, o, run);
       b.catchupMs.push(c.ms);
       b.catchupSlow.push(c.slowUs / 1000);
-      progress(`BullMQ catch-up run ${run + 1}: ${c.ms.toFixed(0)} ms, slowest call ${c.slowUs} µs (${c.command})`);
+      progress(`BullMQ catch-up run ${run + 1}: ${c.ms.toFixed(0)} ms, slowest call ${c.slowUs} µs (${c.command}), ${c.over5ms} over 5 ms, ${c.forks}`);
     }
   } finally {
     await admin.quit();
@@ -119,13 +119,18 @@ async function catchupDelayd(admin, url, o, run) {
   let done = 0;
   app.on('succeeded', () => done++);
   await slowlogAll(admin);
+  await admin.sendCommand(['CONFIG', 'RESETSTAT']);
+  const forked = await forks(admin);
+  const busy0 = await redisBusy(admin);
   const t0 = performance.now();
   await app.start();
   await until('the catch-up to finish', () => done >= o.catchup, 180_000, 2);
   const ms = performance.now() - t0;
+  const busy1 = await redisBusy(admin);
   const slow = await slowlogMax(admin);
   await app.close();
-  return { ms, slowUs: slow.us, command: slow.command };
+  const busy = `Redis CPU ${(busy1.cpuMs - busy0.cpuMs).toFixed(0)} ms, its commands' wall time ${busy1.commandsMs.toFixed(0)} ms`;
+  return { ms, slowUs: slow.us, command: slow.command, over5ms: slow.over5ms, forks: `${forkDelta(forked, await forks(admin))}; ${busy}` };
 }
 
 async function catchupBull(admin, url, o, run) {
@@ -139,6 +144,7 @@ async function catchupBull(admin, url, o, run) {
   const worker = await bullWorker(url, async () => {}, o.concurrency);
   worker.worker.on('completed', () => done++);
   await slowlogAll(admin);
+  const forked = await forks(admin);
   const t0 = performance.now();
   worker.run();
   await until('the BullMQ catch-up to finish', () => done >= o.catchup, 180_000, 2);
@@ -146,7 +152,13 @@ async function catchupBull(admin, url, o, run) {
   const slow = await slowlogMax(admin);
   await worker.close();
   await close();
-  return { ms, slowUs: slow.us, command: slow.command };
+  return { ms, slowUs: slow.us, command: slow.command, over5ms: slow.over5ms, forks: forkDelta(forked, await forks(admin)) };
+}
+
+/** What forked during a catch-up: AOF rewrites and their last fork's time. */
+function forkDelta(before, after) {
+  const n = after.aofRewrites - before.aofRewrites + after.rdbSaves - before.rdbSaves;
+  return n === 0 ? 'no fork' : `${n} fork(s), the last ${after.lastForkUs} µs`;
 }
 
 await redisMain(import.meta.url, measure);

@@ -1,7 +1,8 @@
 /**
  * Batches on Redis, on their home shard (a keyed batch: crc32(key) % shards; else round robin):
- * one INSERT_BATCH script writes the batch and every item, with a request id like insert; the
- * bitmaps are read a 4096-item chunk per script call and turned into delayd's bit order.
+ * a batch whose items fit one short script (insert.ts's fitsOneScript) is one INSERT_BATCH
+ * script with a request id like insert; a bigger one is a staged write (stage.ts), all or none
+ * too. The bitmaps are read a 4096-item chunk per script call and turned into delayd's bit order.
  */
 import type { Chunk } from '../../bits.js';
 import type { BatchRow, InsertedBatch, NewBatch, NewTask } from '../types.js';
@@ -9,11 +10,14 @@ import { CHUNK_BYTES, toBatchRow, toChunk, toMap } from './rows.js';
 import { BATCH_CHUNK, INSERT_BATCH } from './scripts/batches.js';
 import { RECENT_BATCHES } from './scripts/reads.js';
 import type { Session } from './session.js';
+import { fitsOneScript } from './insert.js';
+import { stagedBatch } from './stage.js';
 import { nul, tag } from './values.js';
 
 export async function insertBatch(
   s: Session, shard: number, batch: NewBatch, items: readonly NewTask[], floor: number, ttlSec: number,
 ): Promise<{ inserted: InsertedBatch; last: number }> {
+  if (!fitsOneScript(items)) return stagedBatch(s, shard, batch, items, floor, ttlSec);
   const r = batch.reduce;
   const args: (string | number)[] = [
     floor, batch.name, tag(batch.key), batch.createdMs, batch.dueMs, r?.name ?? '', nul(r?.retries ?? null),

@@ -2,13 +2,16 @@
  * Owners (contract Leases) on Redis: worker rows in the queue-wide hash {dq:Q}:workers (one
  * write per beat), running tasks per shard in run:<owner>. bury checks the beat and drops the
  * row in one script, then every shard puts the owner's tasks back in chunks (PUT_BACK), each
- * chunk re-checking that a task is still running under that owner.
+ * chunk re-checking that a task is still running under that owner. The look for orphans (every
+ * daemon's, after each beat) also sweeps abandoned staged writes (stage.ts), a ZCARD per shard
+ * when there are none.
  */
 import type { WorkerRow } from '../types.js';
 import { toMap, toWorkerRow } from './rows.js';
 import { HEARTBEAT, PUT_BACK, WORKER_GONE } from './scripts/liveness.js';
 import type { Session } from './session.js';
 import type { LuaScript } from './link.js';
+import { sweepStages } from './stage.js';
 
 const PUT_BACK_CHUNK = 500;
 
@@ -61,10 +64,13 @@ export async function workers(s: Session): Promise<WorkerRow[]> {
 }
 
 export async function orphanOwners(s: Session): Promise<string[]> {
+  // A failed sweep is left for the next look: it must not hold back the burial of dead owners.
+  const sweeps = Promise.all(s.prefixes.map((_, shard) => sweepStages(s, shard).catch(() => 0)));
   const [workers, ...perShard] = await Promise.all([
     s.command(`${s.meta}workers`, ['HKEYS', `${s.meta}workers`], false) as Promise<string[]>,
     ...s.prefixes.map((p) => s.command(`${p}ro`, ['SMEMBERS', `${p}ro`], false) as Promise<string[]>),
   ]);
+  await sweeps;
   const alive = new Set(workers);
   return [...new Set(perShard.flat())].filter((o) => !alive.has(o)).sort();
 }

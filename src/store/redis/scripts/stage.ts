@@ -1,0 +1,207 @@
+/**
+ * Staged writes on one shard: a call too big for one short script (a map() of 10,000 items, a
+ * delayMany of thousands of tasks) is written in chunks into a stage that no read, claim or
+ * counter looks at, then committed by one small script, then published in bounded steps.
+ *
+ *   P sg:<sid>   hash: st open|committed, n items, got staged so far, pd published so far,
+ *                fs first item seq (ids are reserved when the stage opens, so item i is
+ *                (fs + i) * 1024 + shard, in call order), nw the caller's now (starts a cursor),
+ *                bi/nm the batch id and name once a batch is committed
+ *   P sgi:<sid>  list: 8 values per item (name, args, due, created, key tag, retries, backoff,
+ *                timeout), popped from the head as items are published
+ *   P sgs        zset: sid -> server ms of the stage's last step (upkeep finds stale stages)
+ *   P sr:<sid>   hash: item index -> "id,due" of keyed items that met an existing key at
+ *                publish (created false); kept an hour after the stage is done
+ *
+ * The commit is the decision: before it, nothing of the call is visible and upkeep deletes a
+ * stage older than its TTL; after it, everything will be visible, and anyone (the producer,
+ * upkeep) publishes the rest. Keys are claimed only at publish (after the commit), so a
+ * concurrent insert of the same key is never told "exists" for a task a rollback could delete.
+ * Publishing runs with allow-oom: a committed stage already holds its items' memory, and a
+ * full Redis must not leave a call half visible for good.
+ */
+import { LuaScript } from '../link.js';
+import { LIB } from './lib.js';
+
+/** Lua shared by the stage scripts (after LIB). */
+const STAGE_LIB = `
+local function serverMs()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function dropStage(sid)
+  redis.call('UNLINK', P .. 'sg:' .. sid, P .. 'sgi:' .. sid)
+  redis.call('ZREM', P .. 'sgs', sid)
+end
+`;
+
+/**
+ * ARGV[3] sid, [4] from (index of this chunk's first item), [5] total items, [6] extra ids to
+ * reserve before the items (1 for a batch: its own id), [7] id floor (seq), [8] the caller's
+ * now ms, [9] batch key ('' or 'v'..key), [10] count, then 8 values per item.
+ * The first chunk (from 0) opens the stage; a chunk sent again (a retry) is not appended twice.
+ * Reply { first item seq, last reserved seq } or, when a batch with that key is unfinished,
+ * { -1, its id, its total }.
+ */
+export const STAGE_PUT = new LuaScript('stagePut', `${LIB}${STAGE_LIB}
+local sid, from, total = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local sg = P .. 'sg:' .. sid
+local count = tonumber(ARGV[10])
+if from == 0 and redis.call('EXISTS', sg) == 0 then
+  local bkey = tagged(ARGV[9])
+  if bkey then
+    local existing = redis.call('GET', P .. 'bk:' .. bkey)
+    if existing then return { -1, tonumber(existing), tonumber(redis.call('HGET', P .. 'b:' .. existing, 'tt')) } end
+  end
+  local extra = tonumber(ARGV[6])
+  local first = reserve(total + extra, tonumber(ARGV[7])) + extra
+  redis.call('HSET', sg, 'st', 'open', 'n', total, 'got', 0, 'pd', 0, 'fs', first, 'nw', ARGV[8])
+end
+local m = redis.call('HMGET', sg, 'st', 'got', 'fs', 'n')
+if not m[1] then return redis.error_reply('E_BACKEND_UNAVAILABLE The staged write ' .. sid .. ' is gone (it stayed uncommitted past its TTL and was deleted): nothing of it was written') end
+if m[1] ~= 'open' then return redis.error_reply('E_BAD_STATE The staged write ' .. sid .. ' is already committed') end
+local got, fs = tonumber(m[2]), tonumber(m[3])
+if from > got then return redis.error_reply('E_BAD_STATE The staged write ' .. sid .. ' has ' .. got .. ' items, got a chunk from ' .. from) end
+if from == got then
+  local li = P .. 'sgi:' .. sid
+  for i = 0, count * 8 - 1, 4000 do redis.call('RPUSH', li, unpack(ARGV, 11 + i, 10 + math.min(i + 4000, count * 8))) end
+  redis.call('HSET', sg, 'got', got + count)
+end
+redis.call('ZADD', P .. 'sgs', serverMs(), sid)
+return { fs, fs + tonumber(m[4]) - 1 }
+`);
+
+/**
+ * Commits a fully staged write: ARGV[3] sid, [4] kind ('t' tasks, 'b' batch), then for a batch
+ * [5] name, [6] key ('' or 'v'..key), [7] created, [8] due, [9] reduce name ('' none), [10]
+ * retries, [11] backoff, [12] timeout; last a request id and its TTL s. Writes the batch row
+ * (its items come with the publish steps). Reply: tasks { 1 }; batch { id, total, created 1/0 }
+ * (0: an unfinished batch with that key appeared meanwhile; the stage is dropped).
+ */
+export const STAGE_COMMIT = new LuaScript('stageCommit', `${LIB}${STAGE_LIB}
+local rq, ttl = ARGV[#ARGV - 1], ARGV[#ARGV]
+local seen = seenReply(rq)
+if seen then return seen end
+local sid, kind = ARGV[3], ARGV[4]
+local sg = P .. 'sg:' .. sid
+local m = redis.call('HMGET', sg, 'st', 'got', 'n', 'fs', 'nw')
+if not m[1] then return redis.error_reply('E_BACKEND_UNAVAILABLE The staged write ' .. sid .. ' is gone (it stayed uncommitted past its TTL and was deleted): nothing of it was written') end
+if m[1] ~= 'open' then return redis.error_reply('E_BAD_STATE The staged write ' .. sid .. ' is already committed') end
+if m[2] ~= m[3] then return redis.error_reply('E_BAD_STATE The staged write ' .. sid .. ' has ' .. m[2] .. ' of its ' .. m[3] .. ' items') end
+local out = { 1 }
+if kind == 'b' then
+  local n, first = tonumber(m[3]), tonumber(m[4])
+  local name, key, created = ARGV[5], tagged(ARGV[6]), tonumber(ARGV[7])
+  if key then
+    local existing = redis.call('GET', P .. 'bk:' .. key)
+    if existing then
+      dropStage(sid)
+      out = { tonumber(existing), tonumber(redis.call('HGET', P .. 'b:' .. existing, 'tt')), 0 }
+      rememberReply(rq, ttl, out)
+      return out
+    end
+  end
+  local bid = idOf(first - 1)
+  local b = { 'HSET', P .. 'b:' .. bid, 'n', name, 'tt', n, 'dn', 0, 'ok', 0, 'lv', n, 'c', created, 'fs', first }
+  if key then b[#b + 1] = 'k' b[#b + 1] = key redis.call('SET', P .. 'bk:' .. key, bid) end
+  local rn = opt(ARGV[9])
+  if rn then
+    b[#b + 1] = 'rn' b[#b + 1] = rn
+    if ARGV[10] ~= '' then b[#b + 1] = 'rr' b[#b + 1] = ARGV[10] end
+    if ARGV[11] ~= '' then b[#b + 1] = 'rb' b[#b + 1] = ARGV[11] end
+    if ARGV[12] ~= '' then b[#b + 1] = 'ro' b[#b + 1] = ARGV[12] end
+  end
+  initRing(tonumber(m[5]))
+  redis.call(unpack(b))
+  redis.call('ZADD', P .. 'bix', bid, bid)
+  redis.call('HSET', sg, 'bi', bid)
+  out = { tonumber(bid), n, 1 }
+end
+redis.call('HSET', sg, 'st', 'committed')
+redis.call('ZADD', P .. 'sgs', serverMs(), sid)
+rememberReply(rq, ttl, out)
+return out
+`);
+
+/**
+ * Publishes up to ARGV[5] items of a committed stage: ARGV[3] sid, [4] the published count the
+ * caller expects ('' whatever it is), then a request id and its TTL s. Each item becomes a task
+ * exactly as insert writes it (a keyed item meeting an unfinished task of its key becomes that
+ * task, as in insert). Reply { published, total, then per item that met a key: index, id, due };
+ * { -1 } when the stage is gone (fully published); { -2, published } when `from` is not where
+ * the stage is (someone else published meanwhile: read sr). Runs even when Redis is full.
+ */
+export const STAGE_PUBLISH = new LuaScript('stagePublish', `#!lua flags=allow-oom
+${LIB}${STAGE_LIB}
+local rq, ttl = ARGV[#ARGV - 1], ARGV[#ARGV]
+local seen = seenReply(rq)
+if seen then return seen end
+local sid = ARGV[3]
+local sg, li, sr = P .. 'sg:' .. sid, P .. 'sgi:' .. sid, P .. 'sr:' .. sid
+local m = redis.call('HMGET', sg, 'st', 'n', 'pd', 'fs', 'bi', 'nw')
+if not m[1] then return { -1 } end
+if m[1] ~= 'committed' then return redis.error_reply('E_BAD_STATE The staged write ' .. sid .. ' is not committed') end
+local n, pd, fs, bid = tonumber(m[2]), tonumber(m[3]), tonumber(m[4]), m[5] or nil
+if ARGV[4] ~= '' and tonumber(ARGV[4]) ~= pd then return { -2, pd } end
+local k = math.min(tonumber(ARGV[5]), n - pd)
+local v = k > 0 and redis.call('LPOP', li, k * 8) or {}
+initRing(tonumber(m[6]))
+local out = { pd + k, n }
+local nudge = nil
+for i = 0, k - 1 do
+  local j = i * 8 + 1
+  local name, args, due, created = v[j], v[j + 1], tonumber(v[j + 2]), v[j + 3]
+  local key = tagged(v[j + 4])
+  local index = pd + i
+  local existing = key and redis.call('GET', P .. 'k:' .. key)
+  if existing then
+    local d = tonumber(redis.call('HGET', P .. 't:' .. existing, 'd'))
+    redis.call('HSET', sr, index, existing .. ',' .. str(d))
+    out[#out + 1] = index
+    out[#out + 1] = tonumber(existing)
+    out[#out + 1] = d
+  else
+    newTask(idOf(fs + index), name, args, due, created, key, opt(v[j + 5]), opt(v[j + 6]), opt(v[j + 7]), bid, bid and index or nil)
+    if sec(due) <= ring.cur and (nudge == nil or due < nudge) then nudge = due end
+  end
+end
+flush()
+if pd + k >= n then
+  dropStage(sid)
+  redis.call('EXPIRE', sr, 3600)
+else
+  redis.call('HSET', sg, 'pd', pd + k)
+  redis.call('ZADD', P .. 'sgs', serverMs(), sid)
+end
+if nudge then redis.call('SPUBLISH', P .. 'nudge', str(nudge)) end
+rememberReply(rq, ttl, out)
+return out
+`);
+
+/** Drops an uncommitted stage (the producer gave up): ARGV[3] sid. Reply 1 dropped, 0 committed (kept), -1 gone. */
+export const STAGE_DROP = new LuaScript('stageDrop', `${LIB}${STAGE_LIB}
+local st = redis.call('HGET', P .. 'sg:' .. ARGV[3], 'st')
+if st == 'committed' then return 0 end
+dropStage(ARGV[3])
+if st then return 1 end
+return -1
+`);
+
+/**
+ * Upkeep: up to ARGV[4] stages whose last step is older than ARGV[3] ms (server time).
+ * Uncommitted ones are deleted (their producer is gone: nothing of them was ever visible);
+ * committed ones are returned for the caller to publish. Reply { dropped, sid... }.
+ */
+export const STAGE_SWEEP = new LuaScript('stageSweep', `${LIB}${STAGE_LIB}
+local stale = redis.call('ZRANGEBYSCORE', P .. 'sgs', '-inf', serverMs() - tonumber(ARGV[3]), 'LIMIT', 0, tonumber(ARGV[4]))
+local out = { 0 }
+for _, sid in ipairs(stale) do
+  local st = redis.call('HGET', P .. 'sg:' .. sid, 'st')
+  if st == 'committed' then out[#out + 1] = sid
+  else
+    dropStage(sid)
+    if st then out[1] = out[1] + 1 end
+  end
+end
+return out
+`);

@@ -1,0 +1,178 @@
+/**
+ * Staged writes (scripts/stage.ts): a delayMany or map() too big for one short script is put
+ * into a stage on its shard in chunks (no read, claim or counter sees a stage), committed by
+ * one small script, then published in steps of at most STEP_ITEMS items, each step a script of
+ * a millisecond or two, so Redis never stalls its other clients for a big call.
+ *
+ * All or none: a failure before the commit drops the stage (or upkeep does, after STAGE_TTL_MS);
+ * after the commit everything becomes visible, the producer publishing it, or upkeep if the
+ * producer died. Between the commit and the last step a reader sees the call's first items
+ * (in call order, each one whole: row, index, placement, counters) and not yet the rest; the
+ * promise resolves only once all are visible. Every script carries a request id or an index,
+ * so a retry after a lost reply writes nothing twice.
+ */
+import { randomUUID } from 'node:crypto';
+import { DelaydError } from '../../errors.js';
+import type { Inserted, InsertedBatch, NewBatch, NewTask } from '../types.js';
+import { STAGE_COMMIT, STAGE_DROP, STAGE_PUBLISH, STAGE_PUT, STAGE_SWEEP } from './scripts/stage.js';
+import type { Session } from './session.js';
+import { nul, tag } from './values.js';
+
+/** A stage whose last step is older than this is judged abandoned (uncommitted: deleted; committed: published). */
+export const STAGE_TTL_MS = 5 * 60_000;
+/** Items and args bytes per staging chunk (appending to a list: cheap per item). */
+const PUT_ITEMS = 250;
+const PUT_BYTES = 512 * 1024;
+/** Items and args bytes per publish step (each item written as insert writes a task: ~10-20 µs). */
+export const STEP_ITEMS = 64;
+export const STEP_BYTES = 128 * 1024;
+/** Stages one upkeep call looks at per shard. */
+const SWEEP_LIMIT = 20;
+
+/** The end of the chunk that starts at `from`: at most `items` items and about `bytes` of args (at least one). */
+export function chunkEnd(tasks: readonly NewTask[], from: number, items: number, bytes: number): number {
+  let size = 0;
+  let to = from;
+  while (to < tasks.length && to - from < items) {
+    size += tasks[to]!.args.length;
+    if (size > bytes && to > from) break;
+    to++;
+  }
+  return to;
+}
+
+/** A delayMany's tasks bound for one shard, any number: all or none. Ids increase in call order. */
+export async function stagedInsert(
+  s: Session, shard: number, tasks: readonly NewTask[], floor: number, ttlSec: number,
+): Promise<{ inserted: Inserted[]; floor: number }> {
+  const sid = randomUUID();
+  const put = await putAll(s, shard, sid, tasks, { extra: 0, floor, now: tasks[0]!.createdMs, batchKey: '' });
+  if ('existing' in put) throw new Error('unreachable: only a batch stage meets a key at open');
+  await commit(s, shard, sid, ['t'], ttlSec);
+  const dupes = await publishAll(s, shard, sid, tasks, ttlSec);
+  const inserted = tasks.map((t, i) => dupes.get(i) ?? { id: (put.fs + i) * 1024 + shard, dueMs: t.dueMs, created: true });
+  return { inserted, floor: Math.max(floor, put.last) };
+}
+
+/** A map() of any size on its home shard: all or none, its key checked at the open and at the commit. */
+export async function stagedBatch(
+  s: Session, shard: number, batch: NewBatch, items: readonly NewTask[], floor: number, ttlSec: number,
+): Promise<{ inserted: InsertedBatch; last: number }> {
+  const sid = randomUUID();
+  const named = items.map((t) => ({ ...t, name: batch.name, key: null }));
+  const put = await putAll(s, shard, sid, named, { extra: 1, floor, now: batch.createdMs, batchKey: tag(batch.key) });
+  if ('existing' in put) return { inserted: { id: put.existing, total: put.total, created: false }, last: 0 };
+  const r = batch.reduce;
+  const reply = await commit(s, shard, sid, [
+    'b', batch.name, tag(batch.key), batch.createdMs, batch.dueMs, r?.name ?? '', nul(r?.retries ?? null), nul(r?.backoffMs ?? null), nul(r?.timeoutMs ?? null),
+  ], ttlSec);
+  // undefined: the reply was lost but the stage is committed; the batch id is the stage's first reserved one.
+  const [id, total, created] = reply ?? [(put.fs - 1) * 1024 + shard, items.length, 1];
+  if (created !== 1) return { inserted: { id: id!, total: total!, created: false }, last: 0 };
+  await publishAll(s, shard, sid, named, ttlSec);
+  return { inserted: { id: id!, total: total!, created: true }, last: put.last };
+}
+
+interface PutOptions { extra: number; floor: number; now: number; batchKey: string }
+
+async function putAll(
+  s: Session, shard: number, sid: string, items: readonly NewTask[], o: PutOptions,
+): Promise<{ fs: number; last: number } | { existing: number; total: number }> {
+  let fs = 0;
+  let last = 0;
+  try {
+    for (let from = 0; from < items.length; ) {
+      const to = chunkEnd(items, from, PUT_ITEMS, PUT_BYTES);
+      const body: (string | number)[] = [];
+      for (let i = from; i < to; i++) {
+        const t = items[i]!;
+        body.push(t.name, t.args, t.dueMs, t.createdMs, tag(t.key), nul(t.retries), nul(t.backoffMs), nul(t.timeoutMs));
+      }
+      const at = from;
+      const r = (await s.runOnce(STAGE_PUT, shard, () => [sid, at, items.length, o.extra, o.floor, o.now, o.batchKey, to - at, ...body])).map(Number);
+      if (r[0] === -1) return { existing: r[1]!, total: r[2]! };
+      [fs, last] = r as [number, number];
+      from = to;
+    }
+  } catch (error) {
+    await s.run(STAGE_DROP, shard, [sid], true).catch(() => undefined); // else upkeep drops it after STAGE_TTL_MS
+    throw error;
+  }
+  return { fs, last };
+}
+
+/**
+ * The commit's reply, or undefined when it failed but the stage turned out committed (a lost
+ * reply). Any other failure drops the stage and rethrows: nothing of the call was written.
+ */
+async function commit(s: Session, shard: number, sid: string, args: readonly (string | number)[], ttlSec: number): Promise<number[] | undefined> {
+  try {
+    return (await s.runOnce(STAGE_COMMIT, shard, (rq) => [sid, ...args, rq, ttlSec])).map(Number);
+  } catch (error) {
+    const dropped = await s.run(STAGE_DROP, shard, [sid], true).then(Number, () => undefined);
+    if (dropped === 0) return undefined;
+    throw error;
+  }
+}
+
+/** Publishes a committed stage to the end; the items that met an existing key, by index. */
+async function publishAll(s: Session, shard: number, sid: string, items: readonly NewTask[], ttlSec: number): Promise<Map<number, Inserted>> {
+  const dupes = new Map<number, Inserted>();
+  let moved = false;
+  try {
+    for (let from = 0; from < items.length; ) {
+      const count = chunkEnd(items, from, STEP_ITEMS, STEP_BYTES) - from;
+      const at = from;
+      const r = (await s.runOnce(STAGE_PUBLISH, shard, (rq) => [sid, at, count, rq, ttlSec])).map(Number);
+      if (r[0] === -1) {
+        moved = true; // upkeep published the rest (we were slower than STAGE_TTL_MS)
+        break;
+      }
+      if (r[0] === -2) {
+        moved = true;
+        from = r[1]!;
+        continue;
+      }
+      for (let i = 2; i + 2 < r.length; i += 3) dupes.set(r[i]!, { id: r[i + 1]!, dueMs: r[i + 2]!, created: false });
+      from = r[0]!;
+    }
+  } catch (error) {
+    const e = error as DelaydError;
+    throw new DelaydError(
+      'E_BACKEND_UNKNOWN_OUTCOME',
+      `${e.message} (the call is committed: its first items are visible and the rest will be once any daemon's upkeep publishes them; do not send it again)`,
+      { cause: error },
+    );
+  }
+  if (moved) {
+    const key = `${s.prefixes[shard]}sr:${sid}`;
+    const flat = (await s.command(key, ['HGETALL', key], false)) as string[];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const [id, due] = flat[i + 1]!.split(',').map(Number) as [number, number];
+      dupes.set(Number(flat[i]), { id, dueMs: due, created: false });
+    }
+  }
+  return dupes;
+}
+
+/** Publishes whatever is left of a committed stage (upkeep, for a producer that died). */
+async function publishRest(s: Session, shard: number, sid: string, ttlSec: number): Promise<void> {
+  for (;;) {
+    const r = (await s.runOnce(STAGE_PUBLISH, shard, (rq) => [sid, '', STEP_ITEMS, rq, ttlSec])).map(Number);
+    if (r[0] === -1 || r[0] === r[1]) return;
+  }
+}
+
+/**
+ * Upkeep of one shard: drops uncommitted stages older than `ttlMs` and publishes committed
+ * ones, SWEEP_LIMIT stages per call; how many stages it dealt with. A look that finds no
+ * stage costs one ZCARD.
+ */
+export async function sweepStages(s: Session, shard: number, ttlMs = STAGE_TTL_MS, ttlSec = 3600): Promise<number> {
+  const index = `${s.prefixes[shard]}sgs`;
+  if (Number(await s.command(index, ['ZCARD', index], false)) === 0) return 0;
+  const r = await s.run(STAGE_SWEEP, shard, [ttlMs, SWEEP_LIMIT], true);
+  const committed = r.slice(1).map(String);
+  for (const sid of committed) await publishRest(s, shard, sid, ttlSec);
+  return Number(r[0]) + committed.length;
+}

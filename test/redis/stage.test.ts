@@ -1,0 +1,247 @@
+/**
+ * Staged writes on Redis (stage.ts): a map() or delayMany too big for one short script is put
+ * into a stage in chunks, committed, and published in bounded steps. Proved on real servers:
+ * no script over 5 ms (SLOWLOG) for a 10,000-item map() and a 5,000-task delayMany; a producer
+ * refused or dead before the commit leaves nothing visible and upkeep deletes its stage; one
+ * dead after the commit is finished by upkeep; a retried chunk, commit or step after a lost
+ * reply writes nothing twice; keys are claimed only at publish.
+ */
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
+import { createClient } from 'redis';
+import { DelaydError } from '../../src/errors.js';
+import { RedisStore } from '../../src/store/redis/index.js';
+import { connectTarget, type LuaScript } from '../../src/store/redis/link.js';
+import { parseRedisUrl } from '../../src/store/redis/url.js';
+import { Session } from '../../src/store/redis/session.js';
+import { shardOfKey, shardPrefix } from '../../src/store/redis/keys.js';
+import { stagedBatch, stagedInsert, STEP_ITEMS } from '../../src/store/redis/stage.js';
+import { STAGE_COMMIT, STAGE_DROP, STAGE_PUBLISH, STAGE_PUT } from '../../src/store/redis/scripts/stage.js';
+import { INSERT } from '../../src/store/redis/scripts/insert.js';
+import { INSERT_BATCH } from '../../src/store/redis/scripts/batches.js';
+import type { NewBatch, NewTask } from '../../src/store/types.js';
+import { startRedis, stopAllRedis } from './servers.js';
+import { task, T0, DAY_MS } from '../contract/fixtures.js';
+
+afterAll(stopAllRedis, 30_000);
+
+let q = 0;
+const SHARDS = 4;
+const client = (url: string) => createClient({ url });
+type Raw = ReturnType<typeof client>;
+
+/** A store, a session and a plain client on a queue of their own, closed when the test ends. */
+async function open(url: string): Promise<{ queue: string; store: RedisStore; s: Session; raw: Raw }> {
+  const queue = `st${q++}`;
+  const link = await connectTarget(parseRedisUrl(url), { connectTimeoutMs: 2000, commandTimeoutMs: 5000 });
+  const s = await Session.open(link, { queue, shards: SHARDS, replicas: 0, replicaTimeoutMs: 1000, where: 'test', checkDurability: false });
+  const store = new RedisStore({ url, queue, shards: SHARDS, trustCallerClock: true, checkDurability: false });
+  const raw = client(url);
+  await raw.connect();
+  const close = async () => {
+    await store.close();
+    await s.close();
+    await raw.quit();
+  };
+  onTestFinished(close);
+  return { queue, store, s, raw };
+}
+
+/** What a script call does: run normally, fail before running (a crash, not retried), or run and lose the reply (retried). */
+type Fate = 'run' | 'crash' | 'lose';
+class TimeoutError extends Error {}
+
+/** The session with `fate(script, nth call of that script)` deciding each script call; awaits `gate` first when given. */
+function wrap(real: Session, fate: (script: LuaScript, n: number) => Fate, gate?: (script: LuaScript, n: number) => Promise<void>): Session {
+  const calls = new Map<string, number>();
+  const s = Object.create(real) as Session;
+  Object.defineProperty(s, 'command', { value: real.command.bind(real) });
+  Object.defineProperty(s, 'run', {
+    value: async (script: LuaScript, shard: number, args: readonly (string | number)[], write: boolean) => {
+      const n = (calls.get(script.name) ?? 0) + 1;
+      calls.set(script.name, n);
+      await gate?.(script, n);
+      const f = fate(script, n);
+      if (f === 'crash') throw new DelaydError('E_BACKEND_UNAVAILABLE', `test: the producer died before ${script.name} #${n}`);
+      const reply = await real.run(script, shard, args, write);
+      if (f === 'lose') throw new DelaydError('E_BACKEND_UNKNOWN_OUTCOME', `test: reply of ${script.name} #${n} lost`, { cause: new TimeoutError('lost') });
+      return reply;
+    },
+  });
+  return s;
+}
+
+const many = (n: number, extra: (i: number) => Partial<NewTask> = () => ({})): NewTask[] =>
+  Array.from({ length: n }, (_, i) => task('work', T0 + DAY_MS + (i % 3000) * 1000, { args: JSON.stringify([i, 'x'.repeat(40)]), ...extra(i) }));
+const BATCH: NewBatch = { name: 'work', key: null, createdMs: T0, dueMs: T0 + DAY_MS, reduce: { name: 'sum', retries: null, backoffMs: null, timeoutMs: null } };
+
+/** Every key of the queue's shard 0 whose name starts with `kind` (sg:, sgi:, t: ...). */
+async function keys(raw: Raw, queue: string, kind: string): Promise<string[]> {
+  return raw.keys(`${shardPrefix(queue, 0)}${kind}*`);
+}
+
+/** Makes every stage of shard 0 look abandoned (its last step long ago), as the clock of a later upkeep would see it. */
+async function age(raw: Raw, queue: string): Promise<string[]> {
+  const sgs = `${shardPrefix(queue, 0)}sgs`;
+  const sids = await raw.zRange(sgs, 0, -1);
+  for (const sid of sids) await raw.zAdd(sgs, { score: 0, value: sid });
+  return sids;
+}
+
+describe('staged writes', () => {
+  it('a 10,000-item map() and a 5,000-task delayMany: no script over 5 ms (SLOWLOG), everything there after', async () => {
+    const r = await startRedis();
+    const { store, raw } = await open(r.url);
+    await store.stats();
+    await raw.configSet('slowlog-log-slower-than', '5000');
+    await raw.configSet('slowlog-max-len', '1000');
+    await raw.sendCommand(['SLOWLOG', 'RESET']);
+    const items = many(10_000);
+    const batch = await store.insertBatch(BATCH, items);
+    const inserted = await store.insert(many(5000));
+    const slow = (await raw.sendCommand(['SLOWLOG', 'GET', '1000'])) as [number, number, number, string[]][];
+    const names = new Map([STAGE_PUT, STAGE_COMMIT, STAGE_PUBLISH, INSERT, INSERT_BATCH].map((x) => [x.sha, x.name]));
+    const scripts = slow.filter((e) => /^eval/i.test(String(e[3][0]))).map((e) => ({ micros: e[2], script: names.get(String(e[3][1])) ?? String(e[3][1]) }));
+    expect(scripts, 'script calls over 5 ms').toEqual([]);
+
+    expect(batch).toMatchObject({ total: 10_000, created: true });
+    expect((await store.getBatch(batch.id))?.total).toBe(10_000);
+    const tail = await store.batchItems(batch.id, 9990, 100);
+    expect(tail.map((i) => i.index)).toEqual([9990, 9991, 9992, 9993, 9994, 9995, 9996, 9997, 9998, 9999]);
+    expect((await store.get(tail[9]!.taskId))?.args).toBe(items[9999]!.args);
+    expect(inserted.every((i) => i.created)).toBe(true);
+    expect(inserted.map((i) => i.id)).toEqual([...inserted.map((i) => i.id)].sort((a, b) => a - b));
+    expect(new Set(inserted.map((i) => i.id)).size).toBe(5000);
+    expect((await store.stats()).counts.scheduled).toBe(15_000);
+    // SLOWLOG times are wall times: on a loaded machine (2 cores shared with other test files) a
+    // 1 ms script descheduled mid-way reads 10 ms. A script that really runs long (one INSERT_BATCH
+    // of 10,000 items: ~170 ms) fails every try.
+  }, { timeout: 60_000, retry: 2 });
+
+  it('a producer that dies between chunks leaves nothing visible; upkeep deletes the stage once it is older than its TTL', async () => {
+    const r = await startRedis();
+    const { queue, store, s, raw } = await open(r.url);
+    // Dies before its third chunk, and never gets to drop the stage.
+    const dying = wrap(s, (script, n) => ((script === STAGE_PUT && n === 3) || script === STAGE_DROP ? 'crash' : 'run'));
+    await expect(stagedInsert(dying, 0, many(1000), 0, 30)).rejects.toMatchObject({ code: 'E_BACKEND_UNAVAILABLE' });
+    expect(await keys(raw, queue, 'sg:')).toHaveLength(1);
+    expect(await raw.lLen((await keys(raw, queue, 'sgi:'))[0]!)).toBe(500 * 8);
+    expect((await store.stats()).counts.scheduled).toBe(0);
+    expect(await store.list({})).toEqual([]);
+    expect(await keys(raw, queue, 't:')).toEqual([]);
+    // A young stage is some live producer's: the look-around leaves it.
+    await store.orphanOwners();
+    expect(await keys(raw, queue, 'sg:')).toHaveLength(1);
+    await age(raw, queue);
+    await store.orphanOwners();
+    expect(await keys(raw, queue, 'sg')).toEqual([]);
+    expect((await store.stats()).counts.scheduled).toBe(0);
+  });
+
+  it('a refusal mid-way (maxmemory, noeviction) leaves nothing visible, and the producer drops its stage at once', async () => {
+    const r = await startRedis({ maxmemory: '4mb' });
+    const { queue, store, s, raw } = await open(r.url);
+    await store.insert([task('before', T0 + DAY_MS)]);
+    let puts = 0;
+    const counting = wrap(s, (script) => {
+      if (script === STAGE_PUT) puts++;
+      return 'run';
+    });
+    const big = many(20_000, (i) => ({ args: JSON.stringify([i, 'x'.repeat(200)]) }));
+    await expect(stagedInsert(counting, 0, big, 0, 30)).rejects.toMatchObject({ code: 'E_BACKEND_FULL' });
+    expect(puts, 'chunks sent before the refusal').toBeGreaterThan(3);
+    expect(await keys(raw, queue, 'sg')).toEqual([]);
+    const stats = await store.stats();
+    expect(stats.counts.scheduled).toBe(1);
+    expect((await store.list({})).map((t) => t.name)).toEqual(['before']);
+  });
+
+  it('a producer that dies after the commit: its first steps are visible, upkeep publishes the rest', async () => {
+    const r = await startRedis();
+    const { queue, store, s, raw } = await open(r.url);
+    const dying = wrap(s, (script, n) => (script === STAGE_PUBLISH && n === 2 ? 'crash' : 'run'));
+    const items = many(1000);
+    const error = await stagedBatch(dying, 0, BATCH, items, 0, 30).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'E_BACKEND_UNKNOWN_OUTCOME', message: expect.stringContaining('committed') });
+    const [sid] = await raw.zRange(`${shardPrefix(queue, 0)}sgs`, 0, -1);
+    const bid = Number(await raw.hGet(`${shardPrefix(queue, 0)}sg:${sid}`, 'bi'));
+    // Between the commit and the last step: the batch row, with its total, and the first step's items.
+    expect((await store.getBatch(bid))?.total).toBe(1000);
+    expect((await store.stats()).counts.scheduled).toBe(STEP_ITEMS);
+    expect((await store.batchItems(bid, 0, 2000)).map((i) => i.index)).toEqual(Array.from({ length: STEP_ITEMS }, (_, i) => i));
+    await age(raw, queue);
+    await store.orphanOwners();
+    expect(await keys(raw, queue, 'sg')).toEqual([]);
+    expect((await store.stats()).counts.scheduled).toBe(1000);
+    const all = await store.batchItems(bid, 0, 2000);
+    expect(all.map((i) => i.index)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(all.map((i) => i.taskId)).toEqual(all.map((_, i) => bid + 1024 * (i + 1)));
+  });
+
+  it('a chunk, the commit and a step whose replies were lost are sent again and write nothing twice', async () => {
+    const r = await startRedis();
+    const { queue, store, s, raw } = await open(r.url);
+    const lossy = wrap(s, (script, n) => ([STAGE_PUT, STAGE_COMMIT, STAGE_PUBLISH].includes(script) && n === 2 ? 'lose' : script === STAGE_COMMIT && n === 1 ? 'lose' : 'run'));
+    const tasks = many(1000, (i) => (i % 10 === 0 ? { key: `k${i}` } : {}));
+    const { inserted } = await stagedInsert(lossy, 0, tasks, 0, 30);
+    expect(inserted).toHaveLength(1000);
+    expect(inserted.every((i) => i.created)).toBe(true);
+    expect(new Set(inserted.map((i) => i.id)).size).toBe(1000);
+    expect((await store.stats()).counts.scheduled).toBe(1000);
+    expect(await keys(raw, queue, 't:')).toHaveLength(1000);
+    expect(await keys(raw, queue, 'sg')).toEqual([]);
+    for (const i of [0, 499, 500, 999]) expect((await store.get(inserted[i]!.id))?.args).toBe(tasks[i]!.args);
+  });
+
+  it('keys are claimed at publish: a same-key insert while the stage is open is created, and the staged task meets it', async () => {
+    const r = await startRedis();
+    const { store, s } = await open(r.url);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let open2!: () => void;
+    const atSecond = new Promise<void>((resolve) => (open2 = resolve));
+    const paused = wrap(s, () => 'run', async (script, n) => {
+      if (script === STAGE_PUT && n === 2) {
+        open2();
+        await held;
+      }
+    });
+    // A key of shard 0, where the stage is (insertAll hands stagedInsert one shard's run).
+    const same = Array.from({ length: 100 }, (_, i) => `same${i}`).find((k) => shardOfKey(k, SHARDS) === 0)!;
+    const tasks = many(600, (i) => (i === 550 ? { key: same } : {}));
+    const staged = stagedInsert(paused, 0, tasks, 0, 30);
+    await atSecond;
+    const [concurrent] = await store.insert([task('work', T0 + DAY_MS, { key: same })]);
+    expect(concurrent?.created).toBe(true);
+    release();
+    const { inserted } = await staged;
+    expect(inserted[550]).toEqual({ id: concurrent!.id, dueMs: T0 + DAY_MS, created: false });
+    expect((await store.list({ limit: 1000 })).filter((t) => t.key === same)).toHaveLength(1);
+    expect((await store.stats()).counts.scheduled).toBe(600);
+  });
+
+  it('a keyed map(): a same-key map() committed while the stage is open wins; the staged one returns it and drops its stage', async () => {
+    const r = await startRedis();
+    const { queue, store, s, raw } = await open(r.url);
+    const keyed = { ...BATCH, key: 'nightly' };
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let committing!: () => void;
+    const atCommit = new Promise<void>((resolve) => (committing = resolve));
+    const paused = wrap(s, () => 'run', async (script) => {
+      if (script === STAGE_COMMIT) {
+        committing();
+        await held;
+      }
+    });
+    const staged = stagedBatch(paused, 0, keyed, many(1000), 0, 30);
+    await atCommit;
+    // The store puts a keyed batch on its key's shard; the staged one above is on shard 0: write the rival there too.
+    const rival = await stagedBatch(s, 0, keyed, many(3), 0, 30);
+    expect(rival.inserted.created).toBe(true);
+    release();
+    const { inserted } = await staged;
+    expect(inserted).toEqual({ id: rival.inserted.id, total: 3, created: false });
+    expect(await keys(raw, queue, 'sg')).toEqual([]);
+    expect((await store.stats()).counts.scheduled).toBe(3);
+  });
+});

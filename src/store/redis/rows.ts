@@ -41,25 +41,45 @@ export function toTaskRow(id: number, h: Map<string, string>): TaskRow {
   };
 }
 
-/** The claim reply's tasks: 10 values each from `from` on. */
+/** The claim reply's tasks: 5 values each from `from` on (scripts/claim.ts): id, name, args, due, the rest. */
 export function toClaimed(reply: readonly unknown[], from: number): ClaimedTask[] {
   const tasks: ClaimedTask[] = [];
-  const opt = (v: unknown) => (v === '' ? null : Number(v));
-  for (let i = from; i + 9 < reply.length; i += 10) {
-    tasks.push({
+  for (let i = from; i + 4 < reply.length; i += 5) {
+    const task: ClaimedTask = {
       id: Number(reply[i]),
       name: String(reply[i + 1]),
       args: String(reply[i + 2]),
       dueMs: Number(reply[i + 3]),
-      attempts: Number(reply[i + 4]),
-      cutOffs: Number(reply[i + 5]),
-      retries: opt(reply[i + 6]),
-      backoffMs: opt(reply[i + 7]),
-      timeoutMs: opt(reply[i + 8]),
-      key: reply[i + 9] === '' ? null : String(reply[i + 9]).slice(1),
-    });
+      attempts: 0,
+      cutOffs: 0,
+      retries: null,
+      backoffMs: null,
+      timeoutMs: null,
+      key: null,
+    };
+    const rest = String(reply[i + 4]);
+    if (rest !== '') withRest(task, rest);
+    tasks.push(task);
   }
   return tasks;
+}
+
+/** "attempts,cutOffs,retries,backoff,timeout," then '' or 'v' + key (the key may hold commas). */
+function withRest(task: ClaimedTask, rest: string): void {
+  const parts: string[] = [];
+  let at = 0;
+  for (let k = 0; k < 5; k++) {
+    const comma = rest.indexOf(',', at);
+    parts.push(rest.slice(at, comma));
+    at = comma + 1;
+  }
+  const opt = (v: string | undefined) => (v === '' || v === undefined ? null : Number(v));
+  task.attempts = opt(parts[0]) ?? 0;
+  task.cutOffs = opt(parts[1]) ?? 0;
+  task.retries = opt(parts[2]);
+  task.backoffMs = opt(parts[3]);
+  task.timeoutMs = opt(parts[4]);
+  task.key = at < rest.length ? rest.slice(at + 1) : null;
 }
 
 export function toWorkerRow(owner: string, json: string): WorkerRow {

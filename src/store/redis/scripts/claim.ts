@@ -11,8 +11,11 @@
  * cycle at once, so a tick with nothing due costs two O(log n) probes plus one per served name,
  * whatever is pending. The cursor moves to the last second emptied, never back; a full claim
  * stops it short of the second it left tasks in. Reply: { cursor, more (1: budget or join
- * stopped the walk before upto), the cursor before this call, then per task id, name, args, due, attempts, cutOffs,
- * retries, backoff, timeout, key ('' or 'v'..key) }.
+ * stopped the walk before upto), the cursor before this call, then per task id, name, args, due and
+ * the rest: '' when attempts and cut-offs are 0 and retries, backoff, timeout and key unset (a
+ * task's first claim), else "attempts,cutOffs,retries,backoff,timeout," then '' or 'v'..key
+ * (numbers '' when unset) }. The due is the hash's d, as stored (no score read, no number
+ * formatted): the score of its entry is the same.
  */
 import { LuaScript } from '../link.js';
 import { LIB } from './lib.js';
@@ -46,33 +49,53 @@ local before = ring.cur
 if limit <= 0 then return { str(ring.cur), 0, str(before) } end
 
 local taken, touched = {}, 0
-local FIELDS = { 'n', 'a', 't', 'x', 'r', 'b', 'o', 's', 'k' }
-local function fields(id) return redis.call('HMGET', P .. 't:' .. id, unpack(FIELDS)) end
-local function take(id, due, f)
+local FIELDS = { 'n', 'a', 't', 'x', 'r', 'b', 'o', 's', 'k', 'd' }
+local function fields(id)
+  local t = P .. 't:' .. id
+  -- n a d c (lib.ts): a plain task never started, nothing else to read.
+  if redis.call('HLEN', t) == 4 then
+    local f = redis.call('HMGET', t, 'n', 'a', 'd')
+    return { f[1], f[2], false, false, false, false, false, false, false, f[3] }
+  end
+  return redis.call('HMGET', t, unpack(FIELDS))
+end
+local function take(id, f)
   redis.call('HSET', P .. 't:' .. id, 's', 'running', 'w', owner)
-  taken[#taken + 1] = { id, due, f }
+  taken[#taken + 1] = { id, f }
   bump('sn', f[1], -1)
 end
 
 -- 1. Late tasks of the served names, merged by due time.
-local endMs = (upto + 1) * 1000 - 1
+local endMs = str((upto + 1) * 1000 - 1)
 local cands = {}
-for _, nm in ipairs(names) do
-  local r = redis.call('ZRANGEBYSCORE', P .. 'l:' .. nm, '-inf', endMs, 'WITHSCORES', 'LIMIT', 0, limit)
-  for i = 1, #r, 2 do cands[#cands + 1] = { r[i], tonumber(r[i + 1]), nm } end
-end
-if #names > 1 then
+if #names == 1 then
+  -- One name (the common case): already in due order, no scores needed.
+  local nm = names[1]
+  local r = redis.call('ZRANGEBYSCORE', P .. 'l:' .. nm, '-inf', endMs, 'LIMIT', 0, limit)
+  for i = 1, #r do cands[i] = { r[i], 0, nm } end
+else
+  for _, nm in ipairs(names) do
+    local r = redis.call('ZRANGEBYSCORE', P .. 'l:' .. nm, '-inf', endMs, 'WITHSCORES', 'LIMIT', 0, limit)
+    for i = 1, #r, 2 do cands[#cands + 1] = { r[i], tonumber(r[i + 1]), nm } end
+  end
   table.sort(cands, function(a, b)
     if a[2] ~= b[2] then return a[2] < b[2] end
     return tonumber(a[1]) < tonumber(b[1])
   end)
 end
+-- Taken or stale, each leaves its late zset: one ZREM per name at the end of the loop.
+local gone = {}
 for i = 1, math.min(#cands, limit) do
   local c = cands[i]
-  redis.call('ZREM', P .. 'l:' .. c[3], c[1])
+  local g = gone[c[3]]
+  if not g then g = {} gone[c[3]] = g end
+  g[#g + 1] = c[1]
   local f = fields(c[1])
-  if f[1] and not f[8] then take(c[1], c[2], f) end
+  if f[1] and not f[8] then take(c[1], f) end
   touched = touched + 1
+end
+for nm, ids in pairs(gone) do
+  for i = 1, #ids, 500 do redis.call('ZREM', P .. 'l:' .. nm, unpack(ids, i, math.min(i + 499, #ids))) end
 end
 
 -- 2. The ring.
@@ -140,17 +163,17 @@ while s <= upto and not full do
   else
     local slot = s % 3600
     local key = P .. 'w:' .. slot
-    local r = redis.call('ZRANGEBYSCORE', key, '-inf', (s + 1) * 1000 - 1, 'WITHSCORES', 'LIMIT', 0, CHUNK)
+    local r = redis.call('ZRANGEBYSCORE', key, '-inf', str((s + 1) * 1000 - 1), 'LIMIT', 0, CHUNK)
     touched = touched + 1
     local removed, stopped = {}, false
-    for i = 1, #r, 2 do
-      local id, due = r[i], tonumber(r[i + 1])
+    for i = 1, #r do
+      local id = r[i]
       local f = fields(id)
       if f[1] and not f[8] and served[f[1]] then
         if #taken >= limit then stopped = true break end
-        take(id, due, f)
+        take(id, f)
       elseif f[1] and not f[8] then
-        redis.call('ZADD', P .. 'l:' .. f[1], due, id)
+        redis.call('ZADD', P .. 'l:' .. f[1], f[10], id)
       end
       removed[#removed + 1] = id
       touched = touched + 1
@@ -163,7 +186,7 @@ while s <= upto and not full do
     end
     if stopped then
       full = true
-    elseif #r < 2 * CHUNK then
+    elseif #r < CHUNK then
       reached = s
       s = s + 1
     end
@@ -176,7 +199,10 @@ if touched < budget then growRing(cyc(reached) + 1) end
 local cursor = reached
 if full and #taken > 0 then
   local lastDue = 0
-  for _, t in ipairs(taken) do if t[2] > lastDue then lastDue = t[2] end end
+  for _, t in ipairs(taken) do
+    local due = tonumber(t[2][10])
+    if due > lastDue then lastDue = due end
+  end
   if sec(lastDue) - 1 < cursor then cursor = sec(lastDue) - 1 end
 end
 if cursor > ring.cur then
@@ -191,18 +217,19 @@ if #taken > 0 then
   redis.call('SADD', P .. 'ro', owner)
   bump('cnt', 'scheduled', -#taken)
   bump('cnt', 'running', #taken)
+  local k = #out
   for _, t in ipairs(taken) do
-    local f = t[3]
-    out[#out + 1] = t[1]
-    out[#out + 1] = f[1]
-    out[#out + 1] = f[2]
-    out[#out + 1] = str(t[2])
-    out[#out + 1] = f[3] or '0'
-    out[#out + 1] = f[4] or '0'
-    out[#out + 1] = f[5] or ''
-    out[#out + 1] = f[6] or ''
-    out[#out + 1] = f[7] or ''
-    out[#out + 1] = f[9] and ('v' .. f[9]) or ''
+    local f = t[2]
+    out[k + 1] = t[1]
+    out[k + 2] = f[1]
+    out[k + 3] = f[2]
+    out[k + 4] = f[10]
+    if f[3] or f[4] or f[5] or f[6] or f[7] or f[9] then
+      out[k + 5] = (f[3] or '') .. ',' .. (f[4] or '') .. ',' .. (f[5] or '') .. ',' .. (f[6] or '') .. ',' .. (f[7] or '') .. ',' .. (f[9] and ('v' .. f[9]) or '')
+    else
+      out[k + 5] = ''
+    end
+    k = k + 5
   end
 end
 flush()

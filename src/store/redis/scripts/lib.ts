@@ -8,6 +8,12 @@
  * er errors (JSON array), rs result, bi/bx batch id and item index. Absent fields keep a
  * pending task small (a listpack hash of ~10 fields).
  *
+ * op is only read while the task is running (a final task may keep it). record's start sets it
+ * to 1 when the task has neither k nor bi, else to k, b or kb, so that the outcome need not
+ * look for them. n, a, d, c are set on every task and never removed, and sa is set with every
+ * t: so a hash of 4 fields is a plain task never started (n a d c), and one of 6 holding s and
+ * w is a plain task on its first claim (claim and record read fewer fields then).
+ *
  * Placement of a scheduled task (place/unplace): due at or behind the cursor -> l:<name>; in a
  * cycle the ring holds (<= jc) -> w:<slot>; later -> h:<cycle>. Counters are summed in Lua and
  * written once per script (flush), so a chunk of 1000 costs one HINCRBY per distinct field.
@@ -124,6 +130,14 @@ local function idOf(seq) return str(seq * 1024 + SHARD) end
 -- The live index (scheduled and running ids, for list) in zsets of 128 consecutive seqs each,
 -- small enough for Redis's compact listpack encoding (~20 bytes an entry, not ~90).
 local function liveKey(id) return P .. 'il:' .. str(math.floor((tonumber(id) - SHARD) / 1024 / 128)) end
+-- The same, remembered per zset (no number formatted for each of many tasks in one call).
+local liveKeys = {}
+local function liveKeyOf(id)
+  local c = math.floor((tonumber(id) - SHARD) / 131072)
+  local k = liveKeys[c]
+  if not k then k = P .. 'il:' .. str(c) liveKeys[c] = k end
+  return k
+end
 
 local function newTask(id, name, args, due, created, key, r, b, o, bi, bx)
   local f = { 'HSET', P .. 't:' .. id, 'n', name, 'a', args, 'd', due, 'c', created }
@@ -202,7 +216,7 @@ end
 -- here only for a cron key (nil: not known).
 local later = { live = {}, ix = {}, fin = {} }
 local function finishLater(id, state, atMs, key, name, bi)
-  local lk = liveKey(id)
+  local lk = liveKeyOf(id)
   local l = later.live[lk]
   if not l then l = {} later.live[lk] = l end
   l[#l + 1] = id

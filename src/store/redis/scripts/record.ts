@@ -31,12 +31,88 @@ local function follow(id, name, key, due, nx)
   newTask(nid, nx.n, nx.a, nx.d, str(nx.c), nx.k, nn(nx.r), nn(nx.b), nn(nx.o), nil, nil)
   return nx.d
 end
+-- Each kind reads only the fields it needs (a hash lookup each) and writes strings as sent.
+local owner = nil
+local earliest = nil
+local function sooner(due) if due and (earliest == nil or due < earliest) then earliest = due end end
+
+local function start(id, t, attempt, attemptS, atMs, nextJson)
+  if redis.call('HLEN', t) == 6 then
+    -- n a d c s w (lib.ts): a plain task's first start, if it is still ours.
+    local f = redis.call('HMGET', t, 's', 'w')
+    if f[1] ~= 'running' or f[2] ~= owner or attempt ~= 1 then return '0' end
+    redis.call('HSET', t, 't', attemptS, 'op', '1', 'sa', atMs)
+    return '1'
+  end
+  local f = redis.call('HMGET', t, 's', 'w', 't', 'op', 'k', 'bi')
+  if f[1] ~= 'running' or f[2] ~= owner or tonumber(f[3] or '0') ~= attempt - 1 or f[4] then return '0' end
+  local mark = (f[5] and 'k' or '') .. (f[6] and 'b' or '')
+  if mark == '' then mark = '1' end
+  redis.call('HSET', t, 't', attemptS, 'op', mark, 'sa', atMs)
+  local key = f[5]
+  -- Only a cron occurrence has a head to drop and (first attempt, with next) a follower.
+  if key and string.sub(key, 1, 5) == 'cron:' then
+    local nd = redis.call('HMGET', t, 'n', 'd')
+    redis.call('ZREM', P .. 'hd:' .. nd[1], id)
+    if attempt == 1 and nextJson then sooner(follow(id, nd[1], key, tonumber(nd[2]), cjson.decode(nextJson))) end
+  end
+  return '1'
+end
+
+local function succeed(id, t, attempt, atMs, result)
+  local f = redis.call('HMGET', t, 's', 'w', 't', 'op')
+  if f[1] ~= 'running' or f[2] ~= owner or tonumber(f[3] or '0') ~= attempt or not f[4] then return '0' end
+  dropLater(id, owner)
+  bump('cnt', 'running', -1)
+  -- op stays (a final task's is never read); its mark says whether there is a key or batch.
+  local key, bi = nil, nil
+  if f[4] ~= '1' then
+    local kb = redis.call('HMGET', t, 'k', 'bi')
+    key, bi = kb[1] or nil, kb[2] or nil
+  end
+  if result then redis.call('HSET', t, 's', 'succeeded', 'f', atMs, 'rs', result) else redis.call('HSET', t, 's', 'succeeded', 'f', atMs) end
+  finishLater(id, 'succeeded', atMs, key, nil, bi)
+  return '1'
+end
+
+-- failed, or retry when dueS is given; e: where the error's three values start in ARGV.
+local function fail(id, t, attempt, atMs, dueS, e)
+  local f = redis.call('HMGET', t, 's', 'w', 't', 'op', 'k', 'bi', 'er', 'n')
+  if f[1] ~= 'running' or f[2] ~= owner or tonumber(f[3] or '0') ~= attempt or not f[4] then return '0' end
+  dropLater(id, owner)
+  bump('cnt', 'running', -1)
+  local list = f[7]
+  if list then list = string.sub(list, 1, -2) .. ',' .. ARGV[e] .. ']' else list = '[' .. ARGV[e] .. ']' end
+  local last, code = ARGV[e + 1], tagged(ARGV[e + 2])
+  if not dueS then
+    if code then
+      redis.call('HSET', t, 'le', last, 'er', list, 'lc', code, 's', 'failed', 'f', atMs)
+      redis.call('HDEL', t, 'op')
+    else
+      redis.call('HSET', t, 'le', last, 'er', list, 's', 'failed', 'f', atMs)
+      redis.call('HDEL', t, 'lc', 'op')
+    end
+    finishLater(id, 'failed', atMs, f[5] or nil, f[8], f[6] or nil)
+    return '1'
+  end
+  if code then
+    redis.call('HSET', t, 'le', last, 'er', list, 'lc', code, 'd', dueS)
+    redis.call('HDEL', t, 's', 'w', 'op')
+  else
+    redis.call('HSET', t, 'le', last, 'er', list, 'd', dueS)
+    redis.call('HDEL', t, 's', 'w', 'op', 'lc')
+  end
+  local due = tonumber(dueS)
+  loadRing()
+  place(id, f[8], due)
+  bump('cnt', 'scheduled', 1)
+  sooner(due)
+  return '1'
+end
+
 local n = tonumber(ARGV[3])
 local applied = {}
-local earliest = nil
-local owner = nil
 local j = 4
--- Each branch reads only the fields it needs (a hash lookup each) and writes strings as sent.
 for i = 1, n do
   local kind = ARGV[j]
   if kind == 'w' then
@@ -47,76 +123,13 @@ for i = 1, n do
   local id, attemptS, atMs = ARGV[j + 1], ARGV[j + 2], ARGV[j + 3]
   local attempt = tonumber(attemptS)
   local t = P .. 't:' .. id
-  local ok = '0'
-  if kind == 's' or kind == 'sn' then
-    local f = redis.call('HMGET', t, 's', 'w', 't', 'op', 'k')
-    if f[1] == 'running' and f[2] == owner and tonumber(f[3] or '0') == attempt - 1 and not f[4] then
-      redis.call('HSET', t, 't', attemptS, 'op', '1', 'sa', atMs)
-      ok = '1'
-      local key = f[5]
-      -- Only a cron occurrence has a head to drop and (first attempt, with next) a follower.
-      if key and string.sub(key, 1, 5) == 'cron:' then
-        local nd = redis.call('HMGET', t, 'n', 'd')
-        redis.call('ZREM', P .. 'hd:' .. nd[1], id)
-        if attempt == 1 and kind == 'sn' then
-          local due = follow(id, nd[1], key, tonumber(nd[2]), cjson.decode(ARGV[j + 4]))
-          if due and (earliest == nil or due < earliest) then earliest = due end
-        end
-      end
-    end
-    if kind == 'sn' then j = j + 5 else j = j + 4 end
-  elseif kind == 'ok' or kind == 'okr' then
-    local f = redis.call('HMGET', t, 's', 'w', 't', 'op', 'k', 'bi')
-    if f[1] == 'running' and f[2] == owner and tonumber(f[3] or '0') == attempt and f[4] then
-      ok = '1'
-      dropLater(id, owner)
-      bump('cnt', 'running', -1)
-      if kind == 'okr' then redis.call('HSET', t, 's', 'succeeded', 'f', atMs, 'rs', ARGV[j + 4]) else redis.call('HSET', t, 's', 'succeeded', 'f', atMs) end
-      redis.call('HDEL', t, 'op')
-      finishLater(id, 'succeeded', atMs, f[5] or nil, nil, f[6] or nil)
-    end
-    if kind == 'okr' then j = j + 5 else j = j + 4 end
-  elseif kind == 'f' or kind == 'r' then
-    local f = redis.call('HMGET', t, 's', 'w', 't', 'op', 'k', 'bi', 'er', 'n')
-    local e = j + 4
-    if kind == 'r' then e = j + 5 end
-    if f[1] == 'running' and f[2] == owner and tonumber(f[3] or '0') == attempt and f[4] then
-      ok = '1'
-      dropLater(id, owner)
-      bump('cnt', 'running', -1)
-      local list = f[7]
-      if list then list = string.sub(list, 1, -2) .. ',' .. ARGV[e] .. ']' else list = '[' .. ARGV[e] .. ']' end
-      local last, code = ARGV[e + 1], tagged(ARGV[e + 2])
-      if kind == 'f' then
-        if code then
-          redis.call('HSET', t, 'le', last, 'er', list, 'lc', code, 's', 'failed', 'f', atMs)
-          redis.call('HDEL', t, 'op')
-        else
-          redis.call('HSET', t, 'le', last, 'er', list, 's', 'failed', 'f', atMs)
-          redis.call('HDEL', t, 'lc', 'op')
-        end
-        finishLater(id, 'failed', atMs, f[5] or nil, f[8], f[6] or nil)
-      else
-        local dueS = ARGV[j + 4]
-        local due = tonumber(dueS)
-        if code then
-          redis.call('HSET', t, 'le', last, 'er', list, 'lc', code, 'd', dueS)
-          redis.call('HDEL', t, 's', 'w', 'op')
-        else
-          redis.call('HSET', t, 'le', last, 'er', list, 'd', dueS)
-          redis.call('HDEL', t, 's', 'w', 'op', 'lc')
-        end
-        loadRing()
-        place(id, f[8], due)
-        bump('cnt', 'scheduled', 1)
-        if earliest == nil or due < earliest then earliest = due end
-      end
-    end
-    j = e + 3
-  else
-    return redis.error_reply('ERR record: unknown outcome kind ' .. tostring(kind))
-  end
-  applied[i] = ok
+  if kind == 's' then applied[i] = start(id, t, attempt, attemptS, atMs, nil) j = j + 4
+  elseif kind == 'ok' then applied[i] = succeed(id, t, attempt, atMs, nil) j = j + 4
+  elseif kind == 'sn' then applied[i] = start(id, t, attempt, attemptS, atMs, ARGV[j + 4]) j = j + 5
+  elseif kind == 'okr' then applied[i] = succeed(id, t, attempt, atMs, ARGV[j + 4]) j = j + 5
+  elseif kind == 'f' then applied[i] = fail(id, t, attempt, atMs, nil, j + 4) j = j + 7
+  elseif kind == 'r' then applied[i] = fail(id, t, attempt, atMs, ARGV[j + 4], j + 5) j = j + 8
+  else return redis.error_reply('ERR record: unknown outcome kind ' .. tostring(kind)) end
 end
 if reduceDue ~= nil and (earliest == nil or reduceDue < earliest) then earliest = reduceDue end
 finishAll()

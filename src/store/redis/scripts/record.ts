@@ -36,15 +36,17 @@ local owner = nil
 local earliest = nil
 local function sooner(due) if due and (earliest == nil or due < earliest) then earliest = due end end
 
-local function start(id, t, attempt, attemptS, atMs, nextJson)
+-- attemptS: as sent (an integer's canonical text, as t holds it); the fast paths compare text.
+local function start(id, t, attemptS, atMs, nextJson)
   if redis.call('HLEN', t) == 6 then
     -- n a d c s w (lib.ts): a plain task's first start, if it is still ours.
     local f = redis.call('HMGET', t, 's', 'w')
-    if f[1] ~= 'running' or f[2] ~= owner or attempt ~= 1 then return '0' end
+    if f[1] ~= 'running' or f[2] ~= owner or attemptS ~= '1' then return '0' end
     redis.call('HSET', t, 't', attemptS, 'op', '1', 'sa', atMs)
     return '1'
   end
   local f = redis.call('HMGET', t, 's', 'w', 't', 'op', 'k', 'bi')
+  local attempt = tonumber(attemptS)
   if f[1] ~= 'running' or f[2] ~= owner or tonumber(f[3] or '0') ~= attempt - 1 or f[4] then return '0' end
   local mark = (f[5] and 'k' or '') .. (f[6] and 'b' or '')
   if mark == '' then mark = '1' end
@@ -59,9 +61,9 @@ local function start(id, t, attempt, attemptS, atMs, nextJson)
   return '1'
 end
 
-local function succeed(id, t, attempt, atMs, result)
+local function succeed(id, t, attemptS, atMs, result)
   local f = redis.call('HMGET', t, 's', 'w', 't', 'op')
-  if f[1] ~= 'running' or f[2] ~= owner or tonumber(f[3] or '0') ~= attempt or not f[4] then return '0' end
+  if f[1] ~= 'running' or f[2] ~= owner or f[3] ~= attemptS or not f[4] then return '0' end
   dropLater(id, owner)
   bump('cnt', 'running', -1)
   -- op stays (a final task's is never read); its mark says whether there is a key or batch.
@@ -76,9 +78,9 @@ local function succeed(id, t, attempt, atMs, result)
 end
 
 -- failed, or retry when dueS is given; e: where the error's three values start in ARGV.
-local function fail(id, t, attempt, atMs, dueS, e)
+local function fail(id, t, attemptS, atMs, dueS, e)
   local f = redis.call('HMGET', t, 's', 'w', 't', 'op', 'k', 'bi', 'er', 'n')
-  if f[1] ~= 'running' or f[2] ~= owner or tonumber(f[3] or '0') ~= attempt or not f[4] then return '0' end
+  if f[1] ~= 'running' or f[2] ~= owner or f[3] ~= attemptS or not f[4] then return '0' end
   dropLater(id, owner)
   bump('cnt', 'running', -1)
   local list = f[7]
@@ -121,14 +123,13 @@ for i = 1, n do
     kind = ARGV[j]
   end
   local id, attemptS, atMs = ARGV[j + 1], ARGV[j + 2], ARGV[j + 3]
-  local attempt = tonumber(attemptS)
   local t = P .. 't:' .. id
-  if kind == 's' then applied[i] = start(id, t, attempt, attemptS, atMs, nil) j = j + 4
-  elseif kind == 'ok' then applied[i] = succeed(id, t, attempt, atMs, nil) j = j + 4
-  elseif kind == 'sn' then applied[i] = start(id, t, attempt, attemptS, atMs, ARGV[j + 4]) j = j + 5
-  elseif kind == 'okr' then applied[i] = succeed(id, t, attempt, atMs, ARGV[j + 4]) j = j + 5
-  elseif kind == 'f' then applied[i] = fail(id, t, attempt, atMs, nil, j + 4) j = j + 7
-  elseif kind == 'r' then applied[i] = fail(id, t, attempt, atMs, ARGV[j + 4], j + 5) j = j + 8
+  if kind == 's' then applied[i] = start(id, t, attemptS, atMs, nil) j = j + 4
+  elseif kind == 'ok' then applied[i] = succeed(id, t, attemptS, atMs, nil) j = j + 4
+  elseif kind == 'sn' then applied[i] = start(id, t, attemptS, atMs, ARGV[j + 4]) j = j + 5
+  elseif kind == 'okr' then applied[i] = succeed(id, t, attemptS, atMs, ARGV[j + 4]) j = j + 5
+  elseif kind == 'f' then applied[i] = fail(id, t, attemptS, atMs, nil, j + 4) j = j + 7
+  elseif kind == 'r' then applied[i] = fail(id, t, attemptS, atMs, ARGV[j + 4], j + 5) j = j + 8
   else return redis.error_reply('ERR record: unknown outcome kind ' .. tostring(kind)) end
 end
 if reduceDue ~= nil and (earliest == nil or reduceDue < earliest) then earliest = reduceDue end

@@ -77,14 +77,19 @@ describe('maxmemory with noeviction', () => {
     expect(JSON.parse(stats.stdout)).toMatchObject({ scheduled: acked.length * CALL });
   }, 60_000);
 
-  // Defect (notes/r2-requests.md #4): keyed tasks go to their keys' shards, one script per
-  // shard, so a delayMany refused part-way leaves the tasks of the shards written before it.
-  // Remove .fails once delayMany is all-or-none across shards.
-  it.fails('keyed delayMany (tasks over many shards) is all or none when Redis is full', async () => {
+  // Was a defect (notes/r2-requests.md #4): keyed tasks go to their keys' shards, and a
+  // delayMany refused part-way left the tasks of the shards written before it. Now the shards'
+  // stages commit on one decision (spread.ts), and the producer drops them on a refusal.
+  it('keyed delayMany (tasks over many shards) is all or none when Redis is full', async () => {
     const { redis, app, acked, refused } = await fill(true);
     expect(codeOf(refused)).toBe('E_BACKEND_FULL');
     const calls = byCall(await tasks(redis.url, app));
     expect(Object.fromEntries([...calls].filter(([call]) => !acked.includes(call)))).toEqual({});
+    expect([...calls.keys()].sort((a, b) => a - b)).toEqual(acked);
+    for (const [call, n] of calls) expect(n, `call ${call}`).toBe(CALL);
+    // Nothing of the refused call is left staged either (the producer dropped its stages).
+    const staged = await rawCommand(redis.port, ['EVAL', "return #redis.call('KEYS', '*:sg*') + #redis.call('KEYS', '*:sd:*')", '0']);
+    expect(staged).toBe(':0\r\n');
   }, 60_000);
 
   it.each(['allkeys-lru', 'volatile-ttl'])('maxmemory-policy %s is refused with E_BACKEND_CONFIG before anything is written', async (policy) => {

@@ -6,86 +6,17 @@
  * dead after the commit is finished by upkeep; a retried chunk, commit or step after a lost
  * reply writes nothing twice; keys are claimed only at publish.
  */
-import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
-import { createClient } from 'redis';
-import { DelaydError } from '../../src/errors.js';
-import { RedisStore } from '../../src/store/redis/index.js';
-import { connectTarget, type LuaScript } from '../../src/store/redis/link.js';
-import { parseRedisUrl } from '../../src/store/redis/url.js';
-import { Session } from '../../src/store/redis/session.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { shardOfKey, shardPrefix } from '../../src/store/redis/keys.js';
 import { stagedBatch, stagedInsert, STEP_ITEMS } from '../../src/store/redis/stage.js';
 import { STAGE_COMMIT, STAGE_DROP, STAGE_PUBLISH, STAGE_PUT } from '../../src/store/redis/scripts/stage.js';
 import { INSERT } from '../../src/store/redis/scripts/insert.js';
 import { INSERT_BATCH } from '../../src/store/redis/scripts/batches.js';
-import type { NewBatch, NewTask } from '../../src/store/types.js';
 import { startRedis, stopAllRedis } from './servers.js';
 import { task, T0, DAY_MS } from '../contract/fixtures.js';
+import { age, BATCH, keys, many, open, SHARDS, wrap } from './stage-lib.js';
 
 afterAll(stopAllRedis, 30_000);
-
-let q = 0;
-const SHARDS = 4;
-const client = (url: string) => createClient({ url });
-type Raw = ReturnType<typeof client>;
-
-/** A store, a session and a plain client on a queue of their own, closed when the test ends. */
-async function open(url: string): Promise<{ queue: string; store: RedisStore; s: Session; raw: Raw }> {
-  const queue = `st${q++}`;
-  const link = await connectTarget(parseRedisUrl(url), { connectTimeoutMs: 2000, commandTimeoutMs: 5000 });
-  const s = await Session.open(link, { queue, shards: SHARDS, replicas: 0, replicaTimeoutMs: 1000, where: 'test', checkDurability: false });
-  const store = new RedisStore({ url, queue, shards: SHARDS, trustCallerClock: true, checkDurability: false });
-  const raw = client(url);
-  await raw.connect();
-  const close = async () => {
-    await store.close();
-    await s.close();
-    await raw.quit();
-  };
-  onTestFinished(close);
-  return { queue, store, s, raw };
-}
-
-/** What a script call does: run normally, fail before running (a crash, not retried), or run and lose the reply (retried). */
-type Fate = 'run' | 'crash' | 'lose';
-class TimeoutError extends Error {}
-
-/** The session with `fate(script, nth call of that script)` deciding each script call; awaits `gate` first when given. */
-function wrap(real: Session, fate: (script: LuaScript, n: number) => Fate, gate?: (script: LuaScript, n: number) => Promise<void>): Session {
-  const calls = new Map<string, number>();
-  const s = Object.create(real) as Session;
-  Object.defineProperty(s, 'command', { value: real.command.bind(real) });
-  Object.defineProperty(s, 'run', {
-    value: async (script: LuaScript, shard: number, args: readonly (string | number)[], write: boolean) => {
-      const n = (calls.get(script.name) ?? 0) + 1;
-      calls.set(script.name, n);
-      await gate?.(script, n);
-      const f = fate(script, n);
-      if (f === 'crash') throw new DelaydError('E_BACKEND_UNAVAILABLE', `test: the producer died before ${script.name} #${n}`);
-      const reply = await real.run(script, shard, args, write);
-      if (f === 'lose') throw new DelaydError('E_BACKEND_UNKNOWN_OUTCOME', `test: reply of ${script.name} #${n} lost`, { cause: new TimeoutError('lost') });
-      return reply;
-    },
-  });
-  return s;
-}
-
-const many = (n: number, extra: (i: number) => Partial<NewTask> = () => ({})): NewTask[] =>
-  Array.from({ length: n }, (_, i) => task('work', T0 + DAY_MS + (i % 3000) * 1000, { args: JSON.stringify([i, 'x'.repeat(40)]), ...extra(i) }));
-const BATCH: NewBatch = { name: 'work', key: null, createdMs: T0, dueMs: T0 + DAY_MS, reduce: { name: 'sum', retries: null, backoffMs: null, timeoutMs: null } };
-
-/** Every key of the queue's shard 0 whose name starts with `kind` (sg:, sgi:, t: ...). */
-async function keys(raw: Raw, queue: string, kind: string): Promise<string[]> {
-  return raw.keys(`${shardPrefix(queue, 0)}${kind}*`);
-}
-
-/** Makes every stage of shard 0 look abandoned (its last step long ago), as the clock of a later upkeep would see it. */
-async function age(raw: Raw, queue: string): Promise<string[]> {
-  const sgs = `${shardPrefix(queue, 0)}sgs`;
-  const sids = await raw.zRange(sgs, 0, -1);
-  for (const sid of sids) await raw.zAdd(sgs, { score: 0, value: sid });
-  return sids;
-}
 
 describe('staged writes', () => {
   it('a 10,000-item map() and a 5,000-task delayMany: no script over 5 ms (SLOWLOG), everything there after', async () => {

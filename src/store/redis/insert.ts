@@ -1,21 +1,20 @@
 /**
- * Inserts in order. Tasks without a key go to one shard (round robin per call). A keyed task
- * must go to its key's shard (the dedupe is atomic there); consecutive tasks bound for one
- * shard make a run, and the runs go one after the other, each numbering its ids above the last
- * (the seq floor), so a call's ids increase in its order.
+ * Inserts, each call all or none. Tasks without a key go to one shard (round robin per call;
+ * after a keyed task, its shard). A keyed task must go to its key's shard (the dedupe is atomic
+ * there).
  *
- * A run that fits one short script (INSERT_CHUNK tasks, INSERT_BYTES of args: a millisecond or
- * two inside Redis) is one INSERT script; a bigger run is a staged write (stage.ts): chunks
- * into a stage, one commit, bounded publish steps. Either way a run is all or none. A call of
- * several runs (keyed tasks on several shards) is all or none per run, not across them (a
- * refused run says how many of the call's tasks were written before it).
- * Each script carries a request id: a retry after a lost reply returns the first reply.
+ * A call on one shard that fits one short script (INSERT_CHUNK tasks, INSERT_BYTES of args: a
+ * millisecond or two inside Redis) is one INSERT script; a bigger one is a staged write
+ * (stage.ts): chunks into a stage, one commit, bounded publish steps; its ids increase in call
+ * order. A call over several shards is a two-phase commit of stages (spread.ts); its ids
+ * increase in call order within each shard. Every script carries a request id or an index:
+ * a retry after a lost reply writes nothing twice.
  */
-import { DelaydError } from '../../errors.js';
 import type { Inserted, NewTask } from '../types.js';
 import { shardOfKey } from './keys.js';
 import { INSERT } from './scripts/insert.js';
 import type { Session } from './session.js';
+import { spreadInsert, type ShardGroup } from './spread.js';
 import { chunkEnd, stagedInsert } from './stage.js';
 import { nul, tag } from './values.js';
 
@@ -31,34 +30,18 @@ export function fitsOneScript(tasks: readonly NewTask[]): boolean {
 export async function insertAll(
   s: Session, tasks: readonly NewTask[], start: number, floor: number, ttlSec: number,
 ): Promise<{ inserted: Inserted[]; floor: number }> {
-  const runs: { shard: number; tasks: NewTask[] }[] = [];
+  const groups = new Map<number, ShardGroup>();
   let shard = start;
-  for (const t of tasks) {
+  tasks.forEach((t, i) => {
     if (t.key !== null) shard = shardOfKey(t.key, s.shards);
-    const last = runs[runs.length - 1];
-    if (last && last.shard === shard) last.tasks.push(t);
-    else runs.push({ shard, tasks: [t] });
-  }
-  const inserted: Inserted[] = [];
-  for (const run of runs) {
-    let written: Inserted[];
-    try {
-      ({ inserted: written, floor } = fitsOneScript(run.tasks)
-        ? await insertRun(s, run.shard, run.tasks, floor, ttlSec)
-        : await stagedInsert(s, run.shard, run.tasks, floor, ttlSec));
-    } catch (error) {
-      if (inserted.length === 0 || !(error instanceof DelaydError)) throw error;
-      // Each run is atomic on its shard, a call over several shards is not: say what stays.
-      const ids = inserted.map((i) => i.id);
-      throw new DelaydError(
-        error.code,
-        `${error.message} (${inserted.length} of the call's ${tasks.length} tasks were written before this, on other shards: ids ${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ', ...' : ''})`,
-        { cause: error },
-      );
-    }
-    inserted.push(...written);
-  }
-  return { inserted, floor };
+    let g = groups.get(shard);
+    if (!g) groups.set(shard, (g = { shard, tasks: [], at: [] }));
+    g.tasks.push(t);
+    g.at.push(i);
+  });
+  if (groups.size > 1) return spreadInsert(s, [...groups.values()], tasks.length, floor, ttlSec);
+  const [one] = groups.values();
+  return fitsOneScript(one!.tasks) ? insertRun(s, one!.shard, one!.tasks, floor, ttlSec) : stagedInsert(s, one!.shard, one!.tasks, floor, ttlSec);
 }
 
 /** One INSERT script: tasks of one shard that fit it. */

@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { DelaydError } from '../../errors.js';
 import type { Inserted, InsertedBatch, NewBatch, NewTask } from '../types.js';
+import { DECISION_ABORT, DECISION_DONE, DECISION_SWEEP } from './scripts/decision.js';
 import { STAGE_COMMIT, STAGE_DROP, STAGE_PUBLISH, STAGE_PUT, STAGE_SWEEP } from './scripts/stage.js';
 import type { Session } from './session.js';
 import { nul, tag } from './values.js';
@@ -46,7 +47,7 @@ export async function stagedInsert(
   s: Session, shard: number, tasks: readonly NewTask[], floor: number, ttlSec: number,
 ): Promise<{ inserted: Inserted[]; floor: number }> {
   const sid = randomUUID();
-  const put = await putAll(s, shard, sid, tasks, { extra: 0, floor, now: tasks[0]!.createdMs, batchKey: '' });
+  const put = await putAll(s, shard, sid, tasks, { extra: 0, floor, now: tasks[0]!.createdMs, batchKey: '', decider: '' });
   if ('existing' in put) throw new Error('unreachable: only a batch stage meets a key at open');
   await commit(s, shard, sid, ['t'], ttlSec);
   const dupes = await publishAll(s, shard, sid, tasks, ttlSec);
@@ -60,7 +61,7 @@ export async function stagedBatch(
 ): Promise<{ inserted: InsertedBatch; last: number }> {
   const sid = randomUUID();
   const named = items.map((t) => ({ ...t, name: batch.name, key: null }));
-  const put = await putAll(s, shard, sid, named, { extra: 1, floor, now: batch.createdMs, batchKey: tag(batch.key) });
+  const put = await putAll(s, shard, sid, named, { extra: 1, floor, now: batch.createdMs, batchKey: tag(batch.key), decider: '' });
   if ('existing' in put) return { inserted: { id: put.existing, total: put.total, created: false }, last: 0 };
   const r = batch.reduce;
   const reply = await commit(s, shard, sid, [
@@ -73,9 +74,18 @@ export async function stagedBatch(
   return { inserted: { id: id!, total: total!, created: true }, last: put.last };
 }
 
-interface PutOptions { extra: number; floor: number; now: number; batchKey: string }
+export interface PutOptions {
+  /** Ids reserved before the items' (1 for a batch: its own id). */
+  extra: number;
+  floor: number;
+  now: number;
+  batchKey: string;
+  /** The shard holding the decision of a call over several shards ('' : the stage's own commit decides). */
+  decider: number | '';
+}
 
-async function putAll(
+/** Stages every item (a failure drops the stage and rethrows): the first item's seq and the last reserved one. */
+export async function putAll(
   s: Session, shard: number, sid: string, items: readonly NewTask[], o: PutOptions,
 ): Promise<{ fs: number; last: number } | { existing: number; total: number }> {
   let fs = 0;
@@ -89,13 +99,13 @@ async function putAll(
         body.push(t.name, t.args, t.dueMs, t.createdMs, tag(t.key), nul(t.retries), nul(t.backoffMs), nul(t.timeoutMs));
       }
       const at = from;
-      const r = (await s.runOnce(STAGE_PUT, shard, () => [sid, at, items.length, o.extra, o.floor, o.now, o.batchKey, to - at, ...body])).map(Number);
+      const r = (await s.runOnce(STAGE_PUT, shard, () => [sid, at, items.length, o.extra, o.floor, o.now, o.batchKey, o.decider, to - at, ...body])).map(Number);
       if (r[0] === -1) return { existing: r[1]!, total: r[2]! };
       [fs, last] = r as [number, number];
       from = to;
     }
   } catch (error) {
-    await s.run(STAGE_DROP, shard, [sid], true).catch(() => undefined); // else upkeep drops it after STAGE_TTL_MS
+    await dropStage(s, shard, sid); // else upkeep drops it after STAGE_TTL_MS
     throw error;
   }
   return { fs, last };
@@ -109,21 +119,30 @@ async function commit(s: Session, shard: number, sid: string, args: readonly (st
   try {
     return (await s.runOnce(STAGE_COMMIT, shard, (rq) => [sid, ...args, rq, ttlSec])).map(Number);
   } catch (error) {
-    const dropped = await s.run(STAGE_DROP, shard, [sid], true).then(Number, () => undefined);
-    if (dropped === 0) return undefined;
+    if ((await dropStage(s, shard, sid)) === 0) return undefined;
     throw error;
   }
 }
 
-/** Publishes a committed stage to the end; the items that met an existing key, by index. */
-async function publishAll(s: Session, shard: number, sid: string, items: readonly NewTask[], ttlSec: number): Promise<Map<number, Inserted>> {
+/** Drops an uncommitted stage, best effort: 1 dropped, 0 committed (kept), -1 gone, undefined when the drop failed (upkeep will). */
+export function dropStage(s: Session, shard: number, sid: string): Promise<number | undefined> {
+  return s.run(STAGE_DROP, shard, [sid], true).then(Number, () => undefined);
+}
+
+/**
+ * Publishes a committed stage to the end (`decided`: the stage of a call over several shards,
+ * whose decision the caller read committed); the items that met an existing key, by index.
+ */
+export async function publishAll(
+  s: Session, shard: number, sid: string, items: readonly NewTask[], ttlSec: number, decided = false,
+): Promise<Map<number, Inserted>> {
   const dupes = new Map<number, Inserted>();
   let moved = false;
   try {
     for (let from = 0; from < items.length; ) {
       const count = chunkEnd(items, from, STEP_ITEMS, STEP_BYTES) - from;
       const at = from;
-      const r = (await s.runOnce(STAGE_PUBLISH, shard, (rq) => [sid, at, count, rq, ttlSec])).map(Number);
+      const r = (await s.runOnce(STAGE_PUBLISH, shard, (rq) => [sid, at, count, decided ? '1' : '', rq, ttlSec])).map(Number);
       if (r[0] === -1) {
         moved = true; // upkeep published the rest (we were slower than STAGE_TTL_MS)
         break;
@@ -156,23 +175,47 @@ async function publishAll(s: Session, shard: number, sid: string, items: readonl
 }
 
 /** Publishes whatever is left of a committed stage (upkeep, for a producer that died). */
-async function publishRest(s: Session, shard: number, sid: string, ttlSec: number): Promise<void> {
+export async function publishRest(s: Session, shard: number, sid: string, ttlSec: number, decided = false): Promise<void> {
   for (;;) {
-    const r = (await s.runOnce(STAGE_PUBLISH, shard, (rq) => [sid, '', STEP_ITEMS, rq, ttlSec])).map(Number);
+    const r = (await s.runOnce(STAGE_PUBLISH, shard, (rq) => [sid, '', STEP_ITEMS, decided ? '1' : '', rq, ttlSec])).map(Number);
     if (r[0] === -1 || r[0] === r[1]) return;
   }
 }
 
 /**
- * Upkeep of one shard: drops uncommitted stages older than `ttlMs` and publishes committed
- * ones, SWEEP_LIMIT stages per call; how many stages it dealt with. A look that finds no
- * stage costs one ZCARD.
+ * Upkeep of one shard: stages and decisions whose last step is older than `ttlMs`, SWEEP_LIMIT
+ * of each per call. An uncommitted stage is dropped (one of a call over several shards after
+ * aborting its decision, unless that was committed: then it is published); a committed one is
+ * published; a committed decision has its stages published, then goes. How many it dealt
+ * with. A look that finds nothing costs two ZCARDs.
  */
 export async function sweepStages(s: Session, shard: number, ttlMs = STAGE_TTL_MS, ttlSec = 3600): Promise<number> {
-  const index = `${s.prefixes[shard]}sgs`;
-  if (Number(await s.command(index, ['ZCARD', index], false)) === 0) return 0;
-  const r = await s.run(STAGE_SWEEP, shard, [ttlMs, SWEEP_LIMIT], true);
-  const committed = r.slice(1).map(String);
-  for (const sid of committed) await publishRest(s, shard, sid, ttlSec);
-  return Number(r[0]) + committed.length;
+  const p = s.prefixes[shard] as string;
+  const [stages, decisions] = await Promise.all(['sgs', 'sds'].map(async (k) => Number(await s.command(`${p}${k}`, ['ZCARD', `${p}${k}`], false))));
+  let dealt = 0;
+  if (stages! > 0) {
+    const r = (await s.run(STAGE_SWEEP, shard, [ttlMs, SWEEP_LIMIT], true)).map(String);
+    dealt += Number(r[0]);
+    for (let i = 1; i + 1 < r.length; i += 2) {
+      const [sid, decider] = [r[i]!, r[i + 1]!];
+      dealt++;
+      if (decider === '') await publishRest(s, shard, sid, ttlSec);
+      else if (Number(await s.run(DECISION_ABORT, Number(decider), [sid], true)) === 1) await dropStage(s, shard, sid);
+      else await publishRest(s, shard, sid, ttlSec, true);
+    }
+  }
+  if (decisions! > 0) {
+    const r = (await s.run(DECISION_SWEEP, shard, [ttlMs, SWEEP_LIMIT], true)).map(String);
+    dealt += Number(r[0]);
+    for (let i = 1; i + 1 < r.length; i += 2) {
+      const sid = r[i]!;
+      for (const other of r[i + 1]!.split(',').map(Number)) {
+        const key = `${s.prefixes[other]}sg:${sid}`;
+        if (Number(await s.command(key, ['EXISTS', key], false)) === 1) await publishRest(s, other, sid, ttlSec, true);
+      }
+      await s.run(DECISION_DONE, shard, [sid], true);
+      dealt++;
+    }
+  }
+  return dealt;
 }

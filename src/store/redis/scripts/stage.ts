@@ -6,7 +6,8 @@
  *   P sg:<sid>   hash: st open|committed, n items, got staged so far, pd published so far,
  *                fs first item seq (ids are reserved when the stage opens, so item i is
  *                (fs + i) * 1024 + shard, in call order), nw the caller's now (starts a cursor),
- *                bi/nm the batch id and name once a batch is committed
+ *                bi the batch id once a batch is committed, co the shard holding the call's
+ *                decision when the call spans shards (scripts/decision.ts)
  *   P sgi:<sid>  list: 8 values per item (name, args, due, created, key tag, retries, backoff,
  *                timeout), popped from the head as items are published
  *   P sgs        zset: sid -> server ms of the stage's last step (upkeep finds stale stages)
@@ -38,7 +39,8 @@ end
 /**
  * ARGV[3] sid, [4] from (index of this chunk's first item), [5] total items, [6] extra ids to
  * reserve before the items (1 for a batch: its own id), [7] id floor (seq), [8] the caller's
- * now ms, [9] batch key ('' or 'v'..key), [10] count, then 8 values per item.
+ * now ms, [9] batch key ('' or 'v'..key), [10] the decision's shard ('' : this stage decides),
+ * [11] count, then 8 values per item.
  * The first chunk (from 0) opens the stage; a chunk sent again (a retry) is not appended twice.
  * Reply { first item seq, last reserved seq } or, when a batch with that key is unfinished,
  * { -1, its id, its total }.
@@ -46,7 +48,7 @@ end
 export const STAGE_PUT = new LuaScript('stagePut', `${LIB}${STAGE_LIB}
 local sid, from, total = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local sg = P .. 'sg:' .. sid
-local count = tonumber(ARGV[10])
+local count = tonumber(ARGV[11])
 if from == 0 and redis.call('EXISTS', sg) == 0 then
   local bkey = tagged(ARGV[9])
   if bkey then
@@ -56,6 +58,7 @@ if from == 0 and redis.call('EXISTS', sg) == 0 then
   local extra = tonumber(ARGV[6])
   local first = reserve(total + extra, tonumber(ARGV[7])) + extra
   redis.call('HSET', sg, 'st', 'open', 'n', total, 'got', 0, 'pd', 0, 'fs', first, 'nw', ARGV[8])
+  if ARGV[10] ~= '' then redis.call('HSET', sg, 'co', ARGV[10]) end
 end
 local m = redis.call('HMGET', sg, 'st', 'got', 'fs', 'n')
 if not m[1] then return redis.error_reply('E_BACKEND_UNAVAILABLE The staged write ' .. sid .. ' is gone (it stayed uncommitted past its TTL and was deleted): nothing of it was written') end
@@ -64,7 +67,7 @@ local got, fs = tonumber(m[2]), tonumber(m[3])
 if from > got then return redis.error_reply('E_BAD_STATE The staged write ' .. sid .. ' has ' .. got .. ' items, got a chunk from ' .. from) end
 if from == got then
   local li = P .. 'sgi:' .. sid
-  for i = 0, count * 8 - 1, 4000 do redis.call('RPUSH', li, unpack(ARGV, 11 + i, 10 + math.min(i + 4000, count * 8))) end
+  for i = 0, count * 8 - 1, 4000 do redis.call('RPUSH', li, unpack(ARGV, 12 + i, 11 + math.min(i + 4000, count * 8))) end
   redis.call('HSET', sg, 'got', got + count)
 end
 redis.call('ZADD', P .. 'sgs', serverMs(), sid)
@@ -125,7 +128,9 @@ return out
 
 /**
  * Publishes up to ARGV[5] items of a committed stage: ARGV[3] sid, [4] the published count the
- * caller expects ('' whatever it is), then a request id and its TTL s. Each item becomes a task
+ * caller expects ('' whatever it is), [6] '1' when the caller read a committed decision on the
+ * decision's shard (a stage of a call over several shards is committed by its first step
+ * then), then a request id and its TTL s. Each item becomes a task
  * exactly as insert writes it (a keyed item meeting an unfinished task of its key becomes that
  * task, as in insert). Reply { published, total, then per item that met a key: index, id, due };
  * { -1 } when the stage is gone (fully published); { -2, published } when `from` is not where
@@ -140,7 +145,10 @@ local sid = ARGV[3]
 local sg, li, sr = P .. 'sg:' .. sid, P .. 'sgi:' .. sid, P .. 'sr:' .. sid
 local m = redis.call('HMGET', sg, 'st', 'n', 'pd', 'fs', 'bi', 'nw')
 if not m[1] then return { -1 } end
-if m[1] ~= 'committed' then return redis.error_reply('E_BAD_STATE The staged write ' .. sid .. ' is not committed') end
+if m[1] == 'open' and ARGV[6] == '1' then
+  if redis.call('HGET', sg, 'got') ~= m[2] then return redis.error_reply('E_BAD_STATE The staged write ' .. sid .. ' is not fully staged') end
+  redis.call('HSET', sg, 'st', 'committed')
+elseif m[1] ~= 'committed' then return redis.error_reply('E_BAD_STATE The staged write ' .. sid .. ' is not committed') end
 local n, pd, fs, bid = tonumber(m[2]), tonumber(m[3]), tonumber(m[4]), m[5] or nil
 if ARGV[4] ~= '' and tonumber(ARGV[4]) ~= pd then return { -2, pd } end
 local k = math.min(tonumber(ARGV[5]), n - pd)
@@ -189,18 +197,21 @@ return -1
 
 /**
  * Upkeep: up to ARGV[4] stages whose last step is older than ARGV[3] ms (server time).
- * Uncommitted ones are deleted (their producer is gone: nothing of them was ever visible);
- * committed ones are returned for the caller to publish. Reply { dropped, sid... }.
+ * Uncommitted ones of a one-shard call are deleted (their producer is gone: nothing of them was
+ * ever visible); committed ones are returned for the caller to publish, and uncommitted ones of
+ * a call over several shards with their decision's shard, for the caller to ask it.
+ * Reply { dropped, then per stage: sid, '' (publish) or the decision's shard }.
  */
 export const STAGE_SWEEP = new LuaScript('stageSweep', `${LIB}${STAGE_LIB}
 local stale = redis.call('ZRANGEBYSCORE', P .. 'sgs', '-inf', serverMs() - tonumber(ARGV[3]), 'LIMIT', 0, tonumber(ARGV[4]))
 local out = { 0 }
 for _, sid in ipairs(stale) do
-  local st = redis.call('HGET', P .. 'sg:' .. sid, 'st')
-  if st == 'committed' then out[#out + 1] = sid
+  local m = redis.call('HMGET', P .. 'sg:' .. sid, 'st', 'co')
+  if m[1] == 'committed' then out[#out + 1] = sid out[#out + 1] = ''
+  elseif m[1] and m[2] then out[#out + 1] = sid out[#out + 1] = m[2]
   else
     dropStage(sid)
-    if st then out[1] = out[1] + 1 end
+    if m[1] then out[1] = out[1] + 1 end
   end
 end
 return out

@@ -6,7 +6,8 @@
  * round is still one task.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { InsertCoalescer, SMALL_CALL, smallCallShard } from '../../src/store/redis/coalesce.js';
+import { InsertCoalescer, smallCallShard } from '../../src/store/redis/coalesce.js';
+import { INSERT_BYTES, INSERT_CHUNK } from '../../src/store/redis/insert.js';
 import { shardOfKey } from '../../src/store/redis/keys.js';
 import { RedisStore } from '../../src/store/redis/index.js';
 import type { Inserted, NewTask } from '../../src/store/types.js';
@@ -71,20 +72,26 @@ describe('InsertCoalescer', () => {
     for (const p of onThree) await expect(p).rejects.toMatchObject({ code: 'E_BACKEND_FULL' });
   });
 
-  it('caps a round at 1,000 tasks; the rest wait for the next', async () => {
+  it('caps a round at what one INSERT script takes (tasks and args bytes); the rest wait for the next', async () => {
     const { scripts, write } = fakeWrites();
     const c = new InsertCoalescer(write, () => 0);
     const calls = [c.insert([task('first', T0)], null)];
     await settle();
-    for (let i = 0; i < 11; i++) calls.push(c.insert(Array.from({ length: SMALL_CALL }, () => task(`n${i}`, T0)), null));
+    const part = INSERT_CHUNK / 4;
+    for (let i = 0; i < 5; i++) calls.push(c.insert(Array.from({ length: part }, () => task(`n${i}`, T0)), null));
+    const big = JSON.stringify(['x'.repeat(INSERT_BYTES / 2)]);
+    calls.push(c.insert([task('big1', T0, { args: big })], null), c.insert([task('big2', T0, { args: big })], null));
     scripts[0]!.answer();
     await settle();
-    expect(scripts[1]!.names).toHaveLength(1000);
+    expect(scripts[1]!.names).toHaveLength(INSERT_CHUNK);
     scripts[1]!.answer();
     await settle();
-    expect(scripts[2]!.names).toHaveLength(100);
+    expect(scripts[2]!.names).toEqual([...Array.from({ length: part }, () => 'n4'), 'big1']);
     scripts[2]!.answer();
-    expect((await Promise.all(calls)).flat()).toHaveLength(1 + 11 * SMALL_CALL);
+    await settle();
+    expect(scripts[3]!.names).toEqual(['big2']);
+    scripts[3]!.answer();
+    expect((await Promise.all(calls)).flat()).toHaveLength(1 + 5 * part + 2);
   });
 
   it('takes only small calls of one shard', () => {
@@ -94,7 +101,7 @@ describe('InsertCoalescer', () => {
     expect(smallCallShard(sameShard.map(keyed), 4)).toBe(shardOfKey('k1', 4));
     const other = ['k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8'].find((k) => shardOfKey(k, 4) !== shardOfKey('k1', 4))!;
     expect(smallCallShard([keyed('k1'), keyed(other)], 4)).toBeUndefined();
-    expect(smallCallShard(Array.from({ length: SMALL_CALL + 1 }, () => task('a', T0)), 4)).toBeUndefined();
+    expect(smallCallShard(Array.from({ length: INSERT_CHUNK + 1 }, () => task('a', T0)), 4)).toBeUndefined();
   });
 });
 

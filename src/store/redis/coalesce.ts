@@ -13,12 +13,8 @@
  * order the calls were made.
  */
 import type { Inserted, NewTask } from '../types.js';
+import { INSERT_BYTES, INSERT_CHUNK, fitsOneScript } from './insert.js';
 import { shardOfKey } from './keys.js';
-
-/** A call of at most this many tasks, all on one shard, may share a script with others. */
-export const SMALL_CALL = 100;
-/** At most this many tasks in one round's script (insert.ts writes 1,000 a script). */
-const ROUND_TASKS = 1000;
 
 /** Writes tasks bound for one shard in one script (keyless ones to `shard`). */
 export type WriteShard = (shard: number, tasks: readonly NewTask[]) => Promise<Inserted[]>;
@@ -36,7 +32,7 @@ interface Waiting {
  * `undefined` when it is not a small call of one shard (it is written on its own).
  */
 export function smallCallShard(tasks: readonly NewTask[], shards: number): number | null | undefined {
-  if (tasks.length > SMALL_CALL) return undefined;
+  if (!fitsOneScript(tasks)) return undefined;
   let shard: number | null = null;
   for (const t of tasks) {
     if (t.key === null) continue;
@@ -76,13 +72,17 @@ export class InsertCoalescer {
     }
   }
 
-  /** The oldest waiting calls, up to ROUND_TASKS tasks (at least one call). */
+  /** The oldest waiting calls that fit one INSERT script together (at least one call). */
   #take(): Waiting[] {
     let count = 0;
+    let bytes = 0;
     let n = 0;
-    while (n < this.#waiting.length && (n === 0 || count + this.#waiting[n]!.tasks.length <= ROUND_TASKS)) {
-      count += this.#waiting[n]!.tasks.length;
-      n++;
+    for (; n < this.#waiting.length; n++) {
+      const tasks = this.#waiting[n]!.tasks;
+      const size = tasks.reduce((sum, t) => sum + t.args.length, 0);
+      if (n > 0 && (count + tasks.length > INSERT_CHUNK || bytes + size > INSERT_BYTES)) break;
+      count += tasks.length;
+      bytes += size;
     }
     return this.#waiting.splice(0, n);
   }

@@ -27,6 +27,8 @@ const PUT_BYTES = 512 * 1024;
 /** Items and args bytes per publish step (each item written as insert writes a task: ~10-20 µs). */
 export const STEP_ITEMS = 64;
 export const STEP_BYTES = 128 * 1024;
+/** Publish steps sent ahead of the replies (at most this many of ours queued in Redis at once). */
+const STEP_WINDOW = 2;
 /** Stages one upkeep call looks at per shard. */
 const SWEEP_LIMIT = 20;
 
@@ -137,24 +139,29 @@ export async function publishAll(
   s: Session, shard: number, sid: string, items: readonly NewTask[], ttlSec: number, decided = false,
 ): Promise<Map<number, Inserted>> {
   const dupes = new Map<number, Inserted>();
+  const step = (from: number, count: number) => {
+    const p = s.runOnce(STAGE_PUBLISH, shard, (rq) => [sid, from, count, decided ? '1' : '', rq, ttlSec]);
+    p.catch(() => undefined); // awaited in order below; a later step's failure must not go unhandled meanwhile
+    return p;
+  };
   let moved = false;
   try {
-    for (let from = 0; from < items.length; ) {
-      const count = chunkEnd(items, from, STEP_ITEMS, STEP_BYTES) - from;
-      const at = from;
-      const r = (await s.runOnce(STAGE_PUBLISH, shard, (rq) => [sid, at, count, decided ? '1' : '', rq, ttlSec])).map(Number);
-      if (r[0] === -1) {
-        moved = true; // upkeep published the rest (we were slower than STAGE_TTL_MS)
-        break;
-      }
-      if (r[0] === -2) {
-        moved = true;
-        from = r[1]!;
+    // STEP_WINDOW steps in flight: the next is sent before the last's reply comes, hiding the
+    // round trip; each names the published count it expects, so one that finds the stage
+    // elsewhere (a step before it failed, upkeep took over) changes nothing and says so.
+    const inFlight: Promise<unknown[]>[] = [];
+    for (let from = 0; from < items.length || inFlight.length > 0; ) {
+      if (from < items.length && inFlight.length < STEP_WINDOW) {
+        const to = chunkEnd(items, from, STEP_ITEMS, STEP_BYTES);
+        inFlight.push(step(from, to - from));
+        from = to;
         continue;
       }
-      for (let i = 2; i + 2 < r.length; i += 3) dupes.set(r[i]!, { id: r[i + 1]!, dueMs: r[i + 2]!, created: false });
-      from = r[0]!;
+      const r = (await inFlight.shift()!).map(Number);
+      if (r[0]! < 0) moved = true; // -1: gone (all published), -2: not where this step expected it
+      else for (let i = 2; i + 2 < r.length; i += 3) dupes.set(r[i]!, { id: r[i + 1]!, dueMs: r[i + 2]!, created: false });
     }
+    if (moved) await publishRest(s, shard, sid, ttlSec, decided);
   } catch (error) {
     const e = error as DelaydError;
     throw new DelaydError(
@@ -189,7 +196,7 @@ export async function publishRest(s: Session, shard: number, sid: string, ttlSec
  * published; a committed decision has its stages published, then goes. How many it dealt
  * with. A look that finds nothing costs two ZCARDs.
  */
-export async function sweepStages(s: Session, shard: number, ttlMs = STAGE_TTL_MS, ttlSec = 3600): Promise<number> {
+export async function sweepStages(s: Session, shard: number, ttlMs = STAGE_TTL_MS, ttlSec = 30): Promise<number> {
   const p = s.prefixes[shard] as string;
   const [stages, decisions] = await Promise.all(['sgs', 'sds'].map(async (k) => Number(await s.command(`${p}${k}`, ['ZCARD', `${p}${k}`], false))));
   let dealt = 0;

@@ -10,7 +10,11 @@ import { insertAll } from '../../src/store/redis/insert.js';
 import { shardOfKey } from '../../src/store/redis/keys.js';
 import { DECISION_ABORT, DECISION_COMMIT } from '../../src/store/redis/scripts/decision.js';
 import { STAGE_DROP, STAGE_PUBLISH, STAGE_PUT } from '../../src/store/redis/scripts/stage.js';
-import { startRedis, stopAllRedis } from './servers.js';
+import { connectTarget } from '../../src/store/redis/link.js';
+import { parseRedisUrl } from '../../src/store/redis/url.js';
+import { Session } from '../../src/store/redis/session.js';
+import { RedisStore } from '../../src/store/redis/index.js';
+import { startCluster, startRedis, stopAllRedis } from './servers.js';
 import { task, T0 } from '../contract/fixtures.js';
 import { age, keys, many, open, SHARDS, wrap } from './stage-lib.js';
 
@@ -95,5 +99,36 @@ describe('delayMany over several shards', () => {
     expect(await keys(raw, queue, 'sg', 'all')).toEqual([]);
     expect(await keys(raw, queue, 'sd', 'all')).toEqual([]);
   });
-});
 
+  it('over a Redis Cluster (16 shards on 3 masters): a producer dead after the decision commits is finished by upkeep', async () => {
+    const cluster = await startCluster();
+    const queue = 'spread-cluster';
+    const link = await connectTarget(parseRedisUrl(cluster.url), { connectTimeoutMs: 2000, commandTimeoutMs: 5000 });
+    const s = await Session.open(link, { queue, shards: 16, replicas: 0, replicaTimeoutMs: 1000, where: 'test', checkDurability: false });
+    const store = new RedisStore({ url: cluster.url, queue, shards: 16, trustCallerClock: true, checkDurability: false });
+    try {
+      const zcards = async (index: string) =>
+        Promise.all(s.prefixes.map(async (p) => Number(await s.command(`${p}${index}`, ['ZCARD', `${p}${index}`], false))));
+      const dying = wrap(s, (script) => (script === STAGE_PUBLISH ? 'crash' : 'run'));
+      await expect(insertAll(dying, keyed(), 0, 0, 30)).rejects.toMatchObject({ code: 'E_BACKEND_UNKNOWN_OUTCOME' });
+      expect((await zcards('sgs')).filter((n) => n > 0)).toHaveLength(16);
+      expect((await store.stats()).counts.scheduled).toBe(0);
+      // Age every stage and the decision, as a later upkeep's clock would see them.
+      for (const p of s.prefixes) {
+        for (const index of ['sgs', 'sds']) {
+          for (const sid of (await s.command(`${p}${index}`, ['ZRANGE', `${p}${index}`, 0, -1], false)) as string[]) {
+            await s.command(`${p}${index}`, ['ZADD', `${p}${index}`, 0, sid], true);
+          }
+        }
+      }
+      await store.orphanOwners();
+      await store.orphanOwners();
+      expect((await store.stats()).counts.scheduled).toBe(1000);
+      expect(await zcards('sgs')).toEqual(new Array(16).fill(0));
+      expect(await zcards('sds')).toEqual(new Array(16).fill(0));
+    } finally {
+      await store.close();
+      await s.close();
+    }
+  }, 60_000);
+});

@@ -50,17 +50,18 @@ if limit <= 0 then return { str(ring.cur), 0, str(before) } end
 
 local taken, touched = {}, 0
 local FIELDS = { 'n', 'a', 't', 'x', 'r', 'b', 'o', 's', 'k', 'd' }
+-- The task's fields and its hash's key.
 local function fields(id)
   local t = P .. 't:' .. id
   -- n a d c (lib.ts): a plain task never started, nothing else to read.
   if redis.call('HLEN', t) == 4 then
     local f = redis.call('HMGET', t, 'n', 'a', 'd')
-    return { f[1], f[2], false, false, false, false, false, false, false, f[3] }
+    return { f[1], f[2], false, false, false, false, false, false, false, f[3] }, t
   end
-  return redis.call('HMGET', t, unpack(FIELDS))
+  return redis.call('HMGET', t, unpack(FIELDS)), t
 end
-local function take(id, f)
-  redis.call('HSET', P .. 't:' .. id, 's', 'running', 'w', owner)
+local function take(id, f, t)
+  redis.call('HSET', t, 's', 'running', 'w', owner)
   taken[#taken + 1] = { id, f }
   bump('sn', f[1], -1)
 end
@@ -90,8 +91,8 @@ for i = 1, math.min(#cands, limit) do
   local g = gone[c[3]]
   if not g then g = {} gone[c[3]] = g end
   g[#g + 1] = c[1]
-  local f = fields(c[1])
-  if f[1] and not f[8] then take(c[1], f) end
+  local f, t = fields(c[1])
+  if f[1] and not f[8] then take(c[1], f, t) end
   touched = touched + 1
 end
 for nm, ids in pairs(gone) do
@@ -168,10 +169,10 @@ while s <= upto and not full do
     local removed, stopped = {}, false
     for i = 1, #r do
       local id = r[i]
-      local f = fields(id)
+      local f, t = fields(id)
       if f[1] and not f[8] and served[f[1]] then
         if #taken >= limit then stopped = true break end
-        take(id, f)
+        take(id, f, t)
       elseif f[1] and not f[8] then
         redis.call('ZADD', P .. 'l:' .. f[1], f[10], id)
       end

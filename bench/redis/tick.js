@@ -9,6 +9,8 @@
  * the idle-tick row has no BullMQ figure. The 1M are written once per system; the runs
  * repeat the probe and the catch-up over them. Minutes, not more: each wait is bounded.
  */
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { openStore } from '../../dist/store/open.js';
 import { progress, spreadCountdown } from '../lib.js';
 import { adminClient, args64, bullQueue, bullWorker, delaydApp, forks, latencyStats, redisBusy, nameScripts, serverOffset, sleep, slowlogAll, slowlogMax, until, vsBull, redisMain } from './lib.js';
@@ -80,6 +82,12 @@ async function fillBull(url, o) {
   progress(`BullMQ: ${o.pending.toLocaleString()} delayed written in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
+/** A full V8 collection (the flag is set at run time, so the part needs no --expose-gc). */
+function collectGarbage() {
+  v8.setFlagsFromString('--expose-gc');
+  vm.runInNewContext('gc')();
+}
+
 /** Claims for the current second with nothing due, one at a time, each timed. */
 async function probe(admin, url, o) {
   const store = openStore({ db: url });
@@ -88,6 +96,8 @@ async function probe(admin, url, o) {
   try {
     await store.heartbeat({ owner, host: 'bench', pid: process.pid, names: ['noop'], policies: {}, startedMs: Date.now() }, Date.now() + offset, false);
     await store.claim({ owner, uptoSecond: Math.floor((Date.now() + offset) / 1000), limit: 1000, names: ['noop'] });
+    // The fill's garbage (a million tasks built in this process) is collected now, not in a probe.
+    collectGarbage();
     await slowlogAll(admin);
     const ms = [];
     for (let i = 0; i < o.probes; i++) {

@@ -10,7 +10,8 @@
  * Redis ran per task for each phase (all claims, then all starts, then all successes), which
  * do not move: the figure to compare two builds by. Needs valgrind; ~1 min for 10,000 tasks.
  *
- * BENCH_REPLAY_N (30,000; 10,000 under callgrind), BENCH_REPLAY_PER (44), BENCH_REPLAY_CALL (250).
+ * BENCH_REPLAY_N (30,000; 10,000 under callgrind), BENCH_REPLAY_PER (44), BENCH_REPLAY_CALL (250),
+ * BENCH_REPLAY_AOF ('' no AOF; everysec or always: appendonly yes with that fsync, as due.js runs).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -27,7 +28,8 @@ const call = Number(process.env.BENCH_REPLAY_CALL ?? 250);
 
 const dir = mkdtempSync(join(tmpdir(), 'delayd-replay-'));
 const port = await freePort();
-const serverArgs = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+const aof = process.env.BENCH_REPLAY_AOF ?? '';
+const serverArgs = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, ...(aof ? ['--appendonly', 'yes', '--appendfsync', aof] : ['--appendonly', 'no'])];
 const child = cg
   ? spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${dir}/cg.out`, 'redis-server', ...serverArgs], { stdio: 'ignore' })
   : spawn('redis-server', serverArgs, { stdio: 'ignore' });
@@ -67,7 +69,7 @@ try {
   const evals = Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
   const { succeeded } = (await store.stats()).counts;
   if (claimed.length !== n || succeeded !== n) throw new Error(`claimed ${claimed.length}, succeeded ${succeeded} of ${n}`);
-  console.log(`${n} tasks (claims of ${call}, records of ${per}): Redis CPU ${((cpu1 - cpu0) / n).toFixed(1)} µs/task, this process ${((node1.user + node1.system) / n).toFixed(1)} µs/task, ${evals} EVALSHA`);
+  console.log(`${n} tasks (claims of ${call}, records of ${per}${aof ? `, AOF ${aof}` : ''}): Redis CPU ${((cpu1 - cpu0) / n).toFixed(1)} µs/task, this process ${((node1.user + node1.system) / n).toFixed(1)} µs/task, ${evals} EVALSHA`);
   if (cg) console.log(`Redis instructions per task: ${instructions(dir).join(', ')}`);
   await store.close();
   await admin.quit();

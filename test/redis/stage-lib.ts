@@ -81,3 +81,23 @@ export async function age(raw: Raw, queue: string): Promise<void> {
   }
 }
 
+
+/**
+ * Every key of a queue's shard (request ids and staged replies left out) with its type and
+ * contents, the prefix cut off: two queues written the same way dump the same.
+ */
+export async function dump(raw: Raw, queue: string, shard = 0): Promise<Record<string, unknown>> {
+  const prefix = shardPrefix(queue, shard);
+  const out: Record<string, unknown> = {};
+  for (const key of (await raw.keys(`${prefix}*`)).sort()) {
+    const name = key.slice(prefix.length);
+    if (/^(rq|sr):/.test(name)) continue;
+    const type = await raw.type(key);
+    if (type === 'string') out[name] = await raw.get(key);
+    else if (type === 'hash') out[name] = Object.fromEntries(Object.entries(await raw.hGetAll(key)).sort());
+    else if (type === 'zset') out[name] = await raw.zRangeWithScores(key, 0, -1);
+    else if (type === 'list') out[name] = await raw.lRange(key, 0, -1);
+    else out[name] = { type };
+  }
+  return out;
+}

@@ -14,7 +14,9 @@ import { INSERT } from '../../src/store/redis/scripts/insert.js';
 import { INSERT_BATCH } from '../../src/store/redis/scripts/batches.js';
 import { startRedis, stopAllRedis } from './servers.js';
 import { task, T0, DAY_MS } from '../contract/fixtures.js';
-import { age, BATCH, keys, many, open, SHARDS, wrap } from './stage-lib.js';
+import { age, BATCH, dump, keys, many, open, SHARDS, wrap } from './stage-lib.js';
+import { nul, tag } from '../../src/store/redis/values.js';
+import type { NewTask } from '../../src/store/types.js';
 
 afterAll(stopAllRedis, 30_000);
 
@@ -47,6 +49,33 @@ describe('staged writes', () => {
     // 1 ms script descheduled mid-way reads 10 ms. A script that really runs long (one INSERT_BATCH
     // of 10,000 items: ~170 ms) fails every try.
   }, { timeout: 60_000, retry: 2 });
+
+  it('a staged delayMany and map() leave Redis exactly as INSERT and INSERT_BATCH scripts of the same tasks do', async () => {
+    const r = await startRedis();
+    const [a, b] = [await open(r.url), await open(r.url)];
+    // Due behind the cursor, in the ring's cycles, in later ones; two names; options; keys, one a cron occurrence's.
+    const tasks = many(700, (i) => ({
+      name: i % 7 === 0 ? 'other' : 'work',
+      dueMs: i % 5 === 0 ? T0 - 1000 * (i % 9) : i % 5 === 1 ? T0 + 1000 * i : T0 + DAY_MS * (i % 4) + 3_600_000 * (i % 24) + i,
+      ...(i % 11 === 0 ? { retries: 3, backoffMs: 500, timeoutMs: 2000 } : {}),
+      ...(i % 13 === 0 ? { key: `k${i}` } : i === 20 ? { key: `cron:work:${T0 + 1000 * 20}` } : {}),
+      ...(i === 20 ? { name: 'work', dueMs: T0 + 1000 * 20 } : {}),
+    }));
+    await stagedInsert(a.s, 0, tasks, 0, 30);
+    for (let from = 0; from < tasks.length; from += 100) {
+      const chunk = tasks.slice(from, from + 100);
+      const body = chunk.flatMap((t: NewTask) => [t.name, t.args, t.dueMs, t.createdMs, tag(t.key), nul(t.retries), nul(t.backoffMs), nul(t.timeoutMs)]);
+      await b.s.run(INSERT, 0, [0, '', 30, T0, chunk.length, ...body], true);
+    }
+    expect(await dump(a.raw, a.queue)).toEqual(await dump(b.raw, b.queue));
+
+    const items = many(300);
+    await stagedBatch(a.s, 0, BATCH, items, 0, 30);
+    const red = BATCH.reduce!;
+    const args = [0, BATCH.name, '', BATCH.createdMs, BATCH.dueMs, red.name, '', '', '', items.length, ...items.flatMap((t) => [t.args, t.dueMs, t.createdMs, '', '', ''])];
+    await b.s.run(INSERT_BATCH, 0, [...args, '', 30], true);
+    expect(await dump(a.raw, a.queue)).toEqual(await dump(b.raw, b.queue));
+  });
 
   it('a producer that dies between chunks leaves nothing visible; upkeep deletes the stage once it is older than its TTL', async () => {
     const r = await startRedis();

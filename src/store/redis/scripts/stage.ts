@@ -37,6 +37,89 @@ end
 `;
 
 /**
+ * New tasks in bulk (after LIB, with the ring loaded): addTask writes a task exactly as LIB's
+ * newTask does (the same hash, live index, placement and counters), but keeps its index writes
+ * and counters for addAll, which sends one ZADD per key and one HINCRBY per counter field: a
+ * script runs one redis.call per write, and ~60% of a task's cost was index ZADDs one by one.
+ * due and created are written as the strings they came as (a Lua number would be formatted for
+ * each write); key names are made once per script.
+ */
+const BULK_LIB = `
+local adds = {}
+local function zaddLater(key, score, member)
+  local z = adds[key]
+  if not z then z = {} adds[key] = z end
+  z[#z + 1] = score
+  z[#z + 1] = member
+end
+local liveAt, slotAt, cycleAt, nowAt = {}, {}, {}, {}
+local bulkN = { slot = {}, name = {}, ring = 0, later = 0, all = 0 }
+local function addTask(seq, name, args, due, created, key, r, b, o, bi, bx)
+  local id = str(seq * 1024 + SHARD)
+  if key or r or b or o or bi then
+    local f = { 'HSET', P .. 't:' .. id, 'n', name, 'a', args, 'd', due, 'c', created }
+    if key then
+      f[#f + 1] = 'k' f[#f + 1] = key
+      redis.call('SET', P .. 'k:' .. key, id)
+      if string.sub(key, 1, #name + 6) == 'cron:' .. name .. ':' then redis.call('ZADD', P .. 'hd:' .. name, due, id) end
+    end
+    if r then f[#f + 1] = 'r' f[#f + 1] = r end
+    if b then f[#f + 1] = 'b' f[#f + 1] = b end
+    if o then f[#f + 1] = 'o' f[#f + 1] = o end
+    if bi then f[#f + 1] = 'bi' f[#f + 1] = bi f[#f + 1] = 'bx' f[#f + 1] = bx end
+    redis.call(unpack(f))
+  else
+    redis.call('HSET', P .. 't:' .. id, 'n', name, 'a', args, 'd', due, 'c', created)
+  end
+  local c = math.floor(seq / 128)
+  local live = liveAt[c]
+  if not live then live = P .. 'il:' .. str(c) liveAt[c] = live end
+  zaddLater(live, id, id)
+  local n = bulkN
+  local s = math.floor(tonumber(due) / 1000)
+  if s <= ring.cur then
+    local k = nowAt[name]
+    if not k then k = P .. 'l:' .. name nowAt[name] = k end
+    zaddLater(k, due, id)
+  elseif math.floor(s / 3600) <= ring.jc then
+    local slot = s % 3600
+    local k = slotAt[slot]
+    if not k then k = P .. 'w:' .. str(slot) slotAt[slot] = k end
+    zaddLater(k, due, id)
+    n.slot[slot] = (n.slot[slot] or 0) + 1
+    n.ring = n.ring + 1
+  else
+    local cy = math.floor(s / 3600)
+    local k = cycleAt[cy]
+    if not k then
+      k = P .. 'h:' .. str(cy)
+      cycleAt[cy] = k
+      redis.call('ZADD', P .. 'hx', cy, cy)
+    end
+    zaddLater(k, due, id)
+    n.later = n.later + 1
+  end
+  n.name[name] = (n.name[name] or 0) + 1
+  n.all = n.all + 1
+end
+-- The index writes and counters addTask kept, then LIB's flush.
+local function addAll()
+  for key, z in pairs(adds) do
+    for i = 1, #z, 1000 do redis.call('ZADD', key, unpack(z, i, math.min(i + 999, #z))) end
+  end
+  adds = {}
+  local n = bulkN
+  for slot, by in pairs(n.slot) do bump('sc', slot, by) end
+  if n.ring > 0 then bump('cnt', 'rn', n.ring) end
+  if n.later > 0 then bump('cnt', 'ib', n.later) end
+  for name, by in pairs(n.name) do bump('sn', name, by) end
+  if n.all > 0 then bump('cnt', 'scheduled', n.all) end
+  bulkN = { slot = {}, name = {}, ring = 0, later = 0, all = 0 }
+  flush()
+end
+`;
+
+/**
  * ARGV[3] sid, [4] from (index of this chunk's first item), [5] total items, [6] extra ids to
  * reserve before the items (1 for a batch: its own id), [7] id floor (seq), [8] the caller's
  * now ms, [9] batch key ('' or 'v'..key), [10] the decision's shard ('' : this stage decides),
@@ -137,7 +220,7 @@ return out
  * the stage is (someone else published meanwhile: read sr). Runs even when Redis is full.
  */
 export const STAGE_PUBLISH = new LuaScript('stagePublish', `#!lua flags=allow-oom
-${LIB}${STAGE_LIB}
+${LIB}${STAGE_LIB}${BULK_LIB}
 local rq, ttl = ARGV[#ARGV - 1], ARGV[#ARGV]
 local seen = seenReply(rq)
 if seen then return seen end
@@ -158,7 +241,7 @@ local out = { pd + k, n }
 local nudge = nil
 for i = 0, k - 1 do
   local j = i * 8 + 1
-  local name, args, due, created = v[j], v[j + 1], tonumber(v[j + 2]), v[j + 3]
+  local name, due = v[j], v[j + 2]
   local key = tagged(v[j + 4])
   local index = pd + i
   local existing = key and redis.call('GET', P .. 'k:' .. key)
@@ -169,11 +252,12 @@ for i = 0, k - 1 do
     out[#out + 1] = tonumber(existing)
     out[#out + 1] = d
   else
-    newTask(idOf(fs + index), name, args, due, created, key, opt(v[j + 5]), opt(v[j + 6]), opt(v[j + 7]), bid, bid and index or nil)
-    if sec(due) <= ring.cur and (nudge == nil or due < nudge) then nudge = due end
+    addTask(fs + index, name, v[j + 1], due, v[j + 3], key, opt(v[j + 5]), opt(v[j + 6]), opt(v[j + 7]), bid, bid and index or nil)
+    local dn = tonumber(due)
+    if sec(dn) <= ring.cur and (nudge == nil or dn < nudge) then nudge = dn end
   end
 end
-flush()
+addAll()
 if pd + k >= n then
   dropStage(sid)
   redis.call('EXPIRE', sr, 3600)

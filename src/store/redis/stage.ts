@@ -92,16 +92,13 @@ export async function putAll(
 ): Promise<{ fs: number; last: number } | { existing: number; total: number }> {
   let fs = 0;
   let last = 0;
+  const { width, common } = layoutOf(items);
   try {
     for (let from = 0; from < items.length; ) {
       const to = chunkEnd(items, from, PUT_ITEMS, PUT_BYTES);
-      const body: (string | number)[] = [];
-      for (let i = from; i < to; i++) {
-        const t = items[i]!;
-        body.push(t.name, t.args, t.dueMs, t.createdMs, tag(t.key), nul(t.retries), nul(t.backoffMs), nul(t.timeoutMs));
-      }
       const at = from;
-      const r = (await s.runOnce(STAGE_PUT, shard, () => [sid, at, items.length, o.extra, o.floor, o.now, o.batchKey, o.decider, to - at, ...body])).map(Number);
+      const head = [sid, at, items.length, o.extra, o.floor, o.now, o.batchKey, o.decider, to - at, width, ...common];
+      const r = (await s.runOnce(STAGE_PUT, shard, () => encode(head, items, at, to, width))).map(Number);
       if (r[0] === -1) return { existing: r[1]!, total: r[2]! };
       [fs, last] = r as [number, number];
       from = to;
@@ -111,6 +108,35 @@ export async function putAll(
     throw error;
   }
   return { fs, last };
+}
+
+/**
+ * How the stage holds its items (scripts/stage.ts, sgi): 1 value per item when all share name,
+ * created and options and none has a key (those go once, in `common`), 2 when some have a key,
+ * else 8. Fewer values: less for Node to encode and for Redis to parse, store and log.
+ */
+function layoutOf(items: readonly NewTask[]): { width: 1 | 2 | 8; common: (string | number)[] } {
+  const f = items[0]!;
+  let keyed = false;
+  for (const t of items) {
+    if (t.name !== f.name || t.createdMs !== f.createdMs || t.retries !== f.retries || t.backoffMs !== f.backoffMs || t.timeoutMs !== f.timeoutMs) {
+      return { width: 8, common: ['', '', '', '', ''] };
+    }
+    keyed ||= t.key !== null;
+  }
+  return { width: keyed ? 2 : 1, common: [f.name, f.createdMs, nul(f.retries), nul(f.backoffMs), nul(f.timeoutMs)] };
+}
+
+/** A chunk's arguments: `head`, then `width` values for each of items[from, to). */
+function encode(head: readonly (string | number)[], items: readonly NewTask[], from: number, to: number, width: 1 | 2 | 8): (string | number)[] {
+  const out = head.slice();
+  for (let i = from; i < to; i++) {
+    const t = items[i]!;
+    if (width === 8) out.push(t.name, t.args, t.dueMs, t.createdMs, tag(t.key), nul(t.retries), nul(t.backoffMs), nul(t.timeoutMs));
+    else if (width === 2) out.push(`${t.dueMs}|${t.args}`, tag(t.key));
+    else out.push(`${t.dueMs}|${t.args}`);
+  }
+  return out;
 }
 
 /**

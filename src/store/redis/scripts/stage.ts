@@ -8,8 +8,10 @@
  *                (fs + i) * 1024 + shard, in call order), nw the caller's now (starts a cursor),
  *                bi the batch id once a batch is committed, co the shard holding the call's
  *                decision when the call spans shards (scripts/decision.ts)
- *   P sgi:<sid>  list: 8 values per item (name, args, due, created, key tag, retries, backoff,
- *                timeout), popped from the head as items are published
+ *   P sgi:<sid>  list: w values per item, popped from the head as items are published. w 1
+ *                (every item of the call has the same name, created and options, and no key:
+ *                those are in sg once, as cn cc cr cb ct): "<due>|<args>"; w 2: that and the key
+ *                tag; w 8: name, args, due, created, key tag, retries, backoff, timeout
  *   P sgs        zset: sid -> server ms of the stage's last step (upkeep finds stale stages)
  *   P sr:<sid>   hash: item index -> "id,due" of keyed items that met an existing key at
  *                publish (created false); kept an hour after the stage is done
@@ -123,7 +125,8 @@ end
  * ARGV[3] sid, [4] from (index of this chunk's first item), [5] total items, [6] extra ids to
  * reserve before the items (1 for a batch: its own id), [7] id floor (seq), [8] the caller's
  * now ms, [9] batch key ('' or 'v'..key), [10] the decision's shard ('' : this stage decides),
- * [11] count, then 8 values per item.
+ * [11] count, [12] w (values per item, see sgi), [13]-[17] for w 1 and 2 the items' name,
+ * created, retries, backoff, timeout ('' null), then w values per item.
  * The first chunk (from 0) opens the stage; a chunk sent again (a retry) is not appended twice.
  * Reply { first item seq, last reserved seq } or, when a batch with that key is unfinished,
  * { -1, its id, its total }.
@@ -140,7 +143,8 @@ if from == 0 and redis.call('EXISTS', sg) == 0 then
   end
   local extra = tonumber(ARGV[6])
   local first = reserve(total + extra, tonumber(ARGV[7])) + extra
-  redis.call('HSET', sg, 'st', 'open', 'n', total, 'got', 0, 'pd', 0, 'fs', first, 'nw', ARGV[8])
+  redis.call('HSET', sg, 'st', 'open', 'n', total, 'got', 0, 'pd', 0, 'fs', first, 'nw', ARGV[8], 'w', ARGV[12])
+  if ARGV[12] ~= '8' then redis.call('HSET', sg, 'cn', ARGV[13], 'cc', ARGV[14], 'cr', ARGV[15], 'cb', ARGV[16], 'ct', ARGV[17]) end
   if ARGV[10] ~= '' then redis.call('HSET', sg, 'co', ARGV[10]) end
 end
 local m = redis.call('HMGET', sg, 'st', 'got', 'fs', 'n')
@@ -150,7 +154,8 @@ local got, fs = tonumber(m[2]), tonumber(m[3])
 if from > got then return redis.error_reply('E_BAD_STATE The staged write ' .. sid .. ' has ' .. got .. ' items, got a chunk from ' .. from) end
 if from == got then
   local li = P .. 'sgi:' .. sid
-  for i = 0, count * 8 - 1, 4000 do redis.call('RPUSH', li, unpack(ARGV, 12 + i, 11 + math.min(i + 4000, count * 8))) end
+  local values = count * tonumber(ARGV[12])
+  for i = 0, values - 1, 4000 do redis.call('RPUSH', li, unpack(ARGV, 18 + i, 17 + math.min(i + 4000, values))) end
   redis.call('HSET', sg, 'got', got + count)
 end
 redis.call('ZADD', P .. 'sgs', serverMs(), sid)
@@ -226,7 +231,7 @@ local seen = seenReply(rq)
 if seen then return seen end
 local sid = ARGV[3]
 local sg, li, sr = P .. 'sg:' .. sid, P .. 'sgi:' .. sid, P .. 'sr:' .. sid
-local m = redis.call('HMGET', sg, 'st', 'n', 'pd', 'fs', 'bi', 'nw')
+local m = redis.call('HMGET', sg, 'st', 'n', 'pd', 'fs', 'bi', 'nw', 'w', 'cn', 'cc', 'cr', 'cb', 'ct')
 if not m[1] then return { -1 } end
 if m[1] == 'open' and ARGV[6] == '1' then
   if redis.call('HGET', sg, 'got') ~= m[2] then return redis.error_reply('E_BAD_STATE The staged write ' .. sid .. ' is not fully staged') end
@@ -235,14 +240,24 @@ elseif m[1] ~= 'committed' then return redis.error_reply('E_BAD_STATE The staged
 local n, pd, fs, bid = tonumber(m[2]), tonumber(m[3]), tonumber(m[4]), m[5] or nil
 if ARGV[4] ~= '' and tonumber(ARGV[4]) ~= pd then return { -2, pd } end
 local k = math.min(tonumber(ARGV[5]), n - pd)
-local v = k > 0 and redis.call('LPOP', li, k * 8) or {}
+local w = tonumber(m[7] or '8')
+local v = k > 0 and redis.call('LPOP', li, k * w) or {}
 initRing(tonumber(m[6]))
 local out = { pd + k, n }
 local nudge = nil
+local cn, cc, cr, cb, ct = m[8], m[9], opt(m[10] or ''), opt(m[11] or ''), opt(m[12] or '')
 for i = 0, k - 1 do
-  local j = i * 8 + 1
-  local name, due = v[j], v[j + 2]
-  local key = tagged(v[j + 4])
+  local j = i * w + 1
+  local name, args, due, created, key, r, b, o
+  if w == 8 then
+    name, args, due, created, key = v[j], v[j + 1], v[j + 2], v[j + 3], tagged(v[j + 4])
+    r, b, o = opt(v[j + 5]), opt(v[j + 6]), opt(v[j + 7])
+  else
+    local item = v[j]
+    local bar = string.find(item, '|', 1, true)
+    name, args, due, created, r, b, o = cn, string.sub(item, bar + 1), string.sub(item, 1, bar - 1), cc, cr, cb, ct
+    if w == 2 then key = tagged(v[j + 1]) end
+  end
   local index = pd + i
   local existing = key and redis.call('GET', P .. 'k:' .. key)
   if existing then
@@ -252,7 +267,7 @@ for i = 0, k - 1 do
     out[#out + 1] = tonumber(existing)
     out[#out + 1] = d
   else
-    addTask(fs + index, name, v[j + 1], due, v[j + 3], key, opt(v[j + 5]), opt(v[j + 6]), opt(v[j + 7]), bid, bid and index or nil)
+    addTask(fs + index, name, args, due, created, key, r, b, o, bid, bid and index or nil)
     local dn = tonumber(due)
     if sec(dn) <= ring.cur and (nudge == nil or dn < nudge) then nudge = dn end
   end

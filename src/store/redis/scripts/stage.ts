@@ -54,7 +54,7 @@ local function zaddLater(key, score, member)
   z[#z + 1] = score
   z[#z + 1] = member
 end
-local liveAt, slotAt, cycleAt, nowAt = {}, {}, {}, {}
+local liveAt, slotAt, cycleAt, nowAt, liveAdds = {}, {}, {}, {}, {}
 local bulkN = { slot = {}, name = {}, ring = 0, later = 0, all = 0 }
 local function addTask(seq, name, args, due, created, key, r, b, o, bi, bx)
   local id = str(seq * 1024 + SHARD)
@@ -75,8 +75,13 @@ local function addTask(seq, name, args, due, created, key, r, b, o, bi, bx)
   end
   local c = math.floor(seq / 128)
   local live = liveAt[c]
-  if not live then live = P .. 'il:' .. str(c) liveAt[c] = live end
-  zaddLater(live, id, id)
+  if not live then
+    live = P .. 'il:' .. str(c)
+    liveAt[c] = live
+    liveAdds[live] = {}
+  end
+  local l = liveAdds[live]
+  l[#l + 1] = id
   local n = bulkN
   local s = math.floor(tonumber(due) / 1000)
   if s <= ring.cur then
@@ -110,6 +115,17 @@ local function addAll()
     for i = 1, #z, 1000 do redis.call('ZADD', key, unpack(z, i, math.min(i + 999, #z))) end
   end
   adds = {}
+  -- Ids come in ascending order: sent highest first, each one goes to the head of the live
+  -- index's listpack, where ZADD finds its place at once (lowest first, it walks the whole list).
+  for key, ids in pairs(liveAdds) do
+    local z = {}
+    for i = #ids, 1, -1 do
+      z[#z + 1] = ids[i]
+      z[#z + 1] = ids[i]
+    end
+    for i = 1, #z, 1000 do redis.call('ZADD', key, unpack(z, i, math.min(i + 999, #z))) end
+  end
+  liveAt, liveAdds = {}, {}
   local n = bulkN
   for slot, by in pairs(n.slot) do bump('sc', slot, by) end
   if n.ring > 0 then bump('cnt', 'rn', n.ring) end

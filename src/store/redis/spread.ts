@@ -41,7 +41,7 @@ export async function spreadInsert(
   }
   await decide(s, groups, sid);
   // A failure from here on says the call is committed and will be finished by upkeep (publishAll).
-  const dupes = await Promise.all(groups.map((g) => publishAll(s, g.shard, sid, g.tasks, ttlSec, true)));
+  const dupes = await Promise.all(groups.map((g, k) => publishAll(s, g.shard, sid, g.tasks, (puts[k] as PromiseFulfilledResult<{ fs: number }>).value.fs, ttlSec, true)));
   await s.run(DECISION_DONE, decider, [sid], true).catch(() => undefined); // else upkeep deletes it
   const inserted = new Array<Inserted>(total);
   let last = floor;

@@ -24,9 +24,14 @@ export const STAGE_TTL_MS = 5 * 60_000;
 /** Items and args bytes per staging chunk (appending to a list: cheap per item). */
 const PUT_ITEMS = 250;
 const PUT_BYTES = 512 * 1024;
-/** Items and args bytes per publish step (each item written as insert writes a task: ~10-20 µs). */
-export const STEP_ITEMS = 64;
+/**
+ * Items and args bytes per publish step (each item written as insert writes a task: ~5-8 µs).
+ * A step ends where a live-index zset does (LIVE_SEQS consecutive seqs, scripts/lib.ts), so
+ * that each step fills zsets of its own from empty, the cheap way (scripts/stage.ts, addAll).
+ */
+export const STEP_ITEMS = 128;
 export const STEP_BYTES = 128 * 1024;
+const LIVE_SEQS = 128;
 /** Publish steps sent ahead of the replies (at most this many of ours queued in Redis at once). */
 const STEP_WINDOW = 2;
 /** Stages one upkeep call looks at per shard. */
@@ -52,7 +57,7 @@ export async function stagedInsert(
   const put = await putAll(s, shard, sid, tasks, { extra: 0, floor, now: tasks[0]!.createdMs, batchKey: '', decider: '' });
   if ('existing' in put) throw new Error('unreachable: only a batch stage meets a key at open');
   await commit(s, shard, sid, ['t'], ttlSec);
-  const dupes = await publishAll(s, shard, sid, tasks, ttlSec);
+  const dupes = await publishAll(s, shard, sid, tasks, put.fs, ttlSec);
   const inserted = tasks.map((t, i) => dupes.get(i) ?? { id: (put.fs + i) * 1024 + shard, dueMs: t.dueMs, created: true });
   return { inserted, floor: Math.max(floor, put.last) };
 }
@@ -72,7 +77,7 @@ export async function stagedBatch(
   // undefined: the reply was lost but the stage is committed; the batch id is the stage's first reserved one.
   const [id, total, created] = reply ?? [(put.fs - 1) * 1024 + shard, items.length, 1];
   if (created !== 1) return { inserted: { id: id!, total: total!, created: false }, last: 0 };
-  await publishAll(s, shard, sid, named, ttlSec);
+  await publishAll(s, shard, sid, named, put.fs, ttlSec);
   return { inserted: { id: id!, total: total!, created: true }, last: put.last };
 }
 
@@ -158,11 +163,12 @@ export function dropStage(s: Session, shard: number, sid: string): Promise<numbe
 }
 
 /**
- * Publishes a committed stage to the end (`decided`: the stage of a call over several shards,
- * whose decision the caller read committed); the items that met an existing key, by index.
+ * Publishes a committed stage to the end (`fs`: its first item's seq; `decided`: the stage of a
+ * call over several shards, whose decision the caller read committed); the items that met an
+ * existing key, by index.
  */
 export async function publishAll(
-  s: Session, shard: number, sid: string, items: readonly NewTask[], ttlSec: number, decided = false,
+  s: Session, shard: number, sid: string, items: readonly NewTask[], fs: number, ttlSec: number, decided = false,
 ): Promise<Map<number, Inserted>> {
   const dupes = new Map<number, Inserted>();
   const step = (from: number, count: number) => {
@@ -178,7 +184,7 @@ export async function publishAll(
     const inFlight: Promise<unknown[]>[] = [];
     for (let from = 0; from < items.length || inFlight.length > 0; ) {
       if (from < items.length && inFlight.length < STEP_WINDOW) {
-        const to = chunkEnd(items, from, STEP_ITEMS, STEP_BYTES);
+        const to = chunkEnd(items, from, STEP_ITEMS - ((fs + from) % LIVE_SEQS), STEP_BYTES);
         inFlight.push(step(from, to - from));
         from = to;
         continue;

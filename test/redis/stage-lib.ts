@@ -37,9 +37,14 @@ export async function open(url: string): Promise<{ queue: string; store: RedisSt
   return { queue, store, s, raw };
 }
 
-/** What a script call does: run normally, fail before running (a crash, not retried), or run and lose the reply (retried). */
-type Fate = 'run' | 'crash' | 'lose';
+/**
+ * What a script call does: run normally, fail before running (a crash, not retried), run and
+ * lose the reply (retried), or not be sent for want of a connection (retried: it comes after
+ * the calls sent meanwhile).
+ */
+type Fate = 'run' | 'crash' | 'lose' | 'unsent';
 class TimeoutError extends Error {}
+class ClientOfflineError extends Error {}
 
 /** The session with `fate(script, nth call of that script)` deciding each script call; awaits `gate` first when given. */
 export function wrap(real: Session, fate: (script: LuaScript, n: number) => Fate, gate?: (script: LuaScript, n: number) => Promise<void>): Session {
@@ -53,6 +58,7 @@ export function wrap(real: Session, fate: (script: LuaScript, n: number) => Fate
       await gate?.(script, n);
       const f = fate(script, n);
       if (f === 'crash') throw new DelaydError('E_BACKEND_UNAVAILABLE', `test: the producer died before ${script.name} #${n}`);
+      if (f === 'unsent') throw new DelaydError('E_BACKEND_UNAVAILABLE', `test: ${script.name} #${n} not sent`, { cause: new ClientOfflineError('offline') });
       const reply = await real.run(script, shard, args, write);
       if (f === 'lose') throw new DelaydError('E_BACKEND_UNKNOWN_OUTCOME', `test: reply of ${script.name} #${n} lost`, { cause: new TimeoutError('lost') });
       return reply;

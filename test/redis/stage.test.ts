@@ -164,6 +164,25 @@ describe('staged writes', () => {
     for (const i of [0, 499, 500, 999]) expect((await store.get(inserted[i]!.id))?.args).toBe(tasks[i]!.args);
   });
 
+  it('chunks are sent without waiting: one not sent (no connection) and sent again comes after the next ones, which are sent again after it', async () => {
+    const r = await startRedis();
+    const { queue, store, s, raw } = await open(r.url);
+    let puts = 0;
+    const offline = wrap(s, (script, n) => {
+      if (script !== STAGE_PUT) return 'run';
+      puts++;
+      return n === 2 ? 'unsent' : 'run';
+    });
+    const tasks = many(1000);
+    const { inserted } = await stagedInsert(offline, 0, tasks, 0, 30);
+    // 4 chunks, the second again after its backoff, the third and fourth again after it (they came first: "ahead").
+    expect(puts).toBe(7);
+    expect(inserted.map((i) => i.id)).toEqual(tasks.map((_, i) => (i + 1) * 1024));
+    expect((await store.stats()).counts.scheduled).toBe(1000);
+    expect(await keys(raw, queue, 'sg')).toEqual([]);
+    for (const i of [0, 250, 500, 999]) expect((await store.get(inserted[i]!.id))?.args).toBe(tasks[i]!.args);
+  });
+
   it('keys are claimed at publish: a same-key insert while the stage is open is created, and the staged task meets it', async () => {
     const r = await startRedis();
     const { store, s } = await open(r.url);

@@ -34,6 +34,8 @@ export const STEP_BYTES = 128 * 1024;
 const LIVE_SEQS = 128;
 /** Publish steps sent ahead of the replies (at most this many of ours queued in Redis at once). */
 const STEP_WINDOW = 2;
+/** Staging chunks sent ahead of the replies (each a few hundred µs in Redis). */
+const PUT_WINDOW = 4;
 /** Stages one upkeep call looks at per shard. */
 const SWEEP_LIMIT = 20;
 
@@ -91,24 +93,45 @@ export interface PutOptions {
   decider: number | '';
 }
 
-/** Stages every item (a failure drops the stage and rethrows): the first item's seq and the last reserved one. */
+/**
+ * Stages every item (a failure drops the stage and rethrows): the first item's seq and the last
+ * reserved one. PUT_WINDOW chunks are sent ahead of the replies, in order on the shard's one
+ * connection; a chunk that arrives before the one ahead of it (that one lost with a connection
+ * and sent again) changes nothing and is sent again once every chunk before it is in.
+ */
 export async function putAll(
   s: Session, shard: number, sid: string, items: readonly NewTask[], o: PutOptions,
 ): Promise<{ fs: number; last: number } | { existing: number; total: number }> {
+  const { width, common } = layoutOf(items);
+  const send = (from: number, to: number) => {
+    const head = [sid, from, items.length, o.extra, o.floor, o.now, o.batchKey, o.decider, to - from, width, ...common];
+    const p = s.runOnce(STAGE_PUT, shard, () => encode(head, items, from, to, width)).then((r) => r.map(Number));
+    p.catch(() => undefined); // awaited in order below; a later chunk's failure must not go unhandled meanwhile
+    return { from, to, p };
+  };
+  const inFlight: ReturnType<typeof send>[] = [];
   let fs = 0;
   let last = 0;
-  const { width, common } = layoutOf(items);
   try {
-    for (let from = 0; from < items.length; ) {
-      const to = chunkEnd(items, from, PUT_ITEMS, PUT_BYTES);
-      const at = from;
-      const head = [sid, at, items.length, o.extra, o.floor, o.now, o.batchKey, o.decider, to - at, width, ...common];
-      const r = (await s.runOnce(STAGE_PUT, shard, () => encode(head, items, at, to, width))).map(Number);
-      if (r[0] === -1) return { existing: r[1]!, total: r[2]! };
+    for (let next = 0; next < items.length || inFlight.length > 0; ) {
+      if (next < items.length && inFlight.length < PUT_WINDOW) {
+        const to = chunkEnd(items, next, PUT_ITEMS, PUT_BYTES);
+        inFlight.push(send(next, to));
+        next = to;
+        continue;
+      }
+      const chunk = inFlight.shift()!;
+      let r = await chunk.p;
+      if (r[0] === -1) {
+        await Promise.allSettled(inFlight.map((c) => c.p)); // they found no stage: nothing written
+        return { existing: r[1]!, total: r[2]! };
+      }
+      if (r[0] === -2) r = await send(chunk.from, chunk.to).p;
+      if (r[0]! < 0) throw new DelaydError('E_BAD_STATE', `The staged write ${sid} has ${r[1]} items, expected ${chunk.from} before a chunk`);
       [fs, last] = r as [number, number];
-      from = to;
     }
   } catch (error) {
+    await Promise.allSettled(inFlight.map((c) => c.p)); // none may land after the drop
     await dropStage(s, shard, sid); // else upkeep drops it after STAGE_TTL_MS
     throw error;
   }

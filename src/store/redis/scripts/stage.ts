@@ -145,7 +145,8 @@ end
  * created, retries, backoff, timeout ('' null), then w values per item.
  * The first chunk (from 0) opens the stage; a chunk sent again (a retry) is not appended twice.
  * Reply { first item seq, last reserved seq } or, when a batch with that key is unfinished,
- * { -1, its id, its total }.
+ * { -1, its id, its total }, or { -2, items staged } for a chunk that came before the one ahead
+ * of it (chunks are sent without waiting; that one was lost and sent again): nothing done.
  */
 export const STAGE_PUT = new LuaScript('stagePut', `${LIB}${STAGE_LIB}
 local sid, from, total = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -167,7 +168,7 @@ local m = redis.call('HMGET', sg, 'st', 'got', 'fs', 'n')
 if not m[1] then return redis.error_reply('E_BACKEND_UNAVAILABLE The staged write ' .. sid .. ' is gone (it stayed uncommitted past its TTL and was deleted): nothing of it was written') end
 if m[1] ~= 'open' then return redis.error_reply('E_BAD_STATE The staged write ' .. sid .. ' is already committed') end
 local got, fs = tonumber(m[2]), tonumber(m[3])
-if from > got then return redis.error_reply('E_BAD_STATE The staged write ' .. sid .. ' has ' .. got .. ' items, got a chunk from ' .. from) end
+if from > got then return { -2, got } end
 if from == got then
   local li = P .. 'sgi:' .. sid
   local values = count * tonumber(ARGV[12])

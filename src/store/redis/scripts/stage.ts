@@ -44,7 +44,7 @@ end
  * and counters for addAll, which sends one ZADD per key and one HINCRBY per counter field: a
  * script runs one redis.call per write, and ~60% of a task's cost was index ZADDs one by one.
  * due and created are written as the strings they came as (a Lua number would be formatted for
- * each write); key names are made once per script.
+ * each write); key names are made once per script. Returns the due ms and its second.
  */
 const BULK_LIB = `
 local adds = {}
@@ -83,7 +83,8 @@ local function addTask(seq, name, args, due, created, key, r, b, o, bi, bx)
   local l = liveAdds[live]
   l[#l + 1] = id
   local n = bulkN
-  local s = math.floor(tonumber(due) / 1000)
+  local dn = tonumber(due)
+  local s = math.floor(dn / 1000)
   if s <= ring.cur then
     local k = nowAt[name]
     if not k then k = P .. 'l:' .. name nowAt[name] = k end
@@ -108,6 +109,7 @@ local function addTask(seq, name, args, due, created, key, r, b, o, bi, bx)
   end
   n.name[name] = (n.name[name] or 0) + 1
   n.all = n.all + 1
+  return dn, s
 end
 -- The index writes and counters addTask kept, then LIB's flush.
 local function addAll()
@@ -284,9 +286,8 @@ for i = 0, k - 1 do
     out[#out + 1] = tonumber(existing)
     out[#out + 1] = d
   else
-    addTask(fs + index, name, args, due, created, key, r, b, o, bid, bid and index or nil)
-    local dn = tonumber(due)
-    if sec(dn) <= ring.cur and (nudge == nil or dn < nudge) then nudge = dn end
+    local dn, s = addTask(fs + index, name, args, due, created, key, r, b, o, bid, bid and index or nil)
+    if s <= ring.cur and (nudge == nil or dn < nudge) then nudge = dn end
   end
 end
 addAll()

@@ -8,7 +8,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { shardOfKey, shardPrefix } from '../../src/store/redis/keys.js';
-import { stagedBatch, stagedInsert, STEP_ITEMS } from '../../src/store/redis/stage.js';
+import { stagedBatch, stagedInsert, stepEnd, STEP_ITEMS } from '../../src/store/redis/stage.js';
 import { STAGE_COMMIT, STAGE_DROP, STAGE_PUBLISH, STAGE_PUT } from '../../src/store/redis/scripts/stage.js';
 import { INSERT } from '../../src/store/redis/scripts/insert.js';
 import { INSERT_BATCH } from '../../src/store/redis/scripts/batches.js';
@@ -19,6 +19,22 @@ import { nul, tag } from '../../src/store/redis/values.js';
 import type { NewTask } from '../../src/store/types.js';
 
 afterAll(stopAllRedis, 30_000);
+
+describe('publish steps', () => {
+  const steps = (tasks: NewTask[], fs: number) => {
+    const out: number[] = [];
+    for (let from = 0; from < tasks.length; from = stepEnd(tasks, from, fs)) out.push(stepEnd(tasks, from, fs) - from);
+    return out;
+  };
+  it('end where a live-index zset (128 seqs) ends; at its middle when the items are scattered over hours or keyed', () => {
+    const neighbours = many(600, (i) => ({ dueMs: T0 + i * 8000 }));
+    expect(steps(neighbours, 1)).toEqual([127, 128, 128, 128, 89]);
+    const scattered = many(300, (i) => ({ dueMs: T0 + ((i * 7919) % 86_400) * 1000 }));
+    expect(steps(scattered, 1)).toEqual([63, 64, 64, 64, 45]);
+    const keyed = many(300, (i) => ({ dueMs: T0 + i * 8000, key: `k${i}` }));
+    expect(steps(keyed, 129)).toEqual([63, 64, 64, 64, 45]);
+  });
+});
 
 describe('staged writes', () => {
   it('a 10,000-item map() and a 5,000-task delayMany: no script over 5 ms (SLOWLOG), everything there after', async () => {

@@ -266,10 +266,13 @@ export async function publishAll(
   return dupes;
 }
 
-/** Publishes whatever is left of a committed stage (upkeep, for a producer that died). */
+/**
+ * Publishes whatever is left of a committed stage (upkeep, for a producer that died). It does
+ * not see the items, so it takes the steps that scattered or keyed ones get (stepEnd).
+ */
 export async function publishRest(s: Session, shard: number, sid: string, ttlSec: number, decided = false): Promise<void> {
   for (;;) {
-    const r = (await s.runOnce(STAGE_PUBLISH, shard, (rq) => [sid, '', STEP_ITEMS, decided ? '1' : '', rq, ttlSec])).map(Number);
+    const r = (await s.runOnce(STAGE_PUBLISH, shard, (rq) => [sid, '', LIVE_SEQS / 2, decided ? '1' : '', rq, ttlSec])).map(Number);
     if (r[0] === -1 || r[0] === r[1]) return;
   }
 }

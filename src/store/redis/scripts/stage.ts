@@ -42,7 +42,7 @@ end
  * New tasks in bulk (after LIB, with the ring loaded): addTask writes a task exactly as LIB's
  * newTask does (the same hash, live index, placement and counters), but keeps its index writes
  * and counters for addAll, which sends one ZADD per key and one HINCRBY per counter field: a
- * script runs one redis.call per write, and ~60% of a task's cost was index ZADDs one by one.
+ * script runs one redis.call per write, and a ZADD per index entry was a quarter of a task's cost.
  * due and created are written as the strings they came as (a Lua number would be formatted for
  * each write); key names are made once per script. Returns the due ms and its second.
  */

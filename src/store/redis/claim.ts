@@ -16,8 +16,8 @@ import { toClaimed } from './rows.js';
 import type { Session } from './session.js';
 
 /** Tasks one script call may claim, and entries it may touch: keeps each call near a few ms. */
-export const CALL_LIMIT = 250;
-export const CALL_BUDGET = 400;
+export const CALL_LIMIT = 100;
+export const CALL_BUDGET = 160;
 const MAX_ROUNDS = 32;
 
 export async function claimAll(s: Session, request: ClaimRequest, aheadMs: number): Promise<ClaimResult> {

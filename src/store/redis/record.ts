@@ -5,7 +5,7 @@
  * Each call is atomic; a call refused part-way leaves the earlier chunks applied, which the
  * fence makes harmless to send again (they are refused, not applied twice).
  */
-const RECORD_CHUNK = 200;
+const RECORD_CHUNK = 100;
 import type { Outcome, RecordResult } from '../types.js';
 import { shardOfId } from './keys.js';
 import type { Arg } from './link.js';

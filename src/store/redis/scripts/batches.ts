@@ -27,17 +27,7 @@ local n = tonumber(ARGV[12])
 initRing(created)
 local bid = idOf(reserve(1, tonumber(ARGV[3])))
 local first = reserve(n, nil)
-local b = { 'HSET', P .. 'b:' .. bid, 'n', name, 'tt', n, 'dn', 0, 'ok', 0, 'lv', n, 'c', created, 'fs', first }
-if key then b[#b + 1] = 'k' b[#b + 1] = key redis.call('SET', P .. 'bk:' .. key, bid) end
-local rn = opt(ARGV[8])
-if rn then
-  b[#b + 1] = 'rn' b[#b + 1] = rn
-  if ARGV[9] ~= '' then b[#b + 1] = 'rr' b[#b + 1] = ARGV[9] end
-  if ARGV[10] ~= '' then b[#b + 1] = 'rb' b[#b + 1] = ARGV[10] end
-  if ARGV[11] ~= '' then b[#b + 1] = 'ro' b[#b + 1] = ARGV[11] end
-end
-redis.call(unpack(b))
-redis.call('ZADD', P .. 'bix', bid, bid)
+writeBatch(bid, name, n, created, first, key, opt(ARGV[8]), ARGV[9], ARGV[10], ARGV[11])
 for i = 0, n - 1 do
   local j = 13 + i * 6
   newTask(idOf(first + i), name, ARGV[j], tonumber(ARGV[j + 1]), ARGV[j + 2], nil, opt(ARGV[j + 3]), opt(ARGV[j + 4]), opt(ARGV[j + 5]), bid, i)

@@ -139,7 +139,13 @@ local function liveKeyOf(id)
   return k
 end
 
-local function newTask(id, name, args, due, created, key, r, b, o, bi, bx)
+-- A new task's hash, its key and a cron's head (the indexes are the caller's): a plain task
+-- (no key, no options, no batch) is one four-field HSET.
+local function writeTask(id, name, args, due, created, key, r, b, o, bi, bx)
+  if not (key or r or b or o or bi) then
+    redis.call('HSET', P .. 't:' .. id, 'n', name, 'a', args, 'd', due, 'c', created)
+    return
+  end
   local f = { 'HSET', P .. 't:' .. id, 'n', name, 'a', args, 'd', due, 'c', created }
   if key then
     f[#f + 1] = 'k' f[#f + 1] = key
@@ -151,9 +157,27 @@ local function newTask(id, name, args, due, created, key, r, b, o, bi, bx)
   if o then f[#f + 1] = 'o' f[#f + 1] = o end
   if bi then f[#f + 1] = 'bi' f[#f + 1] = bi f[#f + 1] = 'bx' f[#f + 1] = bx end
   redis.call(unpack(f))
+end
+
+local function newTask(id, name, args, due, created, key, r, b, o, bi, bx)
+  writeTask(id, name, args, due, created, key, r, b, o, bi, bx)
   redis.call('ZADD', liveKey(id), id, id)
   place(id, name, due)
   bump('cnt', 'scheduled', 1)
+end
+
+-- A new batch's hash, its key and its entry in the batch index (rr, rb, ro: '' for none).
+local function writeBatch(bid, name, n, created, first, key, rn, rr, rb, ro)
+  local b = { 'HSET', P .. 'b:' .. bid, 'n', name, 'tt', n, 'dn', 0, 'ok', 0, 'lv', n, 'c', created, 'fs', first }
+  if key then b[#b + 1] = 'k' b[#b + 1] = key redis.call('SET', P .. 'bk:' .. key, bid) end
+  if rn then
+    b[#b + 1] = 'rn' b[#b + 1] = rn
+    if rr ~= '' then b[#b + 1] = 'rr' b[#b + 1] = rr end
+    if rb ~= '' then b[#b + 1] = 'rb' b[#b + 1] = rb end
+    if ro ~= '' then b[#b + 1] = 'ro' b[#b + 1] = ro end
+  end
+  redis.call(unpack(b))
+  redis.call('ZADD', P .. 'bix', bid, bid)
 end
 
 local reduceDue = nil

@@ -58,21 +58,7 @@ local liveAt, slotAt, cycleAt, nowAt, liveAdds = {}, {}, {}, {}, {}
 local bulkN = { slot = {}, name = {}, ring = 0, later = 0, all = 0 }
 local function addTask(seq, name, args, due, created, key, r, b, o, bi, bx)
   local id = str(seq * 1024 + SHARD)
-  if key or r or b or o or bi then
-    local f = { 'HSET', P .. 't:' .. id, 'n', name, 'a', args, 'd', due, 'c', created }
-    if key then
-      f[#f + 1] = 'k' f[#f + 1] = key
-      redis.call('SET', P .. 'k:' .. key, id)
-      if string.sub(key, 1, #name + 6) == 'cron:' .. name .. ':' then redis.call('ZADD', P .. 'hd:' .. name, due, id) end
-    end
-    if r then f[#f + 1] = 'r' f[#f + 1] = r end
-    if b then f[#f + 1] = 'b' f[#f + 1] = b end
-    if o then f[#f + 1] = 'o' f[#f + 1] = o end
-    if bi then f[#f + 1] = 'bi' f[#f + 1] = bi f[#f + 1] = 'bx' f[#f + 1] = bx end
-    redis.call(unpack(f))
-  else
-    redis.call('HSET', P .. 't:' .. id, 'n', name, 'a', args, 'd', due, 'c', created)
-  end
+  writeTask(id, name, args, due, created, key, r, b, o, bi, bx)
   local c = math.floor(seq / 128)
   local live = liveAt[c]
   if not live then
@@ -212,18 +198,8 @@ if kind == 'b' then
     end
   end
   local bid = idOf(first - 1)
-  local b = { 'HSET', P .. 'b:' .. bid, 'n', name, 'tt', n, 'dn', 0, 'ok', 0, 'lv', n, 'c', created, 'fs', first }
-  if key then b[#b + 1] = 'k' b[#b + 1] = key redis.call('SET', P .. 'bk:' .. key, bid) end
-  local rn = opt(ARGV[9])
-  if rn then
-    b[#b + 1] = 'rn' b[#b + 1] = rn
-    if ARGV[10] ~= '' then b[#b + 1] = 'rr' b[#b + 1] = ARGV[10] end
-    if ARGV[11] ~= '' then b[#b + 1] = 'rb' b[#b + 1] = ARGV[11] end
-    if ARGV[12] ~= '' then b[#b + 1] = 'ro' b[#b + 1] = ARGV[12] end
-  end
   initRing(tonumber(m[5]))
-  redis.call(unpack(b))
-  redis.call('ZADD', P .. 'bix', bid, bid)
+  writeBatch(bid, name, n, created, first, key, opt(ARGV[9]), ARGV[10], ARGV[11], ARGV[12])
   redis.call('HSET', sg, 'bi', bid)
   out = { tonumber(bid), n, 1 }
 end

@@ -4,7 +4,7 @@
  * in both fsync modes); a write in flight at the kill may or may not be there, never twice (each
  * write carries its own key); a daemon that was running reconnects and runs every task.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,14 @@ afterAll(stopAllRedis);
 
 describe('kill -9 of redis-server with AOF, restart on the same folder', () => {
   it.each(['always', 'everysec'] as const)('appendfsync %s: no acknowledged task lost, none duplicated; the daemon reconnects', async (appendfsync) => {
-    const redis = await startRedis({ appendonly: true, appendfsync });
+    // The AOF on tmpfs where there is one: a kill -9 is a process crash, and what it must not
+    // lose is what Redis handed the kernel. On a busy disk, an everysec Redis whose last fsync is
+    // still running holds its writes back for up to 2 s while it acknowledges them (Redis's own
+    // window, in the README's durability table; seen once here in a loaded run), which is not
+    // what this test is about.
+    const shm = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/delayd-rkill-aof-') : undefined;
+    if (shm) defer(() => rmSync(shm, { recursive: true, force: true }));
+    const redis = await startRedis({ appendonly: true, appendfsync, ...(shm ? { dir: shm } : {}) });
     const dir = mkdtempSync(join(tmpdir(), 'delayd-rkill-'));
     defer(() => rmSync(dir, { recursive: true, force: true }));
     const d = started(redisDaemon(redis.url, { runs: runsIn(dir), args: ['--lease', '3', '--heartbeat', '0.5', '--log-level', 'info', '--concurrency', '20'] }));

@@ -37,7 +37,7 @@ describe('publish steps', () => {
 });
 
 describe('staged writes', () => {
-  it('a 10,000-item map() and a 5,000-task delayMany: no script over 5 ms (SLOWLOG), everything there after', async () => {
+  it('a 10,000-item map() and a 5,000-task delayMany: no script over 5 ms (SLOWLOG), everything there after', { timeout: 60_000, retry: 2 }, async () => {
     const r = await startRedis();
     const { store, raw } = await open(r.url);
     await store.stats();
@@ -64,7 +64,7 @@ describe('staged writes', () => {
     // SLOWLOG times are wall times: on a loaded machine (2 cores shared with other test files) a
     // 1 ms script descheduled mid-way reads 10 ms. A script that really runs long (one INSERT_BATCH
     // of 10,000 items: ~170 ms) fails every try.
-  }, { timeout: 60_000, retry: 2 });
+  });
 
   it('a staged delayMany and map() leave Redis exactly as INSERT and INSERT_BATCH scripts of the same tasks do', async () => {
     const r = await startRedis();

@@ -37,20 +37,27 @@ describe('publish steps', () => {
 });
 
 describe('staged writes', () => {
-  it('a 10,000-item map() and a 5,000-task delayMany: no script over 5 ms (SLOWLOG), everything there after', { timeout: 60_000, retry: 2 }, async () => {
+  it('a 10,000-item map() and a 5,000-task delayMany: script calls short (SLOWLOG: 90% within 5 ms, none over 50), everything there after', { timeout: 60_000 }, async () => {
     const r = await startRedis();
     const { store, raw } = await open(r.url);
     await store.stats();
-    await raw.configSet('slowlog-log-slower-than', '5000');
-    await raw.configSet('slowlog-max-len', '1000');
+    // Every call logged: SLOWLOG's times are wall times, so the bound is on the calls as a whole.
+    await raw.configSet('slowlog-log-slower-than', '0');
+    await raw.configSet('slowlog-max-len', '100000');
     await raw.sendCommand(['SLOWLOG', 'RESET']);
     const items = many(10_000);
     const batch = await store.insertBatch(BATCH, items);
     const inserted = await store.insert(many(5000));
-    const slow = (await raw.sendCommand(['SLOWLOG', 'GET', '1000'])) as [number, number, number, string[]][];
+    const log = (await raw.sendCommand(['SLOWLOG', 'GET', '100000'])) as [number, number, number, string[]][];
     const names = new Map([STAGE_PUT, STAGE_COMMIT, STAGE_PUBLISH, INSERT, INSERT_BATCH].map((x) => [x.sha, x.name]));
-    const scripts = slow.filter((e) => /^eval/i.test(String(e[3][0]))).map((e) => ({ micros: e[2], script: names.get(String(e[3][1])) ?? String(e[3][1]) }));
-    expect(scripts, 'script calls over 5 ms').toEqual([]);
+    const scripts = log.filter((e) => /^eval/i.test(String(e[3][0]))).map((e) => ({ micros: Number(e[2]), script: names.get(String(e[3][1])) ?? String(e[3][1]) }));
+    const micros = scripts.map((x) => x.micros).sort((a, b) => a - b);
+    const p90 = micros[Math.floor(micros.length * 0.9)]!;
+    // Quiet, a call is 1-2 ms; a loaded run (the whole suite on 2 cores) stretches a few to 5-16
+    // ms. A script that really runs long fails both: one INSERT_BATCH of the 10,000 items was
+    // ~170 ms, and INSERTs of 1,000 tasks (23-43 ms each) were most of the calls.
+    expect(p90, `the 90th percentile of ${micros.length} script calls, µs`).toBeLessThanOrEqual(5000);
+    expect(scripts.filter((x) => x.micros > 50_000), 'script calls over 50 ms').toEqual([]);
 
     expect(batch).toMatchObject({ total: 10_000, created: true });
     expect((await store.getBatch(batch.id))?.total).toBe(10_000);
@@ -61,9 +68,6 @@ describe('staged writes', () => {
     expect(inserted.map((i) => i.id)).toEqual([...inserted.map((i) => i.id)].sort((a, b) => a - b));
     expect(new Set(inserted.map((i) => i.id)).size).toBe(5000);
     expect((await store.stats()).counts.scheduled).toBe(15_000);
-    // SLOWLOG times are wall times: on a loaded machine (2 cores shared with other test files) a
-    // 1 ms script descheduled mid-way reads 10 ms. A script that really runs long (one INSERT_BATCH
-    // of 10,000 items: ~170 ms) fails every try.
   });
 
   it('a staged delayMany and map() leave Redis exactly as INSERT and INSERT_BATCH scripts of the same tasks do', async () => {

@@ -8,8 +8,10 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { shardOfKey, shardPrefix } from '../../src/store/redis/keys.js';
-import { stagedBatch, stagedInsert, stepEnd, STEP_ITEMS } from '../../src/store/redis/stage.js';
-import { STAGE_COMMIT, STAGE_DROP, STAGE_PUBLISH, STAGE_PUT } from '../../src/store/redis/scripts/stage.js';
+import { stagedBatch, stagedInsert } from '../../src/store/redis/stage.js';
+import { stepEnd, STEP_ITEMS } from '../../src/store/redis/steps.js';
+import { STAGE_COMMIT, STAGE_DROP, STAGE_PUT } from '../../src/store/redis/scripts/stage.js';
+import { STAGE_PUBLISH } from '../../src/store/redis/scripts/stage-publish.js';
 import { INSERT } from '../../src/store/redis/scripts/insert.js';
 import { INSERT_BATCH } from '../../src/store/redis/scripts/batches.js';
 import { startRedis, stopAllRedis } from './servers.js';

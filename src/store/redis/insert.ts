@@ -15,7 +15,8 @@ import { shardOfKey } from './keys.js';
 import { INSERT } from './scripts/insert.js';
 import type { Session } from './session.js';
 import { spreadInsert, type ShardGroup } from './spread.js';
-import { chunkEnd, stagedInsert } from './stage.js';
+import { stagedInsert } from './stage.js';
+import { chunkEnd } from './steps.js';
 import { nul, tag } from './values.js';
 
 /** The most tasks (and args bytes) one INSERT script writes: ~15 µs a task inside Redis keeps it near 1.5 ms. */

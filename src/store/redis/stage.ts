@@ -1,7 +1,7 @@
 /**
  * Staged writes (scripts/stage.ts): a delayMany or map() too big for one short script is put
  * into a stage on its shard in chunks (no read, claim or counter sees a stage), committed by
- * one small script, then published in steps of at most STEP_ITEMS items, each step a script of
+ * one small script, then published in steps of at most STEP_ITEMS items (steps.ts), each step a script of
  * a millisecond or two, so Redis never stalls its other clients for a big call.
  *
  * All or none: a failure before the commit drops the stage (or upkeep does, after STAGE_TTL_MS);
@@ -15,8 +15,10 @@ import { randomUUID } from 'node:crypto';
 import { DelaydError } from '../../errors.js';
 import type { Inserted, InsertedBatch, NewBatch, NewTask } from '../types.js';
 import { DECISION_ABORT, DECISION_DONE, DECISION_SWEEP } from './scripts/decision.js';
-import { STAGE_COMMIT, STAGE_DROP, STAGE_PUBLISH, STAGE_PUT, STAGE_SWEEP } from './scripts/stage.js';
+import { STAGE_COMMIT, STAGE_DROP, STAGE_PUT, STAGE_SWEEP } from './scripts/stage.js';
+import { STAGE_PUBLISH } from './scripts/stage-publish.js';
 import type { Session } from './session.js';
+import { chunkEnd, LIVE_SEQS, stepEnd } from './steps.js';
 import { nul, tag } from './values.js';
 
 /** A stage whose last step is older than this is judged abandoned (uncommitted: deleted; committed: published). */
@@ -24,62 +26,12 @@ export const STAGE_TTL_MS = 5 * 60_000;
 /** Items and args bytes per staging chunk (appending to a list: cheap per item). */
 const PUT_ITEMS = 250;
 const PUT_BYTES = 512 * 1024;
-/**
- * Items and args bytes per publish step (each item written as insert writes a task: ~5-15 µs).
- * A step ends where a live-index zset does (LIVE_SEQS consecutive seqs, scripts/lib.ts), so
- * that each step fills zsets of its own from empty, the cheap way (scripts/stage.ts, addAll),
- * or at its middle when the items to its end would cost more than STEP_COST (stepEnd).
- */
-export const STEP_ITEMS = 128;
-export const STEP_BYTES = 128 * 1024;
-const LIVE_SEQS = 128;
-/**
- * A step's cost budget in items whose dues follow one another: an item due in another hour than
- * the one before it lands in another zset (scattered over large zsets, cache misses: twice the
- * time a task inside Redis), a keyed one costs a GET and a SET more. 128 neighbours fit (~1 ms);
- * 128 scattered or keyed ones do not (~2 ms), and get steps of 64.
- */
-const STEP_COST = 160;
-const SCATTERED = 1;
-const KEYED = 0.5;
-
-/** The end of the publish step that starts at item `from` (seq fs + from). */
-export function stepEnd(items: readonly NewTask[], from: number, fs: number): number {
-  const toEnd = LIVE_SEQS - ((fs + from) % LIVE_SEQS);
-  const toMiddle = toEnd > LIVE_SEQS / 2 ? toEnd - LIVE_SEQS / 2 : toEnd;
-  let cost = 0;
-  let hour = Number.NaN;
-  let to = from;
-  for (const end = Math.min(items.length, from + toEnd); to < end; to++) {
-    const t = items[to]!;
-    const h = Math.floor(t.dueMs / 3_600_000);
-    cost += 1 + (h !== hour ? SCATTERED : 0) + (t.key !== null ? KEYED : 0);
-    hour = h;
-    if (cost > STEP_COST && to > from) {
-      if (to >= from + toMiddle) to = from + toMiddle;
-      break;
-    }
-  }
-  return chunkEnd(items, from, to - from, STEP_BYTES);
-}
 /** Publish steps sent ahead of the replies (at most this many of ours queued in Redis at once). */
 const STEP_WINDOW = 2;
 /** Staging chunks sent ahead of the replies (each a few hundred µs in Redis). */
 const PUT_WINDOW = 4;
 /** Stages one upkeep call looks at per shard. */
 const SWEEP_LIMIT = 20;
-
-/** The end of the chunk that starts at `from`: at most `items` items and about `bytes` of args (at least one). */
-export function chunkEnd(tasks: readonly NewTask[], from: number, items: number, bytes: number): number {
-  let size = 0;
-  let to = from;
-  while (to < tasks.length && to - from < items) {
-    size += tasks[to]!.args.length;
-    if (size > bytes && to > from) break;
-    to++;
-  }
-  return to;
-}
 
 /** A delayMany's tasks bound for one shard, any number: all or none. Ids increase in call order. */
 export async function stagedInsert(

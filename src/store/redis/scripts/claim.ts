@@ -33,8 +33,7 @@ for i = 8, #ARGV do
   if not served[nm] then served[nm] = true names[#names + 1] = nm end
 end
 if ahead >= 0 then
-  local t = redis.call('TIME')
-  local cap = math.floor((tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + ahead) / 1000)
+  local cap = math.floor((serverMs() + ahead) / 1000)
   if upto > cap then upto = cap end
 end
 loadRing()

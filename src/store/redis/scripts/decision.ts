@@ -11,15 +11,8 @@
 import { LuaScript } from '../link.js';
 import { LIB } from './lib.js';
 
-const NOW = `
-local function serverMs()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-`;
-
 /** ARGV[3] sid, [4] the shards, comma-separated. Reply 1. */
-export const DECISION_OPEN = new LuaScript('decisionOpen', `${LIB}${NOW}
+export const DECISION_OPEN = new LuaScript('decisionOpen', `${LIB}
 local now = serverMs()
 redis.call('HSET', P .. 'sd:' .. ARGV[3], 'st', 'open', 'at', now, 'sh', ARGV[4])
 redis.call('ZADD', P .. 'sds', now, ARGV[3])
@@ -57,7 +50,7 @@ return 1
  * producer is gone, and a stage that asks later reads aborted). Reply { aborted, then per
  * committed one: sid, its shards }.
  */
-export const DECISION_SWEEP = new LuaScript('decisionSweep', `${LIB}${NOW}
+export const DECISION_SWEEP = new LuaScript('decisionSweep', `${LIB}
 local stale = redis.call('ZRANGEBYSCORE', P .. 'sds', '-inf', serverMs() - tonumber(ARGV[3]), 'LIMIT', 0, tonumber(ARGV[4]))
 local out = { 0 }
 for _, sid in ipairs(stale) do

@@ -25,6 +25,11 @@ local function num(v) if v == false or v == nil then return nil end return tonum
 local function str(n) return string.format('%d', n) end
 local function sec(ms) return math.floor(ms / 1000) end
 local function cyc(s) return math.floor(s / 3600) end
+-- Redis's clock in ms (TIME), the one time every host agrees on.
+local function serverMs()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 local function opt(v) if v == '' then return nil end return v end
 local function tagged(v) if v == '' then return nil end return string.sub(v, 2) end
 

@@ -6,10 +6,9 @@
  * cursor is announced on the shard's channel P nudge (SPUBLISH, its due ms). A request id seen before returns
  * the stored reply: a retried insert whose first reply was lost creates nothing twice.
  */
-import { LuaScript } from '../link.js';
-import { LIB } from './lib.js';
+import { luaScript } from './compose.js';
 
-export const INSERT = new LuaScript('insert', `${LIB}
+export const INSERT = luaScript('insert', `
 local rq = ARGV[4]
 local seen = seenReply(rq)
 if seen then return seen end

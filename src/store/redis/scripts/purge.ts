@@ -5,10 +5,9 @@
  * goes once its reduce (if any) has ended and no item is scheduled or running. Reply:
  * { deleted, examined, kept }.
  */
-import { LuaScript } from '../link.js';
-import { LIB } from './lib.js';
+import { luaScript } from './compose.js';
 
-export const PURGE = new LuaScript('purge', `${LIB}
+export const PURGE = luaScript('purge', `
 local mode, before, offset, size = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local function live(taskId)
   if not taskId then return false end

@@ -62,9 +62,9 @@ describe('recording outcomes', () => {
       { kind: 'retry', id: 3, ...o, atMs: at(6), error: err('again'), dueMs: at(60_000) },
       { kind: 'started', id: 4, ...o, atMs: at(7) },
       { kind: 'succeeded', id: 4, owner: 'someone else', attempt: 1, atMs: at(8), result: null },
-      { kind: 'started', id: 4, ...o, atMs: at(9) }, // the same start again: the attempt is open already
+      { kind: 'started', id: 4, ...o, atMs: at(9) }, // the same start again (a lost answer): applied, changes nothing
     ];
-    expect(await store.record(batch)).toEqual({ applied: [true, true, true, true, true, true, true, false, false], earliestDueMs: at(60_000) });
+    expect(await store.record(batch)).toEqual({ applied: [true, true, true, true, true, true, true, false, true], earliestDueMs: at(60_000) });
     expect(await store.get(1)).toMatchObject({ state: 'succeeded', attempts: 1, startedMs: at(1), finishedMs: at(4), result: '"ok"' });
     expect(await store.get(2)).toMatchObject({ state: 'failed', attempts: 1, startedMs: at(2), finishedMs: at(5), lastErrorCode: 'E_TIMEOUT' });
     expect((await store.get(2))!.lastError).toBe('Error: boom\n    at here');

@@ -17,6 +17,9 @@
  * task is still `running` under that owner with that many attempts before it), so a task that
  * was cancelled, rescheduled, put back or re-claimed meanwhile is never started. Every later
  * outcome of the attempt applies only while the same attempt is still open under that owner.
+ * The same owner's start of the attempt it already opened applies again and changes nothing: a
+ * start whose answer was lost (a reset connection, replicas that did not confirm) is written
+ * again, and refusing it would leave the task running under a live owner that never runs it.
  * When an owner's running tasks are put back, each open attempt counts as *cut off*
  * (`cutOffs + 1`); a cut-off attempt does not count against `retries`.
  *

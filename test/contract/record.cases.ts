@@ -3,13 +3,15 @@ import { expect, it } from 'vitest';
 import { claim, error, failed, retryAt, S0, started, startOne, succeeded, T0, task, type StoreRef } from './fixtures.js';
 
 export function recordCases(s: StoreRef): void {
-  it('starts an attempt only for its owner and attempt number, and only once', async () => {
+  it('starts an attempt only for its owner and attempt number; its owner writing it again changes nothing', async () => {
     const [t] = await s().insert([task('a', T0)]);
     const [c] = await claim(s(), 'A', ['a']);
     expect(c).toMatchObject({ id: t!.id, attempts: 0, cutOffs: 0 });
-    const result = await s().record([started(t!.id, 'B', 1), started(t!.id, 'A', 2), started(t!.id, 'A', 1, T0 + 7), started(t!.id, 'A', 1)]);
-    expect(result).toEqual({ applied: [false, false, true, false], earliestDueMs: null });
+    const result = await s().record([started(t!.id, 'B', 1), started(t!.id, 'A', 2), started(t!.id, 'A', 1, T0 + 7), started(t!.id, 'A', 1, T0 + 9)]);
+    expect(result).toEqual({ applied: [false, false, true, true], earliestDueMs: null });
     expect(await s().get(t!.id)).toMatchObject({ state: 'running', owner: 'A', attempts: 1, cutOffs: 0, startedMs: T0 + 7 });
+    // Not another owner's, nor the next attempt while this one is open.
+    expect((await s().record([started(t!.id, 'B', 1), started(t!.id, 'A', 2)])).applied).toEqual([false, false]);
     expect(await s().record([])).toEqual({ applied: [], earliestDueMs: null });
   });
 

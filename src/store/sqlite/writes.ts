@@ -29,7 +29,9 @@ const ROW = `(?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, NULL, ?, ?)`;
 const PARAMS_PER_ROW = 11;
 const MAX_ROWS = 64;
 /** The fence of a start: the claim still holds, and no attempt after the claimed one began. */
-const FENCE_START = `id = ? AND owner = ? AND state = 'running' AND attempts = ? - 1 AND open = 0`;
+// The attempt's first start, or the same owner's start of the attempt it already opened: a
+// start written again because its answer was lost (types.ts) applies and changes nothing.
+const FENCE_START = `id = ? AND owner = ? AND state = 'running' AND ((attempts = ? - 1 AND open = 0) OR (attempts = ? AND open = 1))`;
 /**
  * Adds the failed attempt to the history. Named parameters (slower to bind than positional
  * ones, but these run once per failure, not per task) since time and error appear twice.
@@ -72,7 +74,7 @@ export class TaskWriter {
       VALUES ((${NEXT_ID}), ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#findKey = prepare(`SELECT id, due_ms FROM tasks WHERE key = ? AND (state = 'scheduled' OR state = 'running')`);
     this.#maxId = prepare<number>(`SELECT (${NEXT_ID}) - 1`).pluck();
-    this.#started = prepare(`UPDATE tasks SET attempts = ?, open = 1, started_ms = ? WHERE ${FENCE_START}`);
+    this.#started = prepare(`UPDATE tasks SET attempts = ?, open = 1, started_ms = CASE open WHEN 1 THEN started_ms ELSE ? END WHERE ${FENCE_START}`);
     this.#succeeded = prepare(`
       UPDATE tasks SET state = 'succeeded', open = 0, finished_ms = ?, result = ?
       WHERE id = ? AND owner = ? AND state = 'running' AND attempts = ? AND open = 1`);
@@ -139,7 +141,7 @@ export class TaskWriter {
   #recordOne(outcome: Outcome): number {
     switch (outcome.kind) {
       case 'started':
-        return this.#started.run(outcome.attempt, outcome.atMs, outcome.id, outcome.owner, outcome.attempt).changes;
+        return this.#started.run(outcome.attempt, outcome.atMs, outcome.id, outcome.owner, outcome.attempt, outcome.attempt).changes;
       case 'succeeded':
         return this.#succeeded.run(outcome.atMs, outcome.result, outcome.id, outcome.owner, outcome.attempt).changes;
       case 'failed':

@@ -11,10 +11,9 @@
  * after it: a call's outcomes are nearly always one scheduler's.
  * Reply: { earliest due ms scheduled (-1: none), one character per outcome: 1 applied, 0 not }.
  */
-import { LuaScript } from '../link.js';
-import { LIB } from './lib.js';
+import { luaScript } from './compose.js';
 
-export const RECORD = new LuaScript('record', `${LIB}
+export const RECORD = luaScript('record', `
 local function nn(v) if v == nil or v == cjson.null then return nil end return str(v) end
 -- The follower of a cron occurrence ('started'.next in types.ts): its due ms, or nil.
 local function follow(id, name, key, due, nx)
@@ -47,7 +46,10 @@ local function start(id, t, attemptS, atMs, nextJson)
   end
   local f = redis.call('HMGET', t, 's', 'w', 't', 'op', 'k', 'bi')
   local attempt = tonumber(attemptS)
-  if f[1] ~= 'running' or f[2] ~= owner or tonumber(f[3] or '0') ~= attempt - 1 or f[4] then return '0' end
+  if f[1] ~= 'running' or f[2] ~= owner then return '0' end
+  -- The same owner's start of the attempt it opened: written again after a lost answer (types.ts).
+  if f[4] then return f[3] == attemptS and '1' or '0' end
+  if tonumber(f[3] or '0') ~= attempt - 1 then return '0' end
   local mark = (f[5] and 'k' or '') .. (f[6] and 'b' or '')
   if mark == '' then mark = '1' end
   redis.call('HSET', t, 't', attemptS, 'op', mark, 'sa', atMs)

@@ -1,0 +1,51 @@
+/**
+ * The start of a dispatch round (admission.ts) whose write ran but whose answer was lost: a
+ * reset connection, or `replicas` not confirmed in time (E_BACKEND_NOT_REPLICATED: the write is
+ * on the master). The round is written again; the store must take the same owner's start of
+ * the attempt it opened as done, or the task stays `running` under a live owner that will never
+ * run it (seen in the Redis reset and failover tests: 1 and 4 tasks left running).
+ */
+import { describe, expect, it } from 'vitest';
+import { DelaydError } from '../src/errors.js';
+import { SqliteStore } from '../src/store/sqlite/index.js';
+import type { Store } from '../src/store/types.js';
+import { scenarios } from './helpers.js';
+
+const { setup, defer } = scenarios();
+
+/** A store whose first `lost` writes of starts apply but lose their answer. */
+function losingStartAnswers(lost: number, code: string): Store {
+  const store = new SqliteStore({ path: ':memory:' });
+  defer(() => store.close());
+  const record: Store['record'] = async (outcomes) => {
+    const result = await store.record(outcomes);
+    if (outcomes.some((o) => o.kind === 'started') && lost-- > 0) {
+      throw new DelaydError(code as 'E_BACKEND_UNKNOWN_OUTCOME', 'the starts were written and no answer came');
+    }
+    return result;
+  };
+  return new Proxy(store, {
+    get: (target, key) => {
+      if (key === 'record') return record;
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+describe('a round of starts written with no answer', () => {
+  for (const code of ['E_BACKEND_UNKNOWN_OUTCOME', 'E_BACKEND_NOT_REPLICATED']) {
+    it(`runs its tasks once each when written again (${code})`, async () => {
+      const f = setup({ store: losingStartAnswers(1, code) });
+      const ran: number[] = [];
+      const job = f.scheduler.task('job')((n: number) => void ran.push(n));
+      f.scheduler.start();
+      await job.delayMany([[1], [2], [3]], 2);
+      await f.advance(3_000);
+      await f.advance(5_000);
+      expect(ran.sort()).toEqual([1, 2, 3]);
+      const rows = await f.scheduler.list({});
+      expect(rows.map((r) => [r.state, r.attempts])).toEqual([['succeeded', 1], ['succeeded', 1], ['succeeded', 1]]);
+    });
+  }
+});

@@ -5,7 +5,8 @@
  * needed) and the bitmaps bd:<id>, bo:<id> as plain strings in Redis's bit order, so GETBIT of
  * item i is its bit (see ../bits.ts for the conversion to delayd's chunks).
  */
-import { luaScript } from './compose.js';
+import { LuaScript } from '../link.js';
+import { LIB } from './lib.js';
 
 /**
  * ARGV[3] floor, [4] name, [5] key ('' or 'v'..key), [6] created, [7] due, [8] reduce name
@@ -13,7 +14,7 @@ import { luaScript } from './compose.js';
  * args, due, created, retries, backoff, timeout; last a request id and its TTL s (as insert's).
  * Reply { id, total, created 1/0, last seq }.
  */
-export const INSERT_BATCH = luaScript('insertBatch', `
+export const INSERT_BATCH = new LuaScript('insertBatch', `${LIB}
 local rq, ttl = ARGV[#ARGV - 1], ARGV[#ARGV]
 local seen = seenReply(rq)
 if seen then return seen end
@@ -39,7 +40,7 @@ return out
 `);
 
 /** ARGV[3] batch id, [4] from index, [5] limit. Reply: per item index, task id, state, result, last error, code ('' null, else 'v'..). */
-export const BATCH_ITEMS = luaScript('batchItems', `
+export const BATCH_ITEMS = new LuaScript('batchItems', `${LIB}
 local b = redis.call('HMGET', P .. 'b:' .. ARGV[3], 'fs', 'tt')
 if not b[1] then return {} end
 local fs, total, from = tonumber(b[1]), tonumber(b[2]), tonumber(ARGV[4])
@@ -62,7 +63,7 @@ return out
 `);
 
 /** ARGV[3] batch id, [4] chunk. Reply { total ('' no batch), done hex, ok hex } of that chunk's bytes (possibly short). */
-export const BATCH_CHUNK = luaScript('batchChunk', `
+export const BATCH_CHUNK = new LuaScript('batchChunk', `${LIB}
 local total = redis.call('HGET', P .. 'b:' .. ARGV[3], 'tt')
 if not total then return { '' } end
 local from = tonumber(ARGV[4]) * 512

@@ -4,7 +4,8 @@
  * [4] time ms (finished, or the new due). Reply: the task hash after the change (HGETALL), or
  * an E_NOT_FOUND / E_BAD_STATE error reply, with nothing changed.
  */
-import { luaScript } from './compose.js';
+import { LuaScript } from '../link.js';
+import { LIB } from './lib.js';
 
 const GUARD = (verb: string, from: string) => `
 local id, ms = ARGV[3], tonumber(ARGV[4])
@@ -18,7 +19,7 @@ end
 loadRing()
 `;
 
-export const CANCEL = luaScript('cancel', `${GUARD('cancel', 'scheduled')}
+export const CANCEL = new LuaScript('cancel', `${LIB}${GUARD('cancel', 'scheduled')}
 unplace(id, f[1], tonumber(f[3]))
 bump('cnt', 'scheduled', -1)
 redis.call('HSET', t, 's', 'cancelled', 'f', ms)
@@ -27,7 +28,7 @@ flush()
 return redis.call('HGETALL', t)
 `);
 
-export const RESCHEDULE = luaScript('reschedule', `${GUARD('reschedule', 'scheduled')}
+export const RESCHEDULE = new LuaScript('reschedule', `${LIB}${GUARD('reschedule', 'scheduled')}
 unplace(id, f[1], tonumber(f[3]))
 redis.call('HSET', t, 'd', ms)
 place(id, f[1], ms)
@@ -35,7 +36,7 @@ flush()
 return redis.call('HGETALL', t)
 `);
 
-export const RETRY = luaScript('retry', `${GUARD('retry', 'failed')}
+export const RETRY = new LuaScript('retry', `${LIB}${GUARD('retry', 'failed')}
 if f[4] then
   local holder = redis.call('GET', P .. 'k:' .. f[4])
   if holder and holder ~= id then

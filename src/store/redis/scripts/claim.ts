@@ -17,9 +17,10 @@
  * (numbers '' when unset) }. The due is the hash's d, as stored (no score read, no number
  * formatted): the score of its entry is the same.
  */
-import { luaScript } from './compose.js';
+import { LuaScript } from '../link.js';
+import { LIB } from './lib.js';
 
-export const CLAIM = luaScript('claim', `
+export const CLAIM = new LuaScript('claim', `${LIB}
 local owner = ARGV[3]
 local upto = tonumber(ARGV[4])
 local limit = tonumber(ARGV[5])
@@ -242,7 +243,7 @@ return out
  * back to scheduled exactly as it was (no attempt was opened), placed by its due time, behind
  * the cursor -> its late zset. Reply: how many.
  */
-export const UNCLAIM = luaScript('unclaim', `
+export const UNCLAIM = new LuaScript('unclaim', `${LIB}
 local owner, floor = ARGV[3], tonumber(ARGV[4])
 local count = 0
 loadRing()

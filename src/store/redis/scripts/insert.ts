@@ -6,9 +6,10 @@
  * cursor is announced on the shard's channel P nudge (SPUBLISH, its due ms). A request id seen before returns
  * the stored reply: a retried insert whose first reply was lost creates nothing twice.
  */
-import { luaScript } from './compose.js';
+import { LuaScript } from '../link.js';
+import { LIB } from './lib.js';
 
-export const INSERT = luaScript('insert', `
+export const INSERT = new LuaScript('insert', `${LIB}
 local rq = ARGV[4]
 local seen = seenReply(rq)
 if seen then return seen end

@@ -5,9 +5,10 @@
  * goes once its reduce (if any) has ended and no item is scheduled or running. Reply:
  * { deleted, examined, kept }.
  */
-import { luaScript } from './compose.js';
+import { LuaScript } from '../link.js';
+import { LIB } from './lib.js';
 
-export const PURGE = luaScript('purge', `
+export const PURGE = new LuaScript('purge', `${LIB}
 local mode, before, offset, size = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local function live(taskId)
   if not taskId then return false end

@@ -11,9 +11,10 @@
  * after it: a call's outcomes are nearly always one scheduler's.
  * Reply: { earliest due ms scheduled (-1: none), one character per outcome: 1 applied, 0 not }.
  */
-import { luaScript } from './compose.js';
+import { LuaScript } from '../link.js';
+import { LIB } from './lib.js';
 
-export const RECORD = luaScript('record', `
+export const RECORD = new LuaScript('record', `${LIB}
 local function nn(v) if v == nil or v == cjson.null then return nil end return str(v) end
 -- The follower of a cron occurrence ('started'.next in types.ts): its due ms, or nil.
 local function follow(id, name, key, due, nx)

@@ -3,7 +3,8 @@
  * committed stage become tasks, written as insert writes them, with the index writes of the
  * whole step sent once per key (BULK_LIB).
  */
-import { luaScript } from './compose.js';
+import { LuaScript } from '../link.js';
+import { LIB } from './lib.js';
 import { STAGE_LIB } from './stage.js';
 
 /**
@@ -103,8 +104,8 @@ end
  * { -1 } when the stage is gone (fully published); { -2, published } when `from` is not where
  * the stage is (someone else published meanwhile: read sr). Runs even when Redis is full.
  */
-export const STAGE_PUBLISH = luaScript('stagePublish', `#!lua flags=allow-oom
-${STAGE_LIB}${BULK_LIB}
+export const STAGE_PUBLISH = new LuaScript('stagePublish', `#!lua flags=allow-oom
+${LIB}${STAGE_LIB}${BULK_LIB}
 local rq, ttl = ARGV[#ARGV - 1], ARGV[#ARGV]
 local seen = seenReply(rq)
 if seen then return seen end

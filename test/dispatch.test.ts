@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { DelaydError } from '../src/errors.js';
 import { SqliteStore } from '../src/store/sqlite/index.js';
 import type { Store } from '../src/store/types.js';
-import { scenarios } from './helpers.js';
+import { scenarios, withMethod } from './helpers.js';
 
 const { setup, defer } = scenarios();
 
@@ -20,13 +20,7 @@ function losingAnswers(lost: number, code = 'E_BACKEND_UNKNOWN_OUTCOME'): Store 
     if (result.tasks.length > 0 && lost-- > 0) throw new DelaydError(code as 'E_BACKEND_UNKNOWN_OUTCOME', 'the claim was sent and no answer came');
     return result;
   };
-  return new Proxy(store, {
-    get: (target, key) => {
-      if (key === 'claim') return claim;
-      const value: unknown = Reflect.get(target, key);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
+  return withMethod(store, 'claim', claim);
 }
 
 describe('a claim whose answer never came', () => {

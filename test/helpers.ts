@@ -1,6 +1,7 @@
 /** Shared set-up for scenario tests: a fresh scheduler on a fake clock at a fixed time. */
 import { afterEach } from 'vitest';
 import { createTestScheduler, type TestSchedulerOptions } from '../src/testing.js';
+import type { Store } from '../src/store/types.js';
 
 export const T0 = Date.parse('2030-01-01T09:00:00.000Z');
 
@@ -37,4 +38,15 @@ export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const all: T[] = [];
   for await (const item of items) all.push(item);
   return all;
+}
+
+/** `store` with one method replaced (a store that fails in a given way); the rest bound to it. */
+export function withMethod<K extends keyof Store>(store: Store, name: K, method: Store[K]): Store {
+  return new Proxy(store, {
+    get: (target, key) => {
+      if (key === name) return method;
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }

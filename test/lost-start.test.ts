@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { DelaydError } from '../src/errors.js';
 import { SqliteStore } from '../src/store/sqlite/index.js';
 import type { Store } from '../src/store/types.js';
-import { scenarios } from './helpers.js';
+import { scenarios, withMethod } from './helpers.js';
 
 const { setup, defer } = scenarios();
 
@@ -24,13 +24,7 @@ function losingStartAnswers(lost: number, code: string): Store {
     }
     return result;
   };
-  return new Proxy(store, {
-    get: (target, key) => {
-      if (key === 'record') return record;
-      const value: unknown = Reflect.get(target, key);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
+  return withMethod(store, 'record', record);
 }
 
 describe('a round of starts written with no answer', () => {

@@ -11,7 +11,8 @@
  *   P cur, P jc              cursor (last second walked; only moves forward), highest cycle in the ring
  *   P run:<owner>, P ro      ids an owner holds; owners holding any
  *   P k:<key>, P bk:<key>    idempotency keys of unfinished tasks and batches
- *   P cnt, P sn, P sc        counts by state; scheduled by name; ring tasks per wheel slot
+ *   P cnt, P sn, P sc        counts by final and running state; scheduled by name (their sum is the
+ *                            scheduled count); ring tasks per wheel slot
  *   P rn, P ib               tasks in the ring; tasks in buckets
  *   P il:<c>, P ix:<state>   ids for list(): scheduled and running ones in zsets of 128 seqs (c = seq / 128,
  *                            listpack-small), finished ones by state

@@ -16,9 +16,14 @@ export async function readStats(s: Session): Promise<Stats> {
     if (cur !== '') cursor = cursor === null ? Number(cur) : Math.min(cursor, Number(cur));
     for (const [field, value] of toMap(cnt)) {
       if (field === 'ib') inBuckets += Number(value);
-      else if (field in counts) counts[field as TaskState] += Number(value);
+      else if (field in counts && field !== 'scheduled') counts[field as TaskState] += Number(value);
     }
-    for (const [name, value] of toMap(sn)) byName[name] = (byName[name] ?? 0) + Number(value);
+    // Scheduled is the sum by name: every script that places or takes a task counts it there,
+    // and a second counter beside it was one more HINCRBY on every insert.
+    for (const [name, value] of toMap(sn)) {
+      byName[name] = (byName[name] ?? 0) + Number(value);
+      counts.scheduled += Number(value);
+    }
     for (const [slot, value] of toMap(sc)) bySlot.set(Number(slot), (bySlot.get(Number(slot)) ?? 0) + Number(value));
     if (next !== '' && (nextDueMs === null || Number(next) < nextDueMs)) nextDueMs = Number(next);
   }

@@ -21,7 +21,6 @@ loadRing()
 
 export const CANCEL = new LuaScript('cancel', `${LIB}${GUARD('cancel', 'scheduled')}
 unplace(id, f[1], tonumber(f[3]))
-bump('cnt', 'scheduled', -1)
 redis.call('HSET', t, 's', 'cancelled', 'f', ms)
 finish(id, 'cancelled', ms)
 flush()
@@ -50,7 +49,6 @@ redis.call('ZREM', P .. 'ix:failed', id)
 redis.call('ZREM', P .. 'fin', id)
 redis.call('ZADD', liveKey(id), id, id)
 bump('cnt', 'failed', -1)
-bump('cnt', 'scheduled', 1)
 place(id, f[1], ms)
 local bi = redis.call('HGET', t, 'bi')
 if bi and redis.call('EXISTS', P .. 'b:' .. bi) == 1 then redis.call('HINCRBY', P .. 'b:' .. bi, 'lv', 1) end

@@ -215,7 +215,6 @@ if #taken > 0 then
   for i, t in ipairs(taken) do ids[i] = t[1] end
   for i = 1, #ids, 500 do redis.call('SADD', P .. 'run:' .. owner, unpack(ids, i, math.min(i + 499, #ids))) end
   redis.call('SADD', P .. 'ro', owner)
-  bump('cnt', 'scheduled', -#taken)
   bump('cnt', 'running', #taken)
   local k = #out
   for _, t in ipairs(taken) do
@@ -271,7 +270,6 @@ for i = 5, #ARGV do
   end
 end
 bump('cnt', 'running', -count)
-bump('cnt', 'scheduled', count)
 flush()
 return count
 `);

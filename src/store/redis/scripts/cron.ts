@@ -16,7 +16,6 @@ local function cancelHeads(name, nowMs)
     local f = redis.call('HMGET', t, 'n', 's', 'd')
     if f[1] and not f[2] then
       unplace(id, f[1], tonumber(f[3]))
-      bump('cnt', 'scheduled', -1)
       redis.call('HSET', t, 's', 'cancelled', 'f', nowMs)
       finish(id, 'cancelled', nowMs)
       count = count + 1

@@ -34,7 +34,8 @@ local function opt(v) if v == '' then return nil end return v end
 local function tagged(v) if v == '' then return nil end return string.sub(v, 2) end
 
 -- Request ids: a write whose reply was lost is sent again with the same id; the stored reply
--- (numbers, comma-separated) is returned instead of writing twice.
+-- (integers, as numbers or their strings, comma-separated) is returned, as numbers, instead of
+-- writing twice.
 local function seenReply(rq)
   if rq == '' then return nil end
   local seen = redis.call('GET', P .. 'rq:' .. rq)
@@ -46,7 +47,10 @@ end
 local function rememberReply(rq, ttl, out)
   if rq == '' then return end
   local parts = {}
-  for i = 1, #out do parts[i] = string.format('%d', out[i]) end
+  for i = 1, #out do
+    local v = out[i]
+    parts[i] = type(v) == 'string' and v or string.format('%d', v)
+  end
   redis.call('SET', P .. 'rq:' .. rq, table.concat(parts, ','), 'EX', ttl)
 end
 
@@ -144,7 +148,8 @@ local function liveKeyOf(id)
   return k
 end
 
--- A new task's hash, its key and a cron's head (the indexes are the caller's): a plain task
+-- A new task's hash, its key and a cron's head (the indexes are the caller's; due a number or its
+-- string, which HSET and ZADD take without formatting it again): a plain task
 -- (no key, no options, no batch) is one four-field HSET.
 local function writeTask(id, name, args, due, created, key, r, b, o, bi, bx)
   if not (key or r or b or o or bi) then
@@ -168,7 +173,6 @@ local function newTask(id, name, args, due, created, key, r, b, o, bi, bx)
   writeTask(id, name, args, due, created, key, r, b, o, bi, bx)
   redis.call('ZADD', liveKey(id), id, id)
   place(id, name, due)
-  bump('cnt', 'scheduled', 1)
 end
 
 -- A new batch's hash, its key and its entry in the batch index (rr, rb, ro: '' for none).

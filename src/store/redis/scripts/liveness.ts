@@ -56,7 +56,6 @@ for _, id in ipairs(ids) do
     if f[3] then redis.call('HSET', t, 'x', tonumber(f[4] or '0') + 1) end
     place(id, f[5], tonumber(f[6]))
     bump('cnt', 'running', -1)
-    bump('cnt', 'scheduled', 1)
     count = count + 1
   end
 end

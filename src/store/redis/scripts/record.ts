@@ -110,7 +110,6 @@ local function fail(id, t, attemptS, atMs, dueS, e)
   local due = tonumber(dueS)
   loadRing()
   place(id, f[8], due)
-  bump('cnt', 'scheduled', 1)
   sooner(due)
   return '1'
 end

@@ -24,7 +24,7 @@ local function zaddLater(key, score, member)
   z[#z + 1] = member
 end
 local liveAt, slotAt, cycleAt, nowAt, liveAdds = {}, {}, {}, {}, {}
-local bulkN = { slot = {}, name = {}, ring = 0, later = 0, all = 0 }
+local bulkN = { slot = {}, name = {}, ring = 0, later = 0 }
 local function addTask(seq, name, args, due, created, key, r, b, o, bi, bx)
   local id = str(seq * 1024 + SHARD)
   writeTask(id, name, args, due, created, key, r, b, o, bi, bx)
@@ -63,7 +63,6 @@ local function addTask(seq, name, args, due, created, key, r, b, o, bi, bx)
     n.later = n.later + 1
   end
   n.name[name] = (n.name[name] or 0) + 1
-  n.all = n.all + 1
   return dn, s
 end
 -- The index writes and counters addTask kept, then LIB's flush.
@@ -88,8 +87,7 @@ local function addAll()
   if n.ring > 0 then bump('cnt', 'rn', n.ring) end
   if n.later > 0 then bump('cnt', 'ib', n.later) end
   for name, by in pairs(n.name) do bump('sn', name, by) end
-  if n.all > 0 then bump('cnt', 'scheduled', n.all) end
-  bulkN = { slot = {}, name = {}, ring = 0, later = 0, all = 0 }
+  bulkN = { slot = {}, name = {}, ring = 0, later = 0 }
   flush()
 end
 `;

@@ -80,11 +80,13 @@ local function bump(hash, field, by)
   if not h then h = {} deltas[hash] = h end
   h[field] = (h[field] or 0) + by
 end
+-- Numbers go to redis.call as strings made here: Redis formats a Lua number argument with
+-- %.17g (printf_fp), several times the cost of string.format('%d').
 local function flush()
   for hash, fields in pairs(deltas) do
     for field, by in pairs(fields) do
       if by ~= 0 then
-        local v = redis.call('HINCRBY', P .. hash, field, by)
+        local v = redis.call('HINCRBY', P .. hash, type(field) == 'number' and str(field) or field, str(by))
         if v <= 0 and hash ~= 'cnt' then redis.call('HDEL', P .. hash, field) end
       end
     end
@@ -103,7 +105,7 @@ local function place(id, name, due)
     bump('sc', slot, 1)
     bump('cnt', 'rn', 1)
   else
-    local c = cyc(s)
+    local c = str(cyc(s))
     redis.call('ZADD', P .. 'h:' .. c, due, id)
     if not bucketsSeen[c] then redis.call('ZADD', P .. 'hx', c, c) bucketsSeen[c] = true end
     bump('cnt', 'ib', 1)

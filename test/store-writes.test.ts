@@ -73,10 +73,11 @@ describe('recording outcomes', () => {
     ]);
     expect(await store.get(3)).toMatchObject({ state: 'scheduled', attempts: 1, startedMs: at(3), dueMs: at(60_000), owner: null, lastErrorCode: null });
     expect(await store.get(4)).toMatchObject({ state: 'running', attempts: 1, startedMs: at(7), owner: 'me' });
-    // The end of an attempt started in an earlier batch; ending it twice applies once.
+    // The end of an attempt started in an earlier batch; ending it twice writes once (the second,
+    // as after a lost answer, counts as applied and changes nothing).
     const end: Outcome = { kind: 'succeeded', id: 4, ...o, atMs: at(10), result: null };
-    expect(await store.record([end, end])).toEqual({ applied: [true, false], earliestDueMs: null });
-    expect(await store.get(4)).toMatchObject({ state: 'succeeded', attempts: 1, finishedMs: at(10) });
+    expect(await store.record([end, { ...end, atMs: at(11), result: '"later"' }])).toEqual({ applied: [true, true], earliestDueMs: null });
+    expect(await store.get(4)).toMatchObject({ state: 'succeeded', attempts: 1, finishedMs: at(10), result: null });
   });
 
   it('refuses a retry due at a time SQLite cannot store or no Date can show, applying nothing', async () => {

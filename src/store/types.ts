@@ -20,6 +20,10 @@
  * The same owner's start of the attempt it already opened applies again and changes nothing: a
  * start whose answer was lost (a reset connection, replicas that did not confirm) is written
  * again, and refusing it would leave the task running under a live owner that never runs it.
+ * Likewise a `succeeded` or `failed` written again by the owner whose same attempt ended the
+ * task so applies and changes nothing (refused, its success would be logged as not recorded and
+ * never emitted). A `retry` written again is refused: once applied it leaves no owner, as a
+ * put-back does; its task is scheduled again either way.
  * When an owner's running tasks are put back, each open attempt counts as *cut off*
  * (`cutOffs + 1`); a cut-off attempt does not count against `retries`.
  *

@@ -46,7 +46,25 @@ export function recordCases(s: StoreRef): void {
     expect((await s().record([started(id, 'A', 2), succeeded(id, 'A', 1, '"late"'), succeeded(id, 'A', 2, '"on time"', T0 + 9)])).applied)
       .toEqual([true, false, true]);
     expect(await s().get(id)).toMatchObject({ state: 'succeeded', attempts: 2, cutOffs: 1, result: '"on time"', finishedMs: T0 + 9 });
-    expect((await s().record([succeeded(id, 'A', 2), failed(id, 'A', 2)])).applied).toEqual([false, false]);
+    // Written again by its owner (an answer lost): the success applies and changes nothing; a
+    // failure of that attempt does not, nor another owner's or attempt's success.
+    expect((await s().record([succeeded(id, 'A', 2, '"again"', T0 + 20), failed(id, 'A', 2), succeeded(id, 'B', 2), succeeded(id, 'A', 1)])).applied)
+      .toEqual([true, false, false, false]);
+    expect(await s().get(id)).toMatchObject({ state: 'succeeded', attempts: 2, result: '"on time"', finishedMs: T0 + 9, errors: [] });
+  });
+
+  it('counts a final failure written again by its owner as applied, changing nothing; not a retry', async () => {
+    const [t, u] = await s().insert([task('a', T0), task('b', T0)]);
+    await claim(s(), 'A', ['a', 'b']);
+    expect((await s().record([started(t!.id, 'A', 1), started(u!.id, 'A', 1)])).applied).toEqual([true, true]);
+    expect((await s().record([failed(t!.id, 'A', 1), retryAt(u!.id, 'A', 1, T0 + 60_000)])).applied).toEqual([true, true]);
+    const failedRow = await s().get(t!.id);
+    const retried = await s().get(u!.id);
+    expect((await s().record([failed(t!.id, 'A', 1), succeeded(t!.id, 'A', 1), retryAt(u!.id, 'A', 1, T0 + 90_000)])).applied).toEqual([true, false, false]);
+    expect(await s().get(t!.id)).toEqual(failedRow);
+    expect(await s().get(u!.id)).toEqual(retried);
+    expect(failedRow).toMatchObject({ state: 'failed', attempts: 1 });
+    expect(retried).toMatchObject({ state: 'scheduled', dueMs: T0 + 60_000 });
   });
 
   it('says per outcome, in order, whether it applied, and the earliest due time it scheduled', async () => {

@@ -58,8 +58,12 @@ describe('claim and record of tasks with one optional field', () => {
     const [again] = await s.insert([task('k', T0 + 5, { key: 'only' })]);
     expect(again!.id).not.toBe(got[0]!.id);
     expect((await s.stats()).counts).toMatchObject({ succeeded: 2, scheduled: 1, running: 0 });
-    // A second success of the same attempt is refused by the fence (op stays on a final task).
-    expect((await s.record([succeeded(got[1]!.id, 'A', 1)])).applied).toEqual([false]);
+    // A second success of the same attempt (written again after a lost answer) counts as applied
+    // and changes nothing: no counter moves, the key's new holder keeps it.
+    expect((await s.record([succeeded(got[0]!.id, 'A', 1), succeeded(got[1]!.id, 'A', 1)])).applied).toEqual([true, true]);
+    expect((await s.stats()).counts).toMatchObject({ succeeded: 2, scheduled: 1, running: 0 });
+    const [same] = await s.insert([task('k', T0 + 9, { key: 'only' })]);
+    expect(same).toMatchObject({ id: again!.id, created: false });
     await s.close();
   });
 });

@@ -115,7 +115,7 @@ export class SqliteStore implements Store {
     this.#recordAll = this.#db.transaction((outcomes) => {
       const recorded = this.#writer.record(outcomes);
       // Batch bits and the reduce task commit with the outcomes that set them, or not at all.
-      const reduceDue = this.#batches.settle(outcomes.filter((o, i) => recorded.applied[i] && (o.kind === 'succeeded' || o.kind === 'failed')));
+      const reduceDue = this.#batches.settle(outcomes.filter((o, i) => recorded.written[i] && (o.kind === 'succeeded' || o.kind === 'failed')));
       return { applied: recorded.applied, earliestDueMs: earliest(recorded.earliestDueMs, reduceDue) };
     });
     this.#putBack = this.#db.transaction((owner, beat) => {

@@ -49,6 +49,12 @@ const FENCE_END = `id = @id AND owner = @owner AND state = 'running' AND attempt
 export const NEXT_ID = `SELECT max(coalesce((SELECT max(id) FROM tasks), 0),
   coalesce((SELECT v FROM meta WHERE k = 'task_id_floor'), 0)) + 1`;
 
+/** What one outcome did: refused, written, or already so (an outcome written again). */
+const NOT = 0;
+const WRITTEN = 1;
+const AGAIN = 2;
+type Applied = typeof NOT | typeof WRITTEN | typeof AGAIN;
+
 export class TaskWriter {
   readonly #db: Database.Database;
   readonly #buckets: CycleBuckets;
@@ -61,6 +67,7 @@ export class TaskWriter {
   readonly #succeeded: Stmt;
   readonly #failed: Database.Statement<Record<string, unknown>>;
   readonly #retry: Database.Statement<Record<string, unknown>>;
+  readonly #endedSo: Stmt<number>;
   /** Cron records and followers (cron.ts): a start with `next` inserts through it. */
   readonly crons: CronBook;
 
@@ -86,6 +93,7 @@ export class TaskWriter {
       UPDATE tasks SET state = 'scheduled', open = 0, owner = NULL, due_ms = @dueMs, slot = @slot, cycle = @cycle,
         in_wheel = 1, last_error = @stack, last_error_code = @code, ${APPEND_ERROR}
       WHERE ${FENCE_END}`);
+    this.#endedSo = prepare<number>(`SELECT count(*) FROM tasks WHERE id = ? AND owner = ? AND state = ? AND attempts = ?`).pluck();
   }
 
   /** One task; with a key, the caller must hold a write transaction around it. */
@@ -121,34 +129,45 @@ export class TaskWriter {
    * earliest due time of the retries and cron followers it scheduled. The caller holds the write transaction and has
    * checked the outcomes (checkOutcomes), so that none makes SQLite fail half-way.
    */
-  record(outcomes: readonly Outcome[]): { applied: boolean[]; earliestDueMs: number | null } {
+  record(outcomes: readonly Outcome[]): { applied: boolean[]; written: boolean[]; earliestDueMs: number | null } {
     const applied: boolean[] = new Array(outcomes.length);
+    /** Applied by this call (not an outcome already so): what batches settle on. */
+    const written: boolean[] = new Array(outcomes.length);
     let earliestDueMs: number | null = null;
     for (let i = 0; i < outcomes.length; i++) {
       const outcome = outcomes[i] as Outcome;
-      const done = this.#recordOne(outcome) === 1;
-      applied[i] = done;
-      if (!done) continue;
+      const done = this.#recordOne(outcome);
+      applied[i] = done !== NOT;
+      written[i] = done === WRITTEN;
+      if (done !== WRITTEN) continue;
       // The follower of a cron occurrence: only with its first start (types.ts, 'started'.next).
       const dueMs = outcome.kind === 'retry' ? outcome.dueMs
         : outcome.kind === 'started' && outcome.next !== undefined && outcome.attempt === 1 ? this.crons.follow(outcome.id, outcome.next)
         : null;
       if (dueMs !== null && (earliestDueMs === null || dueMs < earliestDueMs)) earliestDueMs = dueMs;
     }
-    return { applied, earliestDueMs };
+    return { applied, written, earliestDueMs };
   }
 
-  #recordOne(outcome: Outcome): number {
+  /**
+   * Whether the outcome applied. A final outcome refused by its fence still counts (AGAIN) when
+   * the task ended so by the same owner's same attempt: written again after a lost answer
+   * (types.ts), it changes nothing. (A retry clears its owner, as a put-back does: it is not
+   * known again.)
+   */
+  #recordOne(outcome: Outcome): Applied {
     switch (outcome.kind) {
       case 'started':
-        return this.#started.run(outcome.attempt, outcome.atMs, outcome.id, outcome.owner, outcome.attempt, outcome.attempt).changes;
+        return this.#started.run(outcome.attempt, outcome.atMs, outcome.id, outcome.owner, outcome.attempt, outcome.attempt).changes === 1 ? WRITTEN : NOT;
       case 'succeeded':
-        return this.#succeeded.run(outcome.atMs, outcome.result, outcome.id, outcome.owner, outcome.attempt).changes;
+        if (this.#succeeded.run(outcome.atMs, outcome.result, outcome.id, outcome.owner, outcome.attempt).changes === 1) return WRITTEN;
+        return this.#endedSo.get(outcome.id, outcome.owner, 'succeeded', outcome.attempt) === 1 ? AGAIN : NOT;
       case 'failed':
-        return this.#failed.run({ ...endParams(outcome), ...errorParams(outcome.error) }).changes;
+        if (this.#failed.run({ ...endParams(outcome), ...errorParams(outcome.error) }).changes === 1) return WRITTEN;
+        return this.#endedSo.get(outcome.id, outcome.owner, 'failed', outcome.attempt) === 1 ? AGAIN : NOT;
       case 'retry': {
         const { dueMs } = outcome;
-        return this.#retry.run({ ...endParams(outcome), ...errorParams(outcome.error), dueMs, ...positionOfMs(dueMs) }).changes;
+        return this.#retry.run({ ...endParams(outcome), ...errorParams(outcome.error), dueMs, ...positionOfMs(dueMs) }).changes === 1 ? WRITTEN : NOT;
       }
     }
   }

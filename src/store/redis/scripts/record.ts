@@ -64,9 +64,15 @@ local function start(id, t, attemptS, atMs, nextJson)
   return '1'
 end
 
+-- Refused, unless the task ended in this state by this owner's same attempt: the outcome was
+-- written before and its answer lost (types.ts), so it applies again and changes nothing.
+local function again(f, state, attemptS)
+  return (f[1] == state and f[2] == owner and f[3] == attemptS) and '1' or '0'
+end
+
 local function succeed(id, t, attemptS, atMs, result)
   local f = redis.call('HMGET', t, 's', 'w', 't', 'op')
-  if f[1] ~= 'running' or f[2] ~= owner or f[3] ~= attemptS or not f[4] then return '0' end
+  if f[1] ~= 'running' or f[2] ~= owner or f[3] ~= attemptS or not f[4] then return again(f, 'succeeded', attemptS) end
   dropLater(id, owner)
   bump('cnt', 'running', -1)
   -- op stays (a final task's is never read); its mark says whether there is a key or batch.
@@ -83,7 +89,8 @@ end
 -- failed, or retry when dueS is given; e: where the error's three values start in ARGV.
 local function fail(id, t, attemptS, atMs, dueS, e)
   local f = redis.call('HMGET', t, 's', 'w', 't', 'op', 'k', 'bi', 'er', 'n')
-  if f[1] ~= 'running' or f[2] ~= owner or f[3] ~= attemptS or not f[4] then return '0' end
+  -- A retry leaves no trace of its owner (put back alike): only a final failure is known again.
+  if f[1] ~= 'running' or f[2] ~= owner or f[3] ~= attemptS or not f[4] then return again(f, dueS and '' or 'failed', attemptS) end
   dropLater(id, owner)
   bump('cnt', 'running', -1)
   local list = f[7]

@@ -218,14 +218,7 @@ export async function sideBySide(o, { appendfsync = 'everysec', label, delayd, b
   return { d, b };
 }
 
-/** "EVALSHA <sha> ..." with the sha replaced by delayd's script name, where it is one. */
+/** "FCALL <script>_<library hash> ..." with the library's hash left out (delayd's functions.ts). */
 export async function nameScripts(command) {
-  const { readdirSync } = await import('node:fs');
-  const dir = new URL('../../dist/store/redis/scripts/', import.meta.url);
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.js'))) {
-    for (const value of Object.values(await import(new URL(file, dir).href))) {
-      if (value && typeof value === 'object' && typeof value.sha === 'string' && command.includes(value.sha)) return command.replace(value.sha, `(${value.name})`);
-    }
-  }
-  return command;
+  return command.replace(/^FCALL (\w+)_[0-9a-f]{12}\b/i, 'FCALL ($1)');
 }

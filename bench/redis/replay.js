@@ -5,7 +5,7 @@
  * a time. No scheduler, no handlers: what it costs is the store's alone.
  *
  * `node bench/redis/replay.js` prints Redis CPU (INFO used_cpu_user + sys) and this process's
- * CPU per task, and the EVALSHA calls. On a shared machine those move 20-30% from run to run;
+ * CPU per task, and the FCALL calls. On a shared machine those move 20-30% from run to run;
  * BENCH_CALLGRIND=1 runs redis-server under valgrind's callgrind and prints the instructions
  * Redis ran per task for each phase (all claims, then all starts, then all successes), which
  * do not move: the figure to compare two builds by. Needs valgrind; ~1 min for 10,000 tasks.
@@ -66,10 +66,10 @@ try {
   if (cg) callgrind('-i', 'off');
   const cpu1 = await redisCpu(admin);
   const node1 = process.cpuUsage(node0);
-  const evals = Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+  const evals = Number(/cmdstat_fcall:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
   const { succeeded } = (await store.stats()).counts;
   if (claimed.length !== n || succeeded !== n) throw new Error(`claimed ${claimed.length}, succeeded ${succeeded} of ${n}`);
-  console.log(`${n} tasks (claims of ${call}, records of ${per}${aof ? `, AOF ${aof}` : ''}): Redis CPU ${((cpu1 - cpu0) / n).toFixed(1)} µs/task, this process ${((node1.user + node1.system) / n).toFixed(1)} µs/task, ${evals} EVALSHA`);
+  console.log(`${n} tasks (claims of ${call}, records of ${per}${aof ? `, AOF ${aof}` : ''}): Redis CPU ${((cpu1 - cpu0) / n).toFixed(1)} µs/task, this process ${((node1.user + node1.system) / n).toFixed(1)} µs/task, ${evals} FCALL`);
   if (cg) console.log(`Redis instructions per task: ${instructions(dir).join(', ')}`);
   await store.close();
   await admin.quit();

@@ -92,6 +92,40 @@ describe('errors from real server replies', () => {
   });
 });
 
+describe('the functions library (functions.ts)', () => {
+  const libraries = async (port: number) => (await rawCommand(port, ['FUNCTION', 'LIST'])).match(/delayd_[0-9a-f]{12}/g) ?? [];
+
+  it('is loaded once by the first call, and again by the next call on a node that lost it', async () => {
+    const r = await startRedis();
+    const s = store(r.url, { shards: 1 });
+    await s.insert([task('a', T0)]);
+    expect(await libraries(r.port)).toHaveLength(1);
+    expect(await rawCommand(r.port, ['FUNCTION', 'FLUSH'])).toBe('+OK\r\n');
+    await s.insert([task('b', T0)]);
+    expect((await s.stats()).counts.scheduled).toBe(2);
+    expect(await libraries(r.port)).toHaveLength(1);
+    await s.close();
+  });
+
+  it('on a full Redis that lacks it (FUNCTION LOAD refused), reads still answer and writes are refused with E_BACKEND_FULL', async () => {
+    const r = await startRedis();
+    const s = store(r.url, { shards: 1 });
+    await s.insert(Array.from({ length: 300 }, (_, k) => task('fill', T0 + DAY_MS + k)));
+    await s.close();
+    // As a new delayd version would find a full Redis: its library not there, no room to load it.
+    await rawCommand(r.port, ['FUNCTION', 'FLUSH']);
+    await rawCommand(r.port, ['CONFIG', 'SET', 'maxmemory', '1']);
+    expect(await rawCommand(r.port, ['FUNCTION', 'LOAD', '#!lua name=probe\nredis.register_function("probe", function() return 1 end)'])).toMatch(/^-OOM/);
+    const later = new RedisStore({ url: r.url, queue: `b${q - 1}`, shards: 1, trustCallerClock: true });
+    expect((await later.stats()).counts.scheduled).toBe(300);
+    expect(await later.list({ state: 'scheduled', limit: 3 })).toHaveLength(3);
+    expect(await codeOf(() => later.insert([task('one more', T0)]))).toBe('E_BACKEND_FULL');
+    expect((await later.stats()).counts.scheduled).toBe(300);
+    expect(await libraries(r.port)).toHaveLength(0);
+    await later.close();
+  });
+});
+
 describe('replicas', () => {
   it('waits for n replicas on every write, and says E_BACKEND_NOT_REPLICATED when they do not confirm', async () => {
     const master = await startRedis();
@@ -142,7 +176,7 @@ describe('request ids', () => {
         if (prop !== 'sendCommand') return Reflect.get(target, prop);
         return async (args: string[]) => {
           const reply = await target.sendCommand(args);
-          if (args[0] === 'EVALSHA' && args.some((a) => a.includes('ann')) && lost++ === 0) {
+          if (args[0] === 'FCALL' && args.some((a) => a.includes('ann')) && lost++ === 0) {
             class SocketClosedUnexpectedlyError extends Error {}
             throw new SocketClosedUnexpectedlyError('Socket closed unexpectedly');
           }
@@ -151,7 +185,7 @@ describe('request ids', () => {
       },
     });
     const s = new RedisStore({ client: lossy as never, queue: 'rq', shards: 1, trustCallerClock: true });
-    await s.insert([task('warm', T0)]); // loads the scripts: the next insert is an EVALSHA
+    await s.insert([task('warm', T0)]); // loads the library: the next insert is one FCALL
     const [inserted] = await s.insert([task('mail', T0, { args: '["ann"]' })]);
     expect(lost).toBe(2);
     expect(inserted).toMatchObject({ created: true });
@@ -242,7 +276,7 @@ describe('a claim that fails on one shard', () => {
       get(target, prop) {
         if (prop !== 'sendCommand') return Reflect.get(target, prop);
         return async (args: string[]) => {
-          if (down !== undefined && args[0] === 'EVALSHA' && args[1] === CLAIM.sha && args[3] === `${down}cur`) throw new Error('CLUSTERDOWN The cluster is down');
+          if (down !== undefined && args[0] === 'FCALL' && args[1] === CLAIM.fn && args[3] === `${down}cur`) throw new Error('CLUSTERDOWN The cluster is down');
           return target.sendCommand(args);
         };
       },
@@ -290,7 +324,7 @@ describe('the cost of a tick', () => {
     await run();
     const info = await rawCommand(port, ['INFO', 'commandstats']);
     let calls = 0;
-    for (const m of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) if (!/^(info|config|evalsha|eval)$/.test(m[1] as string)) calls += Number(m[2]);
+    for (const m of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) if (!/^(info|config|fcall|function\|load)$/.test(m[1] as string)) calls += Number(m[2]);
     return calls;
   }
 
@@ -328,12 +362,12 @@ describe('the cost of a tick', () => {
     }
     expect(claimed).toBe(20_000);
     const stats = await rawCommand(r.port, ['INFO', 'commandstats']);
-    const [, evals, usecPerCall] = /cmdstat_evalsha:calls=(\d+),usec=\d+,usec_per_call=([\d.]+)/.exec(stats) ?? [];
+    const [, evals, usecPerCall] = /cmdstat_fcall:calls=(\d+),usec=\d+,usec_per_call=([\d.]+)/.exec(stats) ?? [];
     const client = createClient({ url: r.url, RESP: 2 });
     await client.connect();
     const log = (await client.sendCommand(['SLOWLOG', 'GET', '10000'])) as [number, number, number, string[]][];
     await client.close();
-    const slow = log.filter((e) => /^evalsha$/i.test(String(e[3][0]))).map((e) => Number(e[2]));
+    const slow = log.filter((e) => /^fcall$/i.test(String(e[3][0]))).map((e) => Number(e[2]));
     console.log(`catch-up of 20,000: ${calls} claims, ${evals} script calls, ${usecPerCall} us each on average, ${slow.length} over 1 ms, longest ${Math.max(0, ...slow)} us`);
     // Each call is bounded by design (at most 100 tasks, 160 entries touched): 20,000 tasks take
     // at least 200 calls, ~1 ms each on this box when idle. Wall time inside Redis on a shared
@@ -358,7 +392,7 @@ describe('a group commit of many outcomes', () => {
     // The start and the end of each task in one call, the end after its start: order kept across chunks.
     const result = await s.record([...starts, ...ends]);
     const stats = await rawCommand(r.port, ['INFO', 'commandstats']);
-    const [, evals] = /cmdstat_evalsha:calls=(\d+)/.exec(stats) ?? [];
+    const [, evals] = /cmdstat_fcall:calls=(\d+)/.exec(stats) ?? [];
     expect(Number(evals)).toBe(9); // 900 outcomes: 9 calls of 100
     expect(result.applied.every(Boolean)).toBe(true);
     expect((await s.stats()).counts).toMatchObject({ succeeded: 450, running: 0 });

@@ -106,7 +106,7 @@ describe('InsertCoalescer', () => {
 });
 
 describe('coalescing on a real server', () => {
-  const evalshaCalls = async (port: number) => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await rawCommand(port, ['INFO', 'commandstats']))?.[1] ?? 0);
+  const fcallCalls = async (port: number) => Number(/cmdstat_fcall:calls=(\d+)/.exec(await rawCommand(port, ['INFO', 'commandstats']))?.[1] ?? 0);
 
   it('fifty concurrent inserts: every task once, in far fewer scripts; a key sent twice in one round is one task', async () => {
     const r = await startRedis();
@@ -118,7 +118,7 @@ describe('coalescing on a real server', () => {
       s.insert([task('n', T0 + DAY_MS, { key: 'twice' })]),
       s.insert([task('n', T0 + DAY_MS, { key: 'twice' })]),
     ]);
-    const scripts = await evalshaCalls(r.port);
+    const scripts = await fcallCalls(r.port);
     expect(scripts).toBeLessThan(10);
     const ids = results.flat().map((i) => i.id);
     expect(new Set(ids.slice(0, 48)).size).toBe(48);

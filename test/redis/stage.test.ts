@@ -51,8 +51,8 @@ describe('staged writes', () => {
     const batch = await store.insertBatch(BATCH, items);
     const inserted = await store.insert(many(5000));
     const log = (await raw.sendCommand(['SLOWLOG', 'GET', '100000'])) as [number, number, number, string[]][];
-    const names = new Map([STAGE_PUT, STAGE_COMMIT, STAGE_PUBLISH, INSERT, INSERT_BATCH].map((x) => [x.sha, x.name]));
-    const scripts = log.filter((e) => /^eval/i.test(String(e[3][0]))).map((e) => ({ micros: Number(e[2]), script: names.get(String(e[3][1])) ?? String(e[3][1]) }));
+    const names = new Map([STAGE_PUT, STAGE_COMMIT, STAGE_PUBLISH, INSERT, INSERT_BATCH].map((x) => [x.fn, x.name]));
+    const scripts = log.filter((e) => /^fcall$/i.test(String(e[3][0]))).map((e) => ({ micros: Number(e[2]), script: names.get(String(e[3][1])) ?? String(e[3][1]) }));
     const micros = scripts.map((x) => x.micros).sort((a, b) => a - b);
     const p90 = micros[Math.floor(micros.length * 0.9)]!;
     // Quiet, a call is 1-2 ms; a loaded run (the whole suite on 2 cores) stretches a few to 5-16

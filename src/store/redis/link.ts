@@ -4,24 +4,16 @@
  * peer) is imported only when a Redis store first connects, so SQLite users need not install it;
  * a user may also hand in a node-redis client or cluster of their own (TLS, Sentinel, ACLs).
  */
-import { createHash } from 'node:crypto';
 import { DelaydError } from '../../errors.js';
+import { isLoadedAlready, isMissingFunction, library, LuaScript } from './functions.js';
 import type { RedisTarget } from './url.js';
 
-export class LuaScript {
-  readonly sha: string;
-  constructor(
-    readonly name: string,
-    readonly text: string,
-  ) {
-    this.sha = createHash('sha1').update(text).digest('hex');
-  }
-}
+export { LuaScript };
 
 export type Arg = string | number;
 
 export interface RedisLink {
-  /** Runs `script` on the node holding `key` (EVALSHA; EVAL once when the node lacks it). */
+  /** Runs `script` on the node holding `key` (FCALL; the library loaded first when the node lacks it). */
   script(script: LuaScript, key: string, args: readonly Arg[]): Promise<unknown>;
   /** One command on the node holding `key` (undefined: any node). */
   command(key: string | undefined, args: readonly Arg[]): Promise<unknown>;
@@ -137,12 +129,17 @@ export function wrapClient(client: UserClient, owned: boolean): RedisLink {
   return {
     cluster: isCluster(client),
     async script(script, key, args) {
-      const rest = ['1', key, ...strings(args)];
+      const call = ['FCALL', script.fn, '1', key, ...strings(args)];
       try {
-        return await run(key, ['EVALSHA', script.sha, ...rest]);
+        return await run(key, call);
       } catch (error) {
-        if (!(error instanceof Error) || !/^NOSCRIPT/.test(error.message)) throw error;
-        return run(key, ['EVAL', script.text, ...rest]);
+        if (!isMissingFunction(error)) throw error;
+        try {
+          await run(key, ['FUNCTION', 'LOAD', library().text]);
+        } catch (load) {
+          if (!isLoadedAlready(load)) return run(key, ['EVAL', script.standalone, '1', key, ...strings(args)]);
+        }
+        return run(key, call);
       }
     },
     command(key, args) {

@@ -15,15 +15,9 @@ import { sweepStages } from './stage.js';
 
 const PUT_BACK_CHUNK = 500;
 
-/** A script on the workers hash (the queue-wide slot): EVALSHA, EVAL when the node lacks it. */
-async function onWorkers(s: Session, script: LuaScript, args: readonly (string | number)[]): Promise<unknown> {
-  const key = `${s.meta}workers`;
-  try {
-    return await s.command(key, ['EVALSHA', script.sha, 1, key, ...args], true);
-  } catch (error) {
-    if (!/NOSCRIPT/.test(String((error as Error).message))) throw error;
-    return s.command(key, ['EVAL', script.text, 1, key, ...args], true);
-  }
+/** A script on the workers hash (the queue-wide slot). */
+function onWorkers(s: Session, script: LuaScript, args: readonly (string | number)[]): Promise<unknown> {
+  return s.script(script, `${s.meta}workers`, args, true);
 }
 
 export async function release(s: Session, owner: string): Promise<number> {

@@ -77,13 +77,17 @@ export class Session {
   /** A script on shard `shard`; `write` decides WAIT and what a lost reply means. */
   async run(script: LuaScript, shard: number, args: readonly Arg[], write: boolean): Promise<unknown[]> {
     const prefix = this.prefixes[shard] as string;
-    const key = `${prefix}cur`;
+    return (await this.script(script, `${prefix}cur`, [prefix, shard, ...args], write, `shard ${shard}`)) as unknown[];
+  }
+
+  /** A script on the node holding `key` (KEYS[1]), with `args` as its ARGV. */
+  async script(script: LuaScript, key: string, args: readonly Arg[], write: boolean, where = key): Promise<unknown> {
     try {
-      const reply = await this.#link.script(script, key, [prefix, shard, ...args]);
+      const reply = await this.#link.script(script, key, args);
       if (write) await this.#replicate(key);
-      return reply as unknown[];
+      return reply;
     } catch (error) {
-      throw toDelaydError(error, `${this.#o.where}, ${script.name} on shard ${shard}`, write);
+      throw toDelaydError(error, `${this.#o.where}, ${script.name} on ${where}`, write);
     }
   }
 

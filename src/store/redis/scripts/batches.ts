@@ -40,7 +40,8 @@ return out
 `);
 
 /** ARGV[3] batch id, [4] from index, [5] limit. Reply: per item index, task id, state, result, last error, code ('' null, else 'v'..). */
-export const BATCH_ITEMS = new LuaScript('batchItems', `${LIB}
+export const BATCH_ITEMS = new LuaScript('batchItems', `#!lua flags=no-writes
+${LIB}
 local b = redis.call('HMGET', P .. 'b:' .. ARGV[3], 'fs', 'tt')
 if not b[1] then return {} end
 local fs, total, from = tonumber(b[1]), tonumber(b[2]), tonumber(ARGV[4])
@@ -63,7 +64,8 @@ return out
 `);
 
 /** ARGV[3] batch id, [4] chunk. Reply { total ('' no batch), done hex, ok hex } of that chunk's bytes (possibly short). */
-export const BATCH_CHUNK = new LuaScript('batchChunk', `${LIB}
+export const BATCH_CHUNK = new LuaScript('batchChunk', `#!lua flags=no-writes
+${LIB}
 local total = redis.call('HGET', P .. 'b:' .. ARGV[3], 'tt')
 if not total then return { '' } end
 local from = tonumber(ARGV[4]) * 512

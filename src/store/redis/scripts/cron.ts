@@ -74,7 +74,8 @@ return { cancelled, firstHead(name) or '' }
 `);
 
 /** Every record of the shard: per cron 10 values, then its head and its last occurrence (8 values each, '' when none). */
-export const CRONS = new LuaScript('crons', `${LIB}${HEADS}
+export const CRONS = new LuaScript('crons', `#!lua flags=no-writes
+${LIB}${HEADS}
 local out = {}
 local function occurrence(id)
   if not id then for _ = 1, 8 do out[#out + 1] = '' end return end

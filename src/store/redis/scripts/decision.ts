@@ -29,7 +29,8 @@ return 1
 `);
 
 /** ARGV[3] sid. Aborts an open decision (deletes it). Reply 1 aborted (now or before), 0 committed. Runs when Redis is full (it only deletes). */
-export const DECISION_ABORT = new LuaScript('decisionAbort', `${LIB}
+export const DECISION_ABORT = new LuaScript('decisionAbort', `#!lua flags=allow-oom
+${LIB}
 local sd = P .. 'sd:' .. ARGV[3]
 local st = redis.call('HGET', sd, 'st')
 if st == 'committed' then return 0 end
@@ -39,7 +40,8 @@ return 1
 `);
 
 /** ARGV[3] sid: every stage of the call is gone; the decision goes too. */
-export const DECISION_DONE = new LuaScript('decisionDone', `${LIB}
+export const DECISION_DONE = new LuaScript('decisionDone', `#!lua flags=allow-oom
+${LIB}
 redis.call('UNLINK', P .. 'sd:' .. ARGV[3])
 redis.call('ZREM', P .. 'sds', ARGV[3])
 return 1
@@ -50,7 +52,8 @@ return 1
  * producer is gone, and a stage that asks later reads aborted). Reply { aborted, then per
  * committed one: sid, its shards }.
  */
-export const DECISION_SWEEP = new LuaScript('decisionSweep', `${LIB}
+export const DECISION_SWEEP = new LuaScript('decisionSweep', `#!lua flags=allow-oom
+${LIB}
 local stale = redis.call('ZRANGEBYSCORE', P .. 'sds', '-inf', serverMs() - tonumber(ARGV[3]), 'LIMIT', 0, tonumber(ARGV[4]))
 local out = { 0 }
 for _, sid in ipairs(stale) do

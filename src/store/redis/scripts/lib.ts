@@ -1,6 +1,8 @@
 /**
  * Lua shared by the scripts: each script is LIB followed by its own body, run with KEYS[1] (any
- * key of the shard, for routing) and ARGV[1] = the shard prefix `{dq:Q:n}:`, ARGV[2] = n.
+ * key of the shard, for routing) and ARGV[1] = the shard prefix `{dq:Q:n}:`, ARGV[2] = n. LIB
+ * is defined once in the Redis Functions library (functions.ts), and each function calls
+ * enter(ARGV) first: P, SHARD and the per-call state below are set afresh there.
  *
  * A task hash t:<id> holds n name, a args, d due ms, c created ms, and only when set: k key,
  * r retries, b backoff ms, o timeout ms, s state (absent: scheduled), t attempts, x cut-offs,
@@ -19,8 +21,7 @@
  * written once per script (flush), so a chunk of 1000 costs one HINCRBY per distinct field.
  */
 export const LIB = `
-local P = ARGV[1]
-local SHARD = tonumber(ARGV[2])
+local P, SHARD
 local function num(v) if v == false or v == nil then return nil end return tonumber(v) end
 local function str(n) return string.format('%d', n) end
 local function sec(ms) return math.floor(ms / 1000) end
@@ -300,5 +301,14 @@ local function dropAll()
     if redis.call('EXISTS', P .. 'run:' .. owner) == 0 then redis.call('SREM', P .. 'ro', owner) end
   end
   drops = {}
+end
+
+-- Every call starts here (functions.ts): the shard, and the state a previous call left reset.
+local function enter(argv)
+  P, SHARD = argv[1], tonumber(argv[2])
+  ring = { loaded = false }
+  deltas, bucketsSeen, liveKeys, drops = {}, {}, {}, {}
+  later = { live = {}, ix = {}, fin = {} }
+  reduceDue = nil
 end
 `;

@@ -27,7 +27,7 @@ return beat
 `);
 
 /** KEYS[1] the workers hash; ARGV[1] owner, [2] the observed beat ('' : no row). Reply 1 if gone now, 0 if it lives. */
-export const WORKER_GONE = new LuaScript('workerGone', `
+export const WORKER_GONE = new LuaScript('workerGone', `#!lua flags=allow-oom
 local row = redis.call('HGET', KEYS[1], ARGV[1])
 if ARGV[2] == '' then
   if row then return 0 end

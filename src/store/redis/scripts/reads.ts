@@ -9,7 +9,8 @@ import { LIB } from './lib.js';
  * indexes from the highest id down, keeping rows that match. Reply: one flat HGETALL per row
  * prefixed by its id and field count, for each index in turn (merged by id in TS).
  */
-export const LIST = new LuaScript('list', `${LIB}
+export const LIST = new LuaScript('list', `#!lua flags=no-writes
+${LIB}
 local state, name, limit, cap = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local top = '+inf'
 if ARGV[7] ~= '' then top = '(' .. ARGV[7] end
@@ -90,7 +91,8 @@ return out
  * scheduled tasks), the ring's non-empty slots' heads, and the first bucket's head: at most
  * 3600 + names + 1 O(log n) reads, for a dashboard or the CLI, not a tick.
  */
-export const STATS = new LuaScript('stats', `${LIB}
+export const STATS = new LuaScript('stats', `#!lua flags=no-writes
+${LIB}
 local cur = redis.call('GET', P .. 'cur') or ''
 local cnt = redis.call('HGETALL', P .. 'cnt')
 local sn = redis.call('HGETALL', P .. 'sn')
@@ -116,7 +118,8 @@ return { cur, cnt, sn, sc, next and str(next) or '' }
  * window's seconds in them), the window's hour buckets, and the late zsets of names with
  * scheduled tasks. Reply: flat second, count pairs (unsorted, possibly repeated).
  */
-export const SLOT_LOAD = new LuaScript('slotLoad', `${LIB}
+export const SLOT_LOAD = new LuaScript('slotLoad', `#!lua flags=no-writes
+${LIB}
 local from, to = tonumber(ARGV[3]), tonumber(ARGV[4])
 local counts = {}
 local function add(s, n) counts[s] = (counts[s] or 0) + n end
@@ -146,7 +149,8 @@ return out
 `);
 
 /** The newest batches of the shard: ARGV[3] limit. Reply: per batch its id, field count and HGETALL. */
-export const RECENT_BATCHES = new LuaScript('recentBatches', `${LIB}
+export const RECENT_BATCHES = new LuaScript('recentBatches', `#!lua flags=no-writes
+${LIB}
 local out = {}
 for _, id in ipairs(redis.call('ZREVRANGE', P .. 'bix', 0, tonumber(ARGV[3]) - 1)) do
   local row = redis.call('HGETALL', P .. 'b:' .. id)

@@ -119,7 +119,8 @@ return out
 `);
 
 /** Drops an uncommitted stage (the producer gave up): ARGV[3] sid. Reply 1 dropped, 0 committed (kept), -1 gone. */
-export const STAGE_DROP = new LuaScript('stageDrop', `${LIB}${STAGE_LIB}
+export const STAGE_DROP = new LuaScript('stageDrop', `#!lua flags=allow-oom
+${LIB}${STAGE_LIB}
 local st = redis.call('HGET', P .. 'sg:' .. ARGV[3], 'st')
 if st == 'committed' then return 0 end
 dropStage(ARGV[3])
@@ -134,7 +135,8 @@ return -1
  * a call over several shards with their decision's shard, for the caller to ask it.
  * Reply { dropped, then per stage: sid, '' (publish) or the decision's shard }.
  */
-export const STAGE_SWEEP = new LuaScript('stageSweep', `${LIB}${STAGE_LIB}
+export const STAGE_SWEEP = new LuaScript('stageSweep', `#!lua flags=allow-oom
+${LIB}${STAGE_LIB}
 local stale = redis.call('ZRANGEBYSCORE', P .. 'sgs', '-inf', serverMs() - tonumber(ARGV[3]), 'LIMIT', 0, tonumber(ARGV[4]))
 local out = { 0 }
 for _, sid in ipairs(stale) do

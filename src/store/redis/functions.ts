@@ -45,10 +45,13 @@ export class LuaScript {
   /**
    * The script as one EVAL text, for a node that cannot load the library: FUNCTION LOAD is
    * refused when Redis is full (maxmemory), where EVAL of a script that only reads still runs.
+   * Always with a shebang: without one, Redis runs a script in its old mode, refusing only its
+   * first growing write on a full Redis (what ran before it stays written); with one, a script
+   * that is neither no-writes nor allow-oom is refused before it starts, as a function is.
    */
   get standalone(): string {
-    const head = this.flags.length > 0 ? `#!lua flags=${this.flags.join(',')}\n` : '';
-    return `${head}${LIB}\nenter(ARGV)\n${this.body}`;
+    const head = this.flags.length > 0 ? `#!lua flags=${this.flags.join(',')}` : '#!lua';
+    return `${head}\n${LIB}\nenter(ARGV)\n${this.body}`;
   }
 }
 

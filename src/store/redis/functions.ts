@@ -5,8 +5,8 @@
  * tables cost about 39k Redis instructions a call (callgrind: EVALSHA of LIB + `return 1`
  * 56.0k, FCALL of a library function 17.3k), a sixth of a single insert.
  *
- * A script is declared as before, `new LuaScript(name, text)`, text being LIB followed by its
- * body (optionally after a `#!lua flags=...` line). When Redis is full (maxmemory), a function
+ * A script is declared as `new LuaScript(name, text)`, text being its body, which may use LIB's
+ * functions (optionally after a `#!lua flags=...` line). When Redis is full (maxmemory), a function
  * without allow-oom is refused before it starts (nothing half-written), so the scripts that only
  * free memory (dropping stages, aborting decisions, purge, a gone worker's row) carry it, and
  * those that only read carry no-writes (a full Redis can still be looked at). The library holds
@@ -22,7 +22,7 @@ import { LIB } from './scripts/lib.js';
 const declared: LuaScript[] = [];
 
 export class LuaScript {
-  /** The script's Lua after LIB (the callback's body). */
+  /** The script's own Lua (the callback's body; LIB is the library's). */
   readonly body: string;
   /** Redis Functions flags, from the text's `#!lua flags=` line. */
   readonly flags: readonly string[];
@@ -32,8 +32,7 @@ export class LuaScript {
   ) {
     const shebang = /^#!lua flags=([\w,-]+)\n/.exec(text);
     this.flags = shebang ? shebang[1]!.split(',') : [];
-    const rest = shebang ? text.slice(shebang[0].length) : text;
-    this.body = rest.startsWith(LIB) ? rest.slice(LIB.length) : rest;
+    this.body = shebang ? text.slice(shebang[0].length) : text;
     declared.push(this);
   }
 

@@ -6,7 +6,6 @@
  * item i is its bit (see ../bits.ts for the conversion to delayd's chunks).
  */
 import { LuaScript } from '../link.js';
-import { LIB } from './lib.js';
 
 /**
  * ARGV[3] floor, [4] name, [5] key ('' or 'v'..key), [6] created, [7] due, [8] reduce name
@@ -14,7 +13,7 @@ import { LIB } from './lib.js';
  * args, due, created, retries, backoff, timeout; last a request id and its TTL s (as insert's).
  * Reply { id, total, created 1/0, last seq }.
  */
-export const INSERT_BATCH = new LuaScript('insertBatch', `${LIB}
+export const INSERT_BATCH = new LuaScript('insertBatch', `
 local rq, ttl = ARGV[#ARGV - 1], ARGV[#ARGV]
 local seen = seenReply(rq)
 if seen then return seen end
@@ -41,7 +40,7 @@ return out
 
 /** ARGV[3] batch id, [4] from index, [5] limit. Reply: per item index, task id, state, result, last error, code ('' null, else 'v'..). */
 export const BATCH_ITEMS = new LuaScript('batchItems', `#!lua flags=no-writes
-${LIB}
+
 local b = redis.call('HMGET', P .. 'b:' .. ARGV[3], 'fs', 'tt')
 if not b[1] then return {} end
 local fs, total, from = tonumber(b[1]), tonumber(b[2]), tonumber(ARGV[4])
@@ -65,7 +64,7 @@ return out
 
 /** ARGV[3] batch id, [4] chunk. Reply { total ('' no batch), done hex, ok hex } of that chunk's bytes (possibly short). */
 export const BATCH_CHUNK = new LuaScript('batchChunk', `#!lua flags=no-writes
-${LIB}
+
 local total = redis.call('HGET', P .. 'b:' .. ARGV[3], 'tt')
 if not total then return { '' } end
 local from = tonumber(ARGV[4]) * 512

@@ -5,7 +5,6 @@
  * an E_NOT_FOUND / E_BAD_STATE error reply, with nothing changed.
  */
 import { LuaScript } from '../link.js';
-import { LIB } from './lib.js';
 
 const GUARD = (verb: string, from: string) => `
 local id, ms = ARGV[3], tonumber(ARGV[4])
@@ -19,7 +18,7 @@ end
 loadRing()
 `;
 
-export const CANCEL = new LuaScript('cancel', `${LIB}${GUARD('cancel', 'scheduled')}
+export const CANCEL = new LuaScript('cancel', `${GUARD('cancel', 'scheduled')}
 unplace(id, f[1], tonumber(f[3]))
 redis.call('HSET', t, 's', 'cancelled', 'f', ms)
 finish(id, 'cancelled', ms)
@@ -27,7 +26,7 @@ flush()
 return redis.call('HGETALL', t)
 `);
 
-export const RESCHEDULE = new LuaScript('reschedule', `${LIB}${GUARD('reschedule', 'scheduled')}
+export const RESCHEDULE = new LuaScript('reschedule', `${GUARD('reschedule', 'scheduled')}
 unplace(id, f[1], tonumber(f[3]))
 redis.call('HSET', t, 'd', ms)
 place(id, f[1], ms)
@@ -35,7 +34,7 @@ flush()
 return redis.call('HGETALL', t)
 `);
 
-export const RETRY = new LuaScript('retry', `${LIB}${GUARD('retry', 'failed')}
+export const RETRY = new LuaScript('retry', `${GUARD('retry', 'failed')}
 if f[4] then
   local holder = redis.call('GET', P .. 'k:' .. f[4])
   if holder and holder ~= id then

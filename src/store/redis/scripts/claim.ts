@@ -18,9 +18,8 @@
  * formatted): the score of its entry is the same.
  */
 import { LuaScript } from '../link.js';
-import { LIB } from './lib.js';
 
-export const CLAIM = new LuaScript('claim', `${LIB}
+export const CLAIM = new LuaScript('claim', `
 local owner = ARGV[3]
 local upto = tonumber(ARGV[4])
 local limit = tonumber(ARGV[5])
@@ -242,7 +241,7 @@ return out
  * back to scheduled exactly as it was (no attempt was opened), placed by its due time, behind
  * the cursor -> its late zset. Reply: how many.
  */
-export const UNCLAIM = new LuaScript('unclaim', `${LIB}
+export const UNCLAIM = new LuaScript('unclaim', `
 local owner, floor = ARGV[3], tonumber(ARGV[4])
 local count = 0
 loadRing()

@@ -6,7 +6,6 @@
  * start, the first inserts the head, the others find it.
  */
 import { LuaScript } from '../link.js';
-import { LIB } from './lib.js';
 
 const HEADS = `
 local function cancelHeads(name, nowMs)
@@ -33,7 +32,7 @@ end
  * then the first occurrence: [10] args, [11] due, [12] created, [13] key, [14..16] retries,
  * backoff, timeout ('' null). Reply { change, cancelled, head id or '', inserted 1/0 }.
  */
-export const SYNC_CRON = new LuaScript('syncCron', `${LIB}${HEADS}
+export const SYNC_CRON = new LuaScript('syncCron', `${HEADS}
 local name, nowMs = ARGV[3], tonumber(ARGV[8])
 local rec = P .. 'cr:' .. name
 local before = redis.call('HMGET', rec, 'e', 'z', 'g', 'm', 'rm')
@@ -62,7 +61,7 @@ return { change, cancelled, firstHead(name) or '', inserted }
 `);
 
 /** ARGV[3] name, [4] now ms. Reply {} when there is no live record, else { cancelled, head id or '' }. */
-export const REMOVE_CRON = new LuaScript('removeCron', `${LIB}${HEADS}
+export const REMOVE_CRON = new LuaScript('removeCron', `${HEADS}
 local name, nowMs = ARGV[3], tonumber(ARGV[4])
 local rec = P .. 'cr:' .. name
 if redis.call('EXISTS', rec) == 0 or redis.call('HEXISTS', rec, 'rm') == 1 then return {} end
@@ -75,7 +74,7 @@ return { cancelled, firstHead(name) or '' }
 
 /** Every record of the shard: per cron 10 values, then its head and its last occurrence (8 values each, '' when none). */
 export const CRONS = new LuaScript('crons', `#!lua flags=no-writes
-${LIB}${HEADS}
+${HEADS}
 local out = {}
 local function occurrence(id)
   if not id then for _ = 1, 8 do out[#out + 1] = '' end return end

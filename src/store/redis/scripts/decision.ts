@@ -9,10 +9,9 @@
  * missing one as aborted and drop it).
  */
 import { LuaScript } from '../link.js';
-import { LIB } from './lib.js';
 
 /** ARGV[3] sid, [4] the shards, comma-separated. Reply 1. */
-export const DECISION_OPEN = new LuaScript('decisionOpen', `${LIB}
+export const DECISION_OPEN = new LuaScript('decisionOpen', `
 local now = serverMs()
 redis.call('HSET', P .. 'sd:' .. ARGV[3], 'st', 'open', 'at', now, 'sh', ARGV[4])
 redis.call('ZADD', P .. 'sds', now, ARGV[3])
@@ -20,7 +19,7 @@ return 1
 `);
 
 /** ARGV[3] sid. Reply 1 committed (now or before), 0 aborted (the decision is gone). */
-export const DECISION_COMMIT = new LuaScript('decisionCommit', `${LIB}
+export const DECISION_COMMIT = new LuaScript('decisionCommit', `
 local sd = P .. 'sd:' .. ARGV[3]
 local st = redis.call('HGET', sd, 'st')
 if not st then return 0 end
@@ -30,7 +29,7 @@ return 1
 
 /** ARGV[3] sid. Aborts an open decision (deletes it). Reply 1 aborted (now or before), 0 committed. Runs when Redis is full (it only deletes). */
 export const DECISION_ABORT = new LuaScript('decisionAbort', `#!lua flags=allow-oom
-${LIB}
+
 local sd = P .. 'sd:' .. ARGV[3]
 local st = redis.call('HGET', sd, 'st')
 if st == 'committed' then return 0 end
@@ -41,7 +40,7 @@ return 1
 
 /** ARGV[3] sid: every stage of the call is gone; the decision goes too. */
 export const DECISION_DONE = new LuaScript('decisionDone', `#!lua flags=allow-oom
-${LIB}
+
 redis.call('UNLINK', P .. 'sd:' .. ARGV[3])
 redis.call('ZREM', P .. 'sds', ARGV[3])
 return 1
@@ -53,7 +52,7 @@ return 1
  * committed one: sid, its shards }.
  */
 export const DECISION_SWEEP = new LuaScript('decisionSweep', `#!lua flags=allow-oom
-${LIB}
+
 local stale = redis.call('ZRANGEBYSCORE', P .. 'sds', '-inf', serverMs() - tonumber(ARGV[3]), 'LIMIT', 0, tonumber(ARGV[4]))
 local out = { 0 }
 for _, sid in ipairs(stale) do

@@ -8,9 +8,8 @@
  * the stored reply: a retried insert whose first reply was lost creates nothing twice.
  */
 import { LuaScript } from '../link.js';
-import { LIB } from './lib.js';
 
-export const INSERT = new LuaScript('insert', `${LIB}
+export const INSERT = new LuaScript('insert', `
 local rq = ARGV[4]
 local seen = seenReply(rq)
 if seen then return seen end

@@ -7,7 +7,6 @@
  * orphanOwners() finds them and bury(owner, null) finishes the job.
  */
 import { LuaScript } from '../link.js';
-import { LIB } from './lib.js';
 
 /**
  * KEYS[1] the workers hash; ARGV[1] owner, [2] host, [3] pid, [4] names JSON, [5] policies
@@ -42,7 +41,7 @@ return 1
  * One shard: puts back up to ARGV[4] of owner ARGV[3]'s running tasks at their due time (an
  * open attempt counts as cut off). Reply: { how many, how many are left }.
  */
-export const PUT_BACK = new LuaScript('putBack', `${LIB}
+export const PUT_BACK = new LuaScript('putBack', `
 local owner = ARGV[3]
 local run = P .. 'run:' .. owner
 local ids = redis.call('SPOP', run, tonumber(ARGV[4]))

@@ -6,10 +6,9 @@
  * { deleted, examined, kept }.
  */
 import { LuaScript } from '../link.js';
-import { LIB } from './lib.js';
 
 export const PURGE = new LuaScript('purge', `#!lua flags=allow-oom
-${LIB}
+
 local mode, before, offset, size = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local function live(taskId)
   if not taskId then return false end

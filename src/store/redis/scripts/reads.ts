@@ -1,6 +1,5 @@
 /** Reads of one shard that need more than one command: list and stats, each one script. */
 import { LuaScript } from '../link.js';
-import { LIB } from './lib.js';
 
 /**
  * list: ARGV[3] state ('' any), [4] name ('' any), [5] limit, [6] scan cap, [7] below this id
@@ -10,7 +9,7 @@ import { LIB } from './lib.js';
  * prefixed by its id and field count, for each index in turn (merged by id in TS).
  */
 export const LIST = new LuaScript('list', `#!lua flags=no-writes
-${LIB}
+
 local state, name, limit, cap = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local top = '+inf'
 if ARGV[7] ~= '' then top = '(' .. ARGV[7] end
@@ -92,7 +91,7 @@ return out
  * 3600 + names + 1 O(log n) reads, for a dashboard or the CLI, not a tick.
  */
 export const STATS = new LuaScript('stats', `#!lua flags=no-writes
-${LIB}
+
 local cur = redis.call('GET', P .. 'cur') or ''
 local cnt = redis.call('HGETALL', P .. 'cnt')
 local sn = redis.call('HGETALL', P .. 'sn')
@@ -119,7 +118,7 @@ return { cur, cnt, sn, sc, next and str(next) or '' }
  * scheduled tasks. Reply: flat second, count pairs (unsorted, possibly repeated).
  */
 export const SLOT_LOAD = new LuaScript('slotLoad', `#!lua flags=no-writes
-${LIB}
+
 local from, to = tonumber(ARGV[3]), tonumber(ARGV[4])
 local counts = {}
 local function add(s, n) counts[s] = (counts[s] or 0) + n end
@@ -150,7 +149,7 @@ return out
 
 /** The newest batches of the shard: ARGV[3] limit. Reply: per batch its id, field count and HGETALL. */
 export const RECENT_BATCHES = new LuaScript('recentBatches', `#!lua flags=no-writes
-${LIB}
+
 local out = {}
 for _, id in ipairs(redis.call('ZREVRANGE', P .. 'bix', 0, tonumber(ARGV[3]) - 1)) do
   local row = redis.call('HGETALL', P .. 'b:' .. id)

@@ -12,9 +12,8 @@
  * Reply: { earliest due ms scheduled (-1: none), one character per outcome: 1 applied, 0 not }.
  */
 import { LuaScript } from '../link.js';
-import { LIB } from './lib.js';
 
-export const RECORD = new LuaScript('record', `${LIB}
+export const RECORD = new LuaScript('record', `
 local function nn(v) if v == nil or v == cjson.null then return nil end return str(v) end
 -- The follower of a cron occurrence ('started'.next in types.ts): its due ms, or nil.
 local function follow(id, name, key, due, nx)

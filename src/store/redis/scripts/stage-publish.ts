@@ -4,7 +4,6 @@
  * whole step sent once per key (BULK_LIB).
  */
 import { LuaScript } from '../link.js';
-import { LIB } from './lib.js';
 import { STAGE_LIB } from './stage.js';
 
 /**
@@ -103,7 +102,7 @@ end
  * the stage is (someone else published meanwhile: read sr). Runs even when Redis is full.
  */
 export const STAGE_PUBLISH = new LuaScript('stagePublish', `#!lua flags=allow-oom
-${LIB}${STAGE_LIB}${BULK_LIB}
+${STAGE_LIB}${BULK_LIB}
 local rq, ttl = ARGV[#ARGV - 1], ARGV[#ARGV]
 local seen = seenReply(rq)
 if seen then return seen end

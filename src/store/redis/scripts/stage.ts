@@ -24,7 +24,6 @@
  * full Redis must not leave a call half visible for good.
  */
 import { LuaScript } from '../link.js';
-import { LIB } from './lib.js';
 
 /** Lua shared by the stage scripts (after LIB). */
 export const STAGE_LIB = `
@@ -45,7 +44,7 @@ end
  * { -1, its id, its total }, or { -2, items staged } for a chunk that came before the one ahead
  * of it (chunks are sent without waiting; that one was lost and sent again): nothing done.
  */
-export const STAGE_PUT = new LuaScript('stagePut', `${LIB}${STAGE_LIB}
+export const STAGE_PUT = new LuaScript('stagePut', `${STAGE_LIB}
 local sid, from, total = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local sg = P .. 'sg:' .. sid
 local count = tonumber(ARGV[11])
@@ -83,7 +82,7 @@ return { fs, fs + tonumber(m[4]) - 1 }
  * (its items come with the publish steps). Reply: tasks { 1 }; batch { id, total, created 1/0 }
  * (0: an unfinished batch with that key appeared meanwhile; the stage is dropped).
  */
-export const STAGE_COMMIT = new LuaScript('stageCommit', `${LIB}${STAGE_LIB}
+export const STAGE_COMMIT = new LuaScript('stageCommit', `${STAGE_LIB}
 local rq, ttl = ARGV[#ARGV - 1], ARGV[#ARGV]
 local seen = seenReply(rq)
 if seen then return seen end
@@ -120,7 +119,7 @@ return out
 
 /** Drops an uncommitted stage (the producer gave up): ARGV[3] sid. Reply 1 dropped, 0 committed (kept), -1 gone. */
 export const STAGE_DROP = new LuaScript('stageDrop', `#!lua flags=allow-oom
-${LIB}${STAGE_LIB}
+${STAGE_LIB}
 local st = redis.call('HGET', P .. 'sg:' .. ARGV[3], 'st')
 if st == 'committed' then return 0 end
 dropStage(ARGV[3])
@@ -136,7 +135,7 @@ return -1
  * Reply { dropped, then per stage: sid, '' (publish) or the decision's shard }.
  */
 export const STAGE_SWEEP = new LuaScript('stageSweep', `#!lua flags=allow-oom
-${LIB}${STAGE_LIB}
+${STAGE_LIB}
 local stale = redis.call('ZRANGEBYSCORE', P .. 'sgs', '-inf', serverMs() - tonumber(ARGV[3]), 'LIMIT', 0, tonumber(ARGV[4]))
 local out = { 0 }
 for _, sid in ipairs(stale) do

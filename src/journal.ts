@@ -78,10 +78,15 @@ export class Journal {
    * when a write failed for a passing reason.
    */
   flush(): Promise<boolean> {
+    return this.#flush(true);
+  }
+
+  /** `all`: until nothing is pending; otherwise one transaction, the timer taking the rest. */
+  #flush(all: boolean): Promise<boolean> {
     this.#cancelTimer();
-    if (this.#inFlight !== undefined) return this.#inFlight.then(() => this.flush(), () => this.flush());
+    if (this.#inFlight !== undefined) return this.#inFlight.then(() => this.#flush(all), () => this.#flush(all));
     if (this.#pending.length === 0) return Promise.resolve(true);
-    const commit = this.#commitAll().finally(() => {
+    const commit = this.#commitAll(all).finally(() => {
       this.#inFlight = undefined;
       if (this.#pending.length > 0 && this.#timer === undefined && !this.#closed) {
         this.#timer = this.#o.clock.setTimeout(() => this.#flushLater(), 0);
@@ -102,14 +107,20 @@ export class Journal {
     this.#cancelTimer();
   }
 
-  /** Commits in FIFO order, at most MAX_BATCH outcomes per transaction, until nothing is pending. */
-  async #commitAll(): Promise<boolean> {
-    while (this.#pending.length > 0) {
-      const all = this.#pending.length <= MAX_BATCH;
-      const batch = all ? this.#pending : this.#pending.slice(0, MAX_BATCH);
-      const callbacks = all ? this.#onWritten : this.#onWritten.slice(0, MAX_BATCH);
-      this.#pending = all ? [] : this.#pending.slice(MAX_BATCH);
-      this.#onWritten = all ? [] : this.#onWritten.slice(MAX_BATCH);
+  /**
+   * Commits in FIFO order, at most MAX_BATCH outcomes per transaction, until nothing is
+   * pending (`all`) or once. Once, from the timer: what came in meanwhile goes in the timer's
+   * next turn, not in this answer's, whose other callbacks (the starts of the next attempts,
+   * admission.ts) then reach the backend first. A shared backend runs one call at a time: a
+   * group commit sent first holds up the starts behind it, and the handlers behind those.
+   */
+  async #commitAll(all: boolean): Promise<boolean> {
+    for (let first = true; this.#pending.length > 0 && (all || first); first = false) {
+      const whole = this.#pending.length <= MAX_BATCH;
+      const batch = whole ? this.#pending : this.#pending.slice(0, MAX_BATCH);
+      const callbacks = whole ? this.#onWritten : this.#onWritten.slice(0, MAX_BATCH);
+      this.#pending = whole ? [] : this.#pending.slice(MAX_BATCH);
+      this.#onWritten = whole ? [] : this.#onWritten.slice(MAX_BATCH);
       let result: RecordResult;
       try {
         result = await this.#o.store.record(batch);
@@ -187,7 +198,7 @@ export class Journal {
 
   #flushLater(): void {
     this.#timer = undefined;
-    void this.flush();
+    void this.#flush(false);
   }
 
   #cancelTimer(): void {

@@ -76,6 +76,7 @@ export function assemble(o: ResolvedOptions, store: Store, registry: Registry, d
     queueSize: o.queueSize,
     onRoom: () => parts.dispatch.roomFreed(),
     admit,
+    admitsInFlight: store.startsInFlight,
   });
   parts.journal = new Journal({
     store,

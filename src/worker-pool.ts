@@ -5,10 +5,15 @@
  * frees up past the low-water mark, `onRoom` asks for more.
  *
  * What one dispatch round would start goes to `admit` first, as one batch, so the scheduler
- * can make their starts durable in one write and start only those it still holds. One admit is
- * in flight at a time; its items hold their workers (and their places in the queue) until it
- * answers, and a dispatch asked for meanwhile runs after it. An item marked `alone` starts only
- * when nothing runs, and nothing starts while it runs.
+ * can make their starts durable in one write and start only those it still holds. At most
+ * `admitsInFlight` admits are in flight at a time (one by default); their items hold their
+ * workers (and their places in the queue) until they answer, and a dispatch asked for
+ * meanwhile runs after one answers. With more than one, a round takes at most its share of
+ * the workers (concurrency / admitsInFlight): over a network, where a write answers after a
+ * round trip, attempts that all end together would otherwise all wait for one write, then run
+ * together and wait again, in lock-step; in shares, one share runs while the next share's
+ * write is on its way. An item marked `alone` starts only when nothing runs nor is being
+ * admitted, and nothing starts while it runs.
  *
  * `reserve(n)` sets room aside for a claim in flight, so that what it brings never over-fills
  * the queue; the claimer gives it back (`unreserve`) before pushing what it got.
@@ -40,6 +45,8 @@ export interface WorkerPoolOptions<T> {
   admit?: (items: readonly T[]) => Verdict | Promise<Verdict>;
   /** After 'later', how long before asking again. @default 250 */
   retryMs?: number;
+  /** How many admits may be in flight at once (see the top of this file). @default 1 */
+  admitsInFlight?: number;
 }
 
 export class WorkerPool<T extends PoolItem = PoolItem> {
@@ -49,15 +56,21 @@ export class WorkerPool<T extends PoolItem = PoolItem> {
   readonly #onRoom: () => void;
   readonly #admit: ((items: readonly T[]) => Verdict | Promise<Verdict>) | undefined;
   readonly #retryMs: number;
+  readonly #admitsInFlight: number;
+  /** The most items one dispatch round takes: all free workers, or a share of them. */
+  readonly #roundSize: number;
   /** Set while an admit said 'later': nothing starts until it fires. */
   #retryTimer: unknown = undefined;
   /** Sorted by dueMs, earliest first. */
   #waiting: T[] = [];
   #running = 0;
   #aloneRunning = 0;
+  /** 1 while an admit in flight holds an `alone` item (it is alone in its batch). */
+  #aloneAdmitting = 0;
   #dispatchQueued = false;
-  /** Items of the admit in flight (0: none): taken from #waiting, not yet running. */
+  /** Items of the admits in flight: taken from #waiting, not yet running. */
   #admitting = 0;
+  #admits = 0;
   /** Bumped by takeWaiting: an admit that answers after it starts nothing and re-queues nothing. */
   #epoch = 0;
   #reserved = 0;
@@ -72,6 +85,8 @@ export class WorkerPool<T extends PoolItem = PoolItem> {
     this.#onRoom = options.onRoom ?? (() => {});
     this.#admit = options.admit;
     this.#retryMs = options.retryMs ?? 250;
+    this.#admitsInFlight = Math.max(1, options.admitsInFlight ?? 1);
+    this.#roundSize = Math.max(1, Math.ceil(this.#concurrency / this.#admitsInFlight));
   }
 
   get room(): number {
@@ -142,14 +157,17 @@ export class WorkerPool<T extends PoolItem = PoolItem> {
 
   #dispatch(started = 0): void {
     if (this.#retryTimer !== undefined) return;
-    if (this.#admitting > 0) return; // #answered dispatches again
     const now = this.#clock.now();
-    for (;;) {
+    // With every admit allowed in flight, #answered dispatches again.
+    while (this.#admits < this.#admitsInFlight) {
       const batch = this.#due(now);
       if (batch.length === 0) break;
       this.#waiting.splice(0, batch.length);
       const verdict = this.#admit ? this.#admit(batch) : undefined;
-      if (verdict instanceof Promise) return this.#awaitVerdict(batch, verdict, started);
+      if (verdict instanceof Promise) {
+        this.#awaitVerdict(batch, verdict);
+        continue;
+      }
       if (verdict === 'later') return this.#later(batch);
       started += this.#start(batch, verdict);
     }
@@ -168,34 +186,39 @@ export class WorkerPool<T extends PoolItem = PoolItem> {
     return started;
   }
 
-  #awaitVerdict(batch: T[], pending: Promise<Verdict>, started: number): void {
+  #awaitVerdict(batch: T[], pending: Promise<Verdict>): void {
     const epoch = this.#epoch;
-    this.#admitting = batch.length;
+    const alone = batch[0]?.alone === true ? 1 : 0;
+    this.#admitting += batch.length;
+    this.#admits++;
+    this.#aloneAdmitting += alone;
     this.#disarm();
     pending.then(
-      (verdict) => this.#answered(batch, verdict, started, epoch),
-      () => this.#answered(batch, 'later', started, epoch),
+      (verdict) => this.#answered(batch, verdict, epoch, alone),
+      () => this.#answered(batch, 'later', epoch, alone),
     );
   }
 
-  #answered(batch: T[], verdict: Verdict, started: number, epoch: number): void {
-    this.#admitting = 0;
+  #answered(batch: T[], verdict: Verdict, epoch: number, alone: number): void {
+    this.#admitting -= batch.length;
+    this.#admits--;
+    this.#aloneAdmitting -= alone;
     // Taken away meanwhile (stopping, lease lost): their rows go back; none of them starts.
     if (epoch !== this.#epoch) this.#dispatch();
     else if (verdict === 'later') this.#later(batch);
-    else this.#dispatch(started + this.#start(batch, verdict));
+    else this.#dispatch(this.#start(batch, verdict));
     if (this.#running === 0 && this.#admitting === 0) this.#idleWaiters.splice(0).forEach((resolve) => resolve());
   }
 
   /** The due items at the head that free workers can take now. */
   #due(now: number): T[] {
     const batch: T[] = [];
-    if (this.#aloneRunning > 0) return batch;
-    const free = this.#concurrency - this.#running - this.#admitting;
+    if (this.#aloneRunning > 0 || this.#aloneAdmitting > 0) return batch;
+    const free = Math.min(this.#concurrency - this.#running - this.#admitting, this.#roundSize);
     for (const item of this.#waiting) {
       if (batch.length >= free || item.dueMs > now) break;
       if (item.alone === true) {
-        if (batch.length === 0 && this.#running === 0) batch.push(item);
+        if (batch.length === 0 && this.#running === 0 && this.#admitting === 0) batch.push(item);
         break;
       }
       batch.push(item);
@@ -204,7 +227,8 @@ export class WorkerPool<T extends PoolItem = PoolItem> {
   }
 
   #later(batch: T[]): void {
-    this.#waiting = batch.concat(this.#waiting);
+    // Back in due order: another admit's items, put back first, may be due later than these.
+    this.#waiting = mergeByDue(batch, this.#waiting);
     this.#disarm();
     this.#retryTimer = this.#clock.setTimeout(() => {
       this.#retryTimer = undefined;
@@ -239,9 +263,11 @@ export class WorkerPool<T extends PoolItem = PoolItem> {
   /** One timer, aimed at the earliest waiting item, when a worker is free to take it. */
   #arm(): void {
     const head = this.#waiting[0];
-    if (!head || this.#running >= this.#concurrency || this.#retryTimer !== undefined) return this.#disarm();
-    // Blocked until something running ends, which dispatches again: no timer to spin on.
-    if (this.#aloneRunning > 0 || (head.alone === true && this.#running > 0)) return this.#disarm();
+    const busy = this.#running + this.#admitting >= this.#concurrency || this.#admits >= this.#admitsInFlight;
+    if (!head || busy || this.#retryTimer !== undefined) return this.#disarm();
+    // Blocked until something running ends or an admit answers, which dispatches again: no timer to spin on.
+    const alone = this.#aloneRunning + this.#aloneAdmitting > 0;
+    if (alone || (head.alone === true && this.#running + this.#admitting > 0)) return this.#disarm();
     if (this.#timer !== undefined && this.#timerDueMs === head.dueMs) return;
     this.#disarm();
     this.#timerDueMs = head.dueMs;
@@ -257,4 +283,15 @@ export class WorkerPool<T extends PoolItem = PoolItem> {
     this.#timer = undefined;
     this.#timerDueMs = Number.POSITIVE_INFINITY;
   }
+}
+
+/** Two lists sorted by dueMs as one; on a tie, `first`'s item comes first. */
+function mergeByDue<T extends PoolItem>(first: readonly T[], second: readonly T[]): T[] {
+  const merged: T[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < first.length && j < second.length) {
+    merged.push((first[i] as T).dueMs <= (second[j] as T).dueMs ? (first[i++] as T) : (second[j++] as T));
+  }
+  return merged.concat(first.slice(i), second.slice(j));
 }

@@ -136,6 +136,13 @@ export interface Store extends TaskWriter, Claimer, Leases, Reads, Batches, Over
    */
   readonly clock?: 'local' | 'backend';
   /**
+   * How many writes of attempts' starts a scheduler keeps in flight at once (issue 12; see
+   * worker-pool.ts). A backend over a network answers a write after a round trip: with one at
+   * a time, short handlers wait for it all together, in lock-step. Absent: 1 (SQLite, whose
+   * writes are local and would only come in smaller transactions).
+   */
+  readonly startsInFlight?: number;
+  /**
    * Optional (issue 12, Redis): calls `listener(dueMs)` when any process writes a task due at
    * or behind the cursor (a countdown of 0, an eta in the past), so an idle scheduler claims at
    * once (as it does for its own writes: pokeIfBehind) rather than at its next tick. Resolves

@@ -42,6 +42,8 @@ export type { RedisStoreOptions } from './options.js';
 
 export class RedisStore implements Store {
   readonly clock: 'local' | 'backend';
+  /** Two: one share of the workers runs while the next share's starts are on their way. */
+  readonly startsInFlight = 2;
   readonly where: string;
   readonly #o: ResolvedRedisOptions;
   readonly #target: RedisTarget | undefined;

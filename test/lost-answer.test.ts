@@ -6,7 +6,7 @@
  *   owner that will never run it (seen in the Redis reset and failover tests: 1 and 4 tasks
  *   left running);
  * - a group commit of outcomes (journal.ts): else each success is logged as "outcome not
- *   recorded" and never emitted, though it was recorded.
+ *   recorded" and never emitted, though it was recorded; a retry likewise ('retrying').
  */
 import { describe, expect, it } from 'vitest';
 import { DelaydError } from '../src/errors.js';
@@ -61,6 +61,28 @@ describe('a group commit of outcomes written with no answer', () => {
       expect(succeeded.sort()).toEqual(ids.sort());
       const rows = await f.scheduler.list({});
       expect(rows.map((r) => [r.state, r.attempts, r.result])).toEqual([['succeeded', 1, '6'], ['succeeded', 1, '4'], ['succeeded', 1, '2']]);
+    });
+  }
+});
+
+describe('a retry written with no answer', () => {
+  for (const code of ['E_BACKEND_UNKNOWN_OUTCOME', 'E_BACKEND_NOT_REPLICATED']) {
+    it(`is announced once, when written again, and its task runs again once (${code})`, async () => {
+      const f = setup({ store: losingAnswers('retry', 1, code) });
+      const retrying: number[] = [];
+      f.scheduler.on('retrying', (e) => void retrying.push(e.attempt));
+      const runs: number[] = [];
+      const job = f.scheduler.task('job', { retries: 1, backoff: 1 })(function (this: { attempt: number }) {
+        runs.push(this.attempt);
+        if (this.attempt === 1) throw new Error('first attempt fails');
+      });
+      f.scheduler.start();
+      const { id } = await job.delay([], 2);
+      await f.advance(3_000);
+      await f.advance(5_000);
+      expect(retrying).toEqual([1]);
+      expect(runs).toEqual([1, 2]);
+      expect(await f.scheduler.get(id)).toMatchObject({ state: 'succeeded', attempts: 2 });
     });
   }
 });

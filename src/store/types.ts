@@ -22,8 +22,9 @@
  * again, and refusing it would leave the task running under a live owner that never runs it.
  * Likewise a `succeeded` or `failed` written again by the owner whose same attempt ended the
  * task so applies and changes nothing (refused, its success would be logged as not recorded and
- * never emitted). A `retry` written again is refused: once applied it leaves no owner, as a
- * put-back does; its task is scheduled again either way.
+ * never emitted). A `retry` leaves no owner once applied, as a put-back does: written again,
+ * it applies and changes nothing while its task still waits for it (scheduled, that attempt,
+ * that due time, that attempt's error at that time last in its list), and is refused after.
  * When an owner's running tasks are put back, each open attempt counts as *cut off*
  * (`cutOffs + 1`); a cut-off attempt does not count against `retries`.
  *

@@ -53,18 +53,26 @@ export function recordCases(s: StoreRef): void {
     expect(await s().get(id)).toMatchObject({ state: 'succeeded', attempts: 2, result: '"on time"', finishedMs: T0 + 9, errors: [] });
   });
 
-  it('counts a final failure written again by its owner as applied, changing nothing; not a retry', async () => {
+  it('counts a final failure or a retry written again by its owner as applied, changing nothing', async () => {
     const [t, u] = await s().insert([task('a', T0), task('b', T0)]);
     await claim(s(), 'A', ['a', 'b']);
     expect((await s().record([started(t!.id, 'A', 1), started(u!.id, 'A', 1)])).applied).toEqual([true, true]);
     expect((await s().record([failed(t!.id, 'A', 1), retryAt(u!.id, 'A', 1, T0 + 60_000)])).applied).toEqual([true, true]);
     const failedRow = await s().get(t!.id);
     const retried = await s().get(u!.id);
-    expect((await s().record([failed(t!.id, 'A', 1), succeeded(t!.id, 'A', 1), retryAt(u!.id, 'A', 1, T0 + 90_000)])).applied).toEqual([true, false, false]);
+    // The same retry again applies; one to another time, or of that attempt at another moment, does not.
+    expect((await s().record([
+      failed(t!.id, 'A', 1), succeeded(t!.id, 'A', 1), retryAt(u!.id, 'A', 1, T0 + 60_000), retryAt(u!.id, 'A', 1, T0 + 90_000),
+      retryAt(u!.id, 'A', 1, T0 + 60_000, undefined, T0 + 3), retryAt(u!.id, 'A', 2, T0 + 60_000),
+    ])).applied).toEqual([true, false, true, false, false, false]);
     expect(await s().get(t!.id)).toEqual(failedRow);
     expect(await s().get(u!.id)).toEqual(retried);
     expect(failedRow).toMatchObject({ state: 'failed', attempts: 1 });
-    expect(retried).toMatchObject({ state: 'scheduled', dueMs: T0 + 60_000 });
+    expect(retried).toMatchObject({ state: 'scheduled', dueMs: T0 + 60_000, attempts: 1 });
+    expect(retried!.errors).toHaveLength(1);
+    // Once claimed again, it no longer waits for that retry: written again, it is refused.
+    await claim(s(), 'B', ['b']);
+    expect((await s().record([retryAt(u!.id, 'A', 1, T0 + 60_000)])).applied).toEqual([false]);
   });
 
   it('says per outcome, in order, whether it applied, and the earliest due time it scheduled', async () => {

@@ -68,6 +68,7 @@ export class TaskWriter {
   readonly #failed: Database.Statement<Record<string, unknown>>;
   readonly #retry: Database.Statement<Record<string, unknown>>;
   readonly #endedSo: Stmt<number>;
+  readonly #retriedSo: Stmt<number>;
   /** Cron records and followers (cron.ts): a start with `next` inserts through it. */
   readonly crons: CronBook;
 
@@ -94,6 +95,9 @@ export class TaskWriter {
         in_wheel = 1, last_error = @stack, last_error_code = @code, ${APPEND_ERROR}
       WHERE ${FENCE_END}`);
     this.#endedSo = prepare<number>(`SELECT count(*) FROM tasks WHERE id = ? AND owner = ? AND state = ? AND attempts = ?`).pluck();
+    // A retry clears its owner: it is known again by its attempt, due time and the error it appended.
+    this.#retriedSo = prepare<number>(`SELECT count(*) FROM tasks WHERE id = ? AND state = 'scheduled' AND attempts = ? AND due_ms = ?
+      AND json_extract(errors, '$[#-1].attempt') = attempts AND json_extract(errors, '$[#-1].atMs') = ?`).pluck();
   }
 
   /** One task; with a key, the caller must hold a write transaction around it. */
@@ -152,8 +156,8 @@ export class TaskWriter {
   /**
    * Whether the outcome applied. A final outcome refused by its fence still counts (AGAIN) when
    * the task ended so by the same owner's same attempt: written again after a lost answer
-   * (types.ts), it changes nothing. (A retry clears its owner, as a put-back does: it is not
-   * known again.)
+   * (types.ts), it changes nothing. A retry clears its owner, as a put-back does: it counts
+   * again when the task still waits for that retry, with that attempt's error (same time) last.
    */
   #recordOne(outcome: Outcome): Applied {
     switch (outcome.kind) {
@@ -167,7 +171,8 @@ export class TaskWriter {
         return this.#endedSo.get(outcome.id, outcome.owner, 'failed', outcome.attempt) === 1 ? AGAIN : NOT;
       case 'retry': {
         const { dueMs } = outcome;
-        return this.#retry.run({ ...endParams(outcome), ...errorParams(outcome.error), dueMs, ...positionOfMs(dueMs) }).changes === 1 ? WRITTEN : NOT;
+        if (this.#retry.run({ ...endParams(outcome), ...errorParams(outcome.error), dueMs, ...positionOfMs(dueMs) }).changes === 1) return WRITTEN;
+        return this.#retriedSo.get(outcome.id, outcome.attempt, dueMs, outcome.atMs) === 1 ? AGAIN : NOT;
       }
     }
   }

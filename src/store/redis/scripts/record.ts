@@ -68,6 +68,13 @@ end
 local function again(f, state, attemptS)
   return (f[1] == state and f[2] == owner and f[3] == attemptS) and '1' or '0'
 end
+-- A retry clears its owner (as a put-back does): it is known again while the task waits for it
+-- at that due time with that attempt's error (as sent, so with its time) last in its list.
+local function retriedSo(t, f, attemptS, dueS, errorJson)
+  if f[1] or f[3] ~= attemptS or not f[7] or redis.call('HGET', t, 'd') ~= dueS then return '0' end
+  local tail = ',' .. errorJson .. ']'
+  return (f[7] == '[' .. errorJson .. ']' or string.sub(f[7], -#tail) == tail) and '1' or '0'
+end
 
 local function succeed(id, t, attemptS, atMs, result)
   local f = redis.call('HMGET', t, 's', 'w', 't', 'op')
@@ -88,8 +95,10 @@ end
 -- failed, or retry when dueS is given; e: where the error's three values start in ARGV.
 local function fail(id, t, attemptS, atMs, dueS, e)
   local f = redis.call('HMGET', t, 's', 'w', 't', 'op', 'k', 'bi', 'er', 'n')
-  -- A retry leaves no trace of its owner (put back alike): only a final failure is known again.
-  if f[1] ~= 'running' or f[2] ~= owner or f[3] ~= attemptS or not f[4] then return again(f, dueS and '' or 'failed', attemptS) end
+  if f[1] ~= 'running' or f[2] ~= owner or f[3] ~= attemptS or not f[4] then
+    if dueS then return retriedSo(t, f, attemptS, dueS, ARGV[e]) end
+    return again(f, 'failed', attemptS)
+  end
   dropLater(id, owner)
   bump('cnt', 'running', -1)
   local list = f[7]

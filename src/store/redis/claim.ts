@@ -67,7 +67,10 @@ export async function claimAll(s: Session, request: ClaimRequest, aheadMs: numbe
     for (const r of results) {
       if (!r.again) continue;
       const last = r.tasks[r.tasks.length - 1];
-      const before = last === undefined ? 0 : taken.filter((t) => byDue(t, last) <= 0).length;
+      // By due time alone: Redis orders tasks due in the same ms by id as text ("10" < "9"),
+      // byDue by number, so comparing ids as well counted some of this shard's own tasks as
+      // after its last, and every refill of one shard claimed again and gave back the excess.
+      const before = last === undefined ? 0 : taken.filter((t) => t.dueMs <= last.dueMs).length;
       const n = Math.min(CALL_LIMIT * 8, limit - before);
       if (n > 0) active.push({ shard: r.shard, n });
     }

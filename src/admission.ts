@@ -23,7 +23,8 @@
  * Ordering: an attempt's handler runs only once its `started` is committed (admit awaits the
  * write), and its later outcomes go to the journal only after the handler ends, so the store
  * can never see an attempt's `succeeded` (or failed, retry) before its `started`, whatever the
- * journal's batching. The pool sends one admit at a time (worker-pool.ts).
+ * journal's batching. The pool sends one admit at a time, or on Redis two, each for its own
+ * items (worker-pool.ts: admitsInFlight).
  */
 import { cronStart, isOccurrence, type CronStart } from './cron/occurrence.js';
 import type { CronSchedule } from './cron/schedule.js';

@@ -399,25 +399,3 @@ describe('a group commit of many outcomes', () => {
     await s.close();
   }, 60_000);
 });
-
-describe('a claim of one shard that fills its limit', () => {
-  it('takes the earliest due in as many calls as the limit needs, none given back, whatever ties in due time', async () => {
-    const r = await startRedis();
-    const s = store(r.url, { shards: 1 });
-    // 1,000 tasks, ten due in each ms: ids 1 to 1000, which Redis orders by text within a ms.
-    await s.insert(Array.from({ length: 1000 }, (_, i) => task('t', T0 + Math.floor(i / 10))));
-    await rawCommand(r.port, ['CONFIG', 'RESETSTAT']);
-    const first = await s.claim({ owner: 'A', uptoSecond: S0 + 1, limit: 505, names: ['t'] });
-    const stats = await rawCommand(r.port, ['INFO', 'commandstats']);
-    const [, calls] = /cmdstat_fcall:calls=(\d+)/.exec(stats) ?? [];
-    expect(first.tasks).toHaveLength(505);
-    // One call of 100, then 405 in 5 calls at once: no call more, and no UNCLAIM.
-    expect(Number(calls)).toBe(6);
-    const rest = await s.claim({ owner: 'A', uptoSecond: S0 + 1, limit: 1000, names: ['t'] });
-    expect(rest.tasks).toHaveLength(495);
-    const latestTaken = Math.max(...first.tasks.map((t) => t.dueMs));
-    expect(Math.min(...rest.tasks.map((t) => t.dueMs))).toBeGreaterThanOrEqual(latestTaken);
-    expect(new Set([...first.tasks, ...rest.tasks].map((t) => t.id)).size).toBe(1000);
-    await s.close();
-  }, 60_000);
-});

@@ -10,6 +10,18 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** Servers started and not yet stopped: killed by pid when this process exits, however it ends. */
+const live = new Set();
+process.on('exit', () => {
+  for (const pid of live) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
 /** A port the kernel says is free on 127.0.0.1 right now (and not 6379). */
 export async function freePort() {
   for (;;) {
@@ -41,6 +53,8 @@ export async function startRedis({ appendfsync = 'no-aof', extra = {} } = {}) {
     // on 2 cores, Node's GC threads otherwise take Redis's core mid-script (SLOWLOG is wall time).
     const cpu = process.env.BENCH_REDIS_CPU;
     const child = cpu ? spawn('taskset', ['-c', cpu, 'redis-server', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    live.add(child.pid);
+    child.once('exit', () => live.delete(child.pid));
     let log = '';
     child.stdout.on('data', (c) => (log += c));
     child.stderr.on('data', (c) => (log += c));

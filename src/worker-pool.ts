@@ -70,6 +70,7 @@ export class WorkerPool<T extends PoolItem = PoolItem> {
   #dispatchQueued = false;
   /** Items of the admits in flight: taken from #waiting, not yet running. */
   #admitting = 0;
+  /** Admits in flight (at most #admitsInFlight). */
   #admits = 0;
   /** Bumped by takeWaiting: an admit that answers after it starts nothing and re-queues nothing. */
   #epoch = 0;

@@ -4,13 +4,18 @@
  * network one share runs while the next share's starts are written (issue 12: no-op handlers
  * otherwise waited for one write all together, in lock-step). An `alone` item still starts
  * with nothing else admitted or running, a round put back ('later') goes back in due order,
- * and workers held by admits arm no timer to spin on.
+ * and workers held by admits arm no timer to spin on. Last, through a scheduler: a store whose
+ * `startsInFlight` is 2 (as Redis's) gets two start writes at once.
  */
 import { createClock } from '@sinonjs/fake-timers';
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../src/clock.js';
+import { SqliteStore } from '../src/store/sqlite/index.js';
+import type { Outcome, RecordResult, Store } from '../src/store/types.js';
 import { WorkerPool, type PoolItem, type Verdict } from '../src/worker-pool.js';
-import { T0 } from './helpers.js';
+import { scenarios, T0 } from './helpers.js';
+
+const { setup, defer } = scenarios();
 
 interface Job extends PoolItem {
   readonly name: string;
@@ -151,5 +156,44 @@ describe('worker pool admits', () => {
     expect(f.admits).toHaveLength(1);
     await f.fake.tickAsync(1);
     expect(f.admits.map((a) => a.names)).toEqual([['now'], ['soon']]);
+  });
+});
+
+describe('a store that asks for two start writes in flight', () => {
+  it('gets them from the scheduler: two rounds of starts at once, each of half the workers', async () => {
+    const inner = new SqliteStore({ path: ':memory:' });
+    defer(() => inner.close());
+    /** Start writes held until the test lets them through. */
+    const held: { count: number; go: () => void }[] = [];
+    const record = async (outcomes: readonly Outcome[]): Promise<RecordResult> => {
+      const starts = outcomes.filter((o) => o.kind === 'started').length;
+      if (starts > 0) await new Promise<void>((go) => held.push({ count: starts, go }));
+      return inner.record(outcomes);
+    };
+    const store = new Proxy(inner, {
+      get: (target, key) => {
+        if (key === 'startsInFlight') return 2;
+        if (key === 'record') return record;
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as Store;
+    const f = setup({ store, concurrency: 4 });
+    // Cleanups run last first: whatever a failing assertion left held goes before the scheduler closes.
+    defer(() => held.forEach((h) => h.go()));
+    const ran: number[] = [];
+    const job = f.scheduler.task('job')((n: number) => void ran.push(n));
+    f.scheduler.start();
+    await job.delayMany([[1], [2], [3], [4]], 1);
+    // The fake clock itself: f.advance() waits for every store call to settle, and these are held.
+    await f.clock.tickAsync(1_500);
+    expect(held.map((h) => h.count)).toEqual([2, 2]);
+    expect(ran).toEqual([]);
+    held[1]!.go();
+    await f.clock.tickAsync(10);
+    expect(ran).toHaveLength(2);
+    held[0]!.go();
+    await f.clock.tickAsync(10);
+    expect(ran.sort()).toEqual([1, 2, 3, 4]);
   });
 });

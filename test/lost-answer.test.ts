@@ -5,6 +5,8 @@
  * - the start of a dispatch round (admission.ts): else the task stays `running` under a live
  *   owner that will never run it (seen in the Redis reset and failover tests: 1 and 4 tasks
  *   left running);
+ * - the same round when it fails a task unrun (cut off too often): else its failure is never
+ *   logged nor emitted, though it was recorded;
  * - a group commit of outcomes (journal.ts): else each success is logged as "outcome not
  *   recorded" and never emitted, though it was recorded; a retry likewise ('retrying').
  */
@@ -43,6 +45,26 @@ describe('a round of starts written with no answer', () => {
       expect(ran.sort()).toEqual([1, 2, 3]);
       const rows = await f.scheduler.list({});
       expect(rows.map((r) => [r.state, r.attempts])).toEqual([['succeeded', 1], ['succeeded', 1], ['succeeded', 1]]);
+    });
+  }
+});
+
+describe('a round of starts that fails a cut-off task, written with no answer', () => {
+  for (const code of ['E_BACKEND_UNKNOWN_OUTCOME', 'E_BACKEND_NOT_REPLICATED']) {
+    it(`announces the failure once, when written again, and never runs the task (${code})`, async () => {
+      const f = setup({ store: losingAnswers('started', 1, code) });
+      const failed: string[] = [];
+      f.scheduler.on('failed', (e) => void failed.push(e.error.code ?? ''));
+      const ran: number[] = [];
+      // maxCutOffs 0: its first start is already one cut-off too many (admission.ts).
+      const job = f.scheduler.task('job', { maxCutOffs: 0 })((n: number) => void ran.push(n));
+      f.scheduler.start();
+      const { id } = await job.delay([1], 2);
+      await f.advance(3_000);
+      await f.advance(5_000);
+      expect(failed).toEqual(['E_CUT_OFF']);
+      expect(ran).toEqual([]);
+      expect(await f.scheduler.get(id)).toMatchObject({ state: 'failed', attempts: 1 });
     });
   }
 });

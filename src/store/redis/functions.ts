@@ -17,6 +17,7 @@
  * if the load is refused (a full Redis refuses FUNCTION LOAD), the script runs as one EVAL.
  */
 import { createHash } from 'node:crypto';
+import type { RedisLink } from './link.js';
 import { LIB } from './scripts/lib.js';
 
 const declared: LuaScript[] = [];
@@ -86,4 +87,38 @@ export function isMissingFunction(error: unknown): boolean {
 /** Whether FUNCTION LOAD failed only because another client loaded the same library first. */
 export function isLoadedAlready(error: unknown): boolean {
   return error instanceof Error && /already exists/i.test(error.message);
+}
+
+/** delayd library names in a FUNCTION LIST reply (RESP2 arrays or RESP3 maps), but this version's. */
+export function otherLibraries(reply: unknown): string[] {
+  const own = `delayd_${library().hash}`;
+  const found = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string' || Buffer.isBuffer(v)) {
+      const s = String(v);
+      if (/^delayd_[0-9a-f]{12}$/.test(s) && s !== own) found.add(s);
+    } else if (v instanceof Map) {
+      for (const [k, x] of v) (walk(k), walk(x));
+    } else if (Array.isArray(v)) {
+      v.forEach(walk);
+    } else if (v && typeof v === 'object') {
+      Object.values(v).forEach(walk);
+    }
+  };
+  walk(reply);
+  return [...found].sort();
+}
+
+/**
+ * Libraries of other delayd versions on each master, read at open: each stays (about 240 KB)
+ * until an operator deletes it, which only they can judge safe (a daemon of that version may
+ * still run). Nothing when FUNCTION LIST is not allowed (an ACL): it is only a notice.
+ */
+export async function readOtherLibraries(link: Pick<RedisLink, 'onMasters'>): Promise<{ node: string; names: string[] }[]> {
+  try {
+    const replies = await link.onMasters(['FUNCTION', 'LIST', 'LIBRARYNAME', 'delayd_*']);
+    return replies.map(({ node, reply }) => ({ node, names: otherLibraries(reply) })).filter((n) => n.names.length > 0);
+  } catch {
+    return [];
+  }
 }

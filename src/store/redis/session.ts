@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { DelaydError } from '../../errors.js';
 import { checkDurability, MEANING, readDurability, type NodeDurability } from './durability.js';
 import { isConnectionError, isNoReply, toDelaydError } from './errors.js';
+import { readOtherLibraries } from './functions.js';
 import { MAX_SHARDS, queuePrefix, shardPrefix } from './keys.js';
 import type { Arg, LuaScript, RedisLink } from './link.js';
 
@@ -46,6 +47,12 @@ export class Session {
       for (const n of durability) {
         o.log?.(n.mode === 'memory' || n.mode === 'unknown' ? 'warn' : 'info', `Redis ${n.node}: ${MEANING[n.mode]}`, {
           node: n.node, durability: n.mode, maxmemoryPolicy: n.maxmemoryPolicy,
+        });
+      }
+      for (const { node, names } of o.checkDurability ? await readOtherLibraries(link) : []) {
+        const what = `the functions of ${names.length} other delayd version(s), about 240 KB each, kept until deleted`;
+        o.log?.('info', `Redis ${node}: holds ${what}; once no delayd of that version runs, delete each with FUNCTION DELETE <name> (${names.join(', ')})`, {
+          node, libraries: names,
         });
       }
       const meta = `${queuePrefix(o.queue)}meta`;

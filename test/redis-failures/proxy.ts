@@ -3,7 +3,9 @@
  *   reset()  end every open connection with a TCP RST (the daemon sees ECONNRESET), and
  *   freeze() stop forwarding in both directions while keeping every socket open (the
  *            "zombie socket": no error, no FIN, just silence; new connections are accepted
- *            and held silent too), until thaw() forwards what was held back, in order.
+ *            and held silent too), until thaw() forwards what was held back, in order;
+ *   zombie() freeze only the connections open now, for good (a NAT or load balancer that
+ *            forgot their flows): new connections are forwarded.
  * Bytes are never dropped while frozen, only held, so a thaw replays the conversation as a
  * slow network would; a reset is the only loss, and it is the one the client must notice.
  */
@@ -22,6 +24,8 @@ export class TcpProxy {
   readonly #pairs = new Set<Pair>();
   #server: Server | undefined;
   #frozen = false;
+  /** Pairs silenced by zombie(): never forwarded again. */
+  readonly #zombies = new Set<Pair>();
   port = 0;
   /** Connections accepted so far (a reconnecting client makes more). */
   accepted = 0;
@@ -65,6 +69,10 @@ export class TcpProxy {
     this.#frozen = true;
   }
 
+  zombie(): void {
+    for (const pair of this.#pairs) this.#zombies.add(pair);
+  }
+
   /** Forwards what was held, in order, and resumes forwarding. */
   thaw(): void {
     this.#frozen = false;
@@ -97,11 +105,12 @@ export class TcpProxy {
       client.destroy();
       upstream.destroy();
     };
-    client.on('data', (chunk) => (this.#frozen ? pair.toUpstream.push(chunk) : upstream.write(chunk)));
-    upstream.on('data', (chunk) => (this.#frozen ? pair.toClient.push(chunk) : client.write(chunk)));
+    const held = () => this.#frozen || this.#zombies.has(pair);
+    client.on('data', (chunk) => (held() ? pair.toUpstream.push(chunk) : upstream.write(chunk)));
+    upstream.on('data', (chunk) => (held() ? pair.toClient.push(chunk) : client.write(chunk)));
     // While frozen even a close is held back: the other side must not learn anything.
-    client.on('close', () => (this.#frozen ? undefined : drop()));
-    upstream.on('close', () => (this.#frozen ? undefined : drop()));
+    client.on('close', () => (held() ? undefined : drop()));
+    upstream.on('close', () => (held() ? undefined : drop()));
     client.on('error', () => {});
     upstream.on('error', () => {});
   }

@@ -16,7 +16,7 @@ const REPLY_CODES: [RegExp, DelaydErrorCode, string][] = [
 /** Errors meaning the command was certainly not sent to Redis. */
 const NOT_SENT = new Set(['ClientOfflineError', 'ClientClosedError', 'ConnectionTimeoutError', 'RootNodesUnavailableError', 'ReconnectStrategyError']);
 /** Errors meaning the command may have run, but no reply came. */
-const NO_REPLY = new Set(['TimeoutError', 'SocketClosedUnexpectedlyError', 'SocketTimeoutError', 'DisconnectsClientError', 'AbortError']);
+const NO_REPLY = new Set(['ReplyTimeoutError', 'TimeoutError', 'SocketClosedUnexpectedlyError', 'SocketTimeoutError', 'DisconnectsClientError', 'AbortError']);
 
 export function isNoReply(error: unknown): boolean {
   return error instanceof Error && NO_REPLY.has(error.constructor.name);

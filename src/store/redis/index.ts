@@ -96,7 +96,7 @@ export class RedisStore implements Store {
     try {
       link = this.#target
         ? await connectTarget(this.#target, { connectTimeoutMs: this.#o.connectTimeoutMs, commandTimeoutMs: this.#o.commandTimeoutMs })
-        : wrapClient(this.#client as UserClient, false);
+        : wrapClient(this.#client as UserClient, false, this.#o.commandTimeoutMs);
       if (this.#client && !this.#client.isOpen) await this.#client.connect();
     } catch (error) {
       if (error instanceof DelaydError) throw error;

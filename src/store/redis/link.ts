@@ -5,6 +5,7 @@
  * a user may also hand in a node-redis client or cluster of their own (TLS, Sentinel, ACLs).
  */
 import { DelaydError } from '../../errors.js';
+import { Deadlines } from './deadline.js';
 import { isLoadedAlready, isMissingFunction, library, LuaScript } from './functions.js';
 import type { RedisTarget } from './url.js';
 
@@ -56,7 +57,7 @@ export type UserClient = NodeRedisClient | NodeRedisCluster;
 export interface LinkOptions {
   /** Bound on establishing a connection. @default 2000 */
   connectTimeoutMs: number;
-  /** Bound on one command's reply. @default 5000 */
+  /** Bound on one command's reply (deadline.ts). @default 5000 */
   commandTimeoutMs: number;
 }
 
@@ -117,14 +118,35 @@ export async function connectTarget(target: RedisTarget, options: LinkOptions): 
     throw error;
   }
   connected = true;
-  return wrapClient(client, true);
+  return wrapClient(client, true, options.commandTimeoutMs);
 }
 
-/** An adapter over a client the user made (connected or not); closed by close() only if `owned`. */
-export function wrapClient(client: UserClient, owned: boolean): RedisLink {
-  const run = isCluster(client)
-    ? (key: string | undefined, args: readonly string[]) => client.sendCommand(key, false, args)
-    : (_key: string | undefined, args: readonly string[]) => client.sendCommand(args);
+/**
+ * An adapter over a client (connected or not), closed by close() only if `owned`. Every reply
+ * is bounded by `replyTimeoutMs` (deadline.ts); when one does not come, a single client we own
+ * is replaced by a fresh connection (its pending commands rejected, as on a reset). A cluster
+ * or a user's own client is kept: its commands are rejected, and it reconnects by its own rules.
+ */
+export function wrapClient(client: UserClient, owned: boolean, replyTimeoutMs = 5000): RedisLink {
+  let current = client;
+  const renew = (): void => {
+    if (!owned || isCluster(current)) return;
+    const old = current;
+    const fresh = old.duplicate();
+    fresh.on('error', () => undefined);
+    current = fresh;
+    // Commands sent meanwhile wait in its offline queue, each under its deadline.
+    fresh.connect().catch(() => undefined);
+    old.destroy();
+  };
+  const deadlines = new Deadlines(replyTimeoutMs, () => performance.now(), renew);
+  const watchdog = setInterval(() => deadlines.check(), Math.min(1000, Math.max(25, replyTimeoutMs / 4)));
+  watchdog.unref();
+  const run = (key: string | undefined, args: readonly string[]) =>
+    deadlines.bound(() => {
+      const c = current;
+      return isCluster(c) ? c.sendCommand(key, false, args) : c.sendCommand(args);
+    });
   const strings = (args: readonly Arg[]) => args.map(String);
   return {
     cluster: isCluster(client),
@@ -147,12 +169,12 @@ export function wrapClient(client: UserClient, owned: boolean): RedisLink {
     },
     async onMasters(args) {
       if (!isCluster(client)) {
-        return [{ node: `${client.options?.socket?.host ?? '?'}:${client.options?.socket?.port ?? '?'}`, reply: await client.sendCommand(strings(args)) }];
+        return [{ node: `${client.options?.socket?.host ?? '?'}:${client.options?.socket?.port ?? '?'}`, reply: await run(undefined, strings(args)) }];
       }
       return Promise.all(
         client.masters.map(async (m) => {
           const node = await client.nodeClient(m);
-          return { node: `${m.host}:${m.port}`, reply: await node.sendCommand(strings(args)) };
+          return { node: `${m.host}:${m.port}`, reply: await deadlines.bound(() => node.sendCommand(strings(args))) };
         }),
       );
     },
@@ -177,11 +199,12 @@ export function wrapClient(client: UserClient, owned: boolean): RedisLink {
       };
     },
     async close() {
+      clearInterval(watchdog);
       if (!owned) return;
       try {
-        if (client.isOpen) await client.close();
+        if (current.isOpen) await current.close();
       } catch {
-        client.destroy();
+        current.destroy();
       }
     },
   };

@@ -1,0 +1,61 @@
+/**
+ * Replies that never come. node-redis bounds a command only until it is written (its
+ * `timeout` is dropped once the command is on the socket), so on a frozen connection (a peer
+ * that went silent without closing: a NAT or load balancer that forgot the flow, a paused
+ * Redis) a sent command would wait forever, and with it the delay() that sent it. Deadlines
+ * rejects every command still without a reply `ms` after it was sent with ReplyTimeoutError
+ * (no reply: a write may have run, errors.ts), and tells its owner, which opens a new
+ * connection (link.ts). One timer per link checks them, not one per command: a command only
+ * costs an entry in a map.
+ */
+
+/** No reply within the deadline: the command may or may not have run. */
+export class ReplyTimeoutError extends Error {
+  override name = 'ReplyTimeoutError';
+}
+
+interface Waiting {
+  sentMs: number;
+  reject: (error: Error) => void;
+}
+
+export class Deadlines {
+  readonly #waiting = new Map<number, Waiting>();
+  #next = 0;
+
+  /** `onExpired`: told once per check that rejected something. */
+  constructor(
+    readonly ms: number,
+    private readonly now: () => number,
+    private readonly onExpired: () => void,
+  ) {}
+
+  /** The reply of `send()`, or ReplyTimeoutError once `ms` have passed without it. */
+  bound<T>(send: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const id = this.#next++;
+      this.#waiting.set(id, { sentMs: this.now(), reject });
+      send().then(
+        (value) => this.#waiting.delete(id) && resolve(value),
+        (error: unknown) => this.#waiting.delete(id) && reject(error),
+      );
+    });
+  }
+
+  get pending(): number {
+    return this.#waiting.size;
+  }
+
+  /** Rejects what waited `ms` or more (a Map iterates in insertion order: oldest first). */
+  check(): void {
+    const now = this.now();
+    let expired = 0;
+    for (const [id, w] of this.#waiting) {
+      if (now - w.sentMs < this.ms) break;
+      this.#waiting.delete(id);
+      w.reject(new ReplyTimeoutError(`No reply from Redis within ${this.ms} ms (the connection may be frozen; a new one is opened)`));
+      expired++;
+    }
+    if (expired > 0) this.onExpired();
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * A connection that goes silent without closing (a zombie socket: the TCP proxy freezes it):
+ * node-redis bounds a command only until it is written, so before deadline.ts a delay() or a
+ * get() sent on it waited forever. Now each reply is bounded by commandTimeoutMs: a read fails
+ * with E_BACKEND_UNAVAILABLE, an insert is retried with its request id (one task, never two),
+ * and a fresh connection serves as soon as the path works.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { RedisStore } from '../../src/store/redis/index.js';
+import { startRedis, stopAllRedis } from '../redis/servers.js';
+import { task, T0 } from '../contract/fixtures.js';
+import { TcpProxy } from './proxy.js';
+
+afterAll(stopAllRedis, 30_000);
+
+async function frozenStore(queue: string) {
+  const redis = await startRedis();
+  const proxy = await new TcpProxy(redis.port).listen();
+  const store = new RedisStore({ url: proxy.url, queue, shards: 1, trustCallerClock: true, commandTimeoutMs: 400 });
+  const [first] = await store.insert([task('a', T0)]);
+  return { proxy, store, firstId: first!.id };
+}
+
+describe('a frozen connection', () => {
+  it('fails a read within its deadline (not never), and a new connection serves after the thaw', async () => {
+    const { proxy, store, firstId } = await frozenStore('frozen-read');
+    const accepted = proxy.accepted;
+    proxy.freeze();
+    const t0 = Date.now();
+    await expect(store.get(firstId)).rejects.toMatchObject({ code: 'E_BACKEND_UNAVAILABLE', message: expect.stringContaining('No reply from Redis within 400 ms') });
+    expect(Date.now() - t0).toBeLessThan(3000);
+    proxy.thaw();
+    expect(await store.get(firstId)).toMatchObject({ id: firstId, state: 'scheduled' });
+    expect(proxy.accepted).toBeGreaterThan(accepted); // the silent connection was replaced
+    await store.close();
+    await proxy.close();
+  }, 20_000);
+
+  it('a zombie socket (only the open connection silenced, for good): an insert is written once, over a new one', async () => {
+    const { proxy, store } = await frozenStore('zombie-insert');
+    proxy.zombie();
+    const t0 = Date.now();
+    const [b] = await store.insert([task('b', T0)]);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    const rows = await store.list({ name: 'b' });
+    expect(rows.map((r) => r.id)).toEqual([b!.id]);
+    await store.close();
+    await proxy.close();
+  }, 20_000);
+});

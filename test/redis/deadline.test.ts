@@ -1,0 +1,47 @@
+/** Deadlines (deadline.ts) on an injected clock: what expires, what does not, and what a late reply does. */
+import { describe, expect, it } from 'vitest';
+import { Deadlines, ReplyTimeoutError } from '../../src/store/redis/deadline.js';
+import { isNoReply, toDelaydError } from '../../src/store/redis/errors.js';
+
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('Deadlines', () => {
+  it('rejects the replies older than its bound, oldest first, tells once per check, and ignores a reply that comes later', async () => {
+    let now = 0;
+    let expiredChecks = 0;
+    const d = new Deadlines(100, () => now, () => expiredChecks++);
+    const late = deferred<string>();
+    const old = d.bound(() => late.promise);
+    now = 60;
+    const young = deferred<string>();
+    const recent = d.bound(() => young.promise);
+    now = 99;
+    d.check();
+    expect(expiredChecks).toBe(0);
+    now = 100;
+    d.check();
+    await expect(old).rejects.toBeInstanceOf(ReplyTimeoutError);
+    expect(expiredChecks).toBe(1);
+    expect(d.pending).toBe(1);
+    late.resolve('too late'); // settles nothing: the caller was told already
+    young.resolve('in time');
+    await expect(recent).resolves.toBe('in time');
+    expect(d.pending).toBe(0);
+    now = 1000;
+    d.check();
+    expect(expiredChecks).toBe(1);
+  });
+
+  it('passes a reply\'s own error on, and its timeout reads as no reply: an unknown outcome for a write', async () => {
+    const d = new Deadlines(100, () => 0, () => undefined);
+    await expect(d.bound(() => Promise.reject(new Error('ERR boom')))).rejects.toThrow('ERR boom');
+    const timeout = new ReplyTimeoutError('No reply from Redis within 100 ms');
+    expect(isNoReply(timeout)).toBe(true);
+    expect(toDelaydError(timeout, 'here', true).code).toBe('E_BACKEND_UNKNOWN_OUTCOME');
+    expect(toDelaydError(timeout, 'here', false).code).toBe('E_BACKEND_UNAVAILABLE');
+  });
+});

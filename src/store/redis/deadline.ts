@@ -21,20 +21,25 @@ interface Waiting {
 
 export class Deadlines {
   readonly #waiting = new Map<number, Waiting>();
+  readonly #now: () => number;
+  readonly #onExpired: () => void;
   #next = 0;
 
   /** `onExpired`: told once per check that rejected something. */
   constructor(
     readonly ms: number,
-    private readonly now: () => number,
-    private readonly onExpired: () => void,
-  ) {}
+    now: () => number,
+    onExpired: () => void,
+  ) {
+    this.#now = now;
+    this.#onExpired = onExpired;
+  }
 
   /** The reply of `send()`, or ReplyTimeoutError once `ms` have passed without it. */
   bound<T>(send: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const id = this.#next++;
-      this.#waiting.set(id, { sentMs: this.now(), reject });
+      this.#waiting.set(id, { sentMs: this.#now(), reject });
       send().then(
         (value) => this.#waiting.delete(id) && resolve(value),
         (error: unknown) => this.#waiting.delete(id) && reject(error),
@@ -48,7 +53,7 @@ export class Deadlines {
 
   /** Rejects what waited `ms` or more (a Map iterates in insertion order: oldest first). */
   check(): void {
-    const now = this.now();
+    const now = this.#now();
     let expired = 0;
     for (const [id, w] of this.#waiting) {
       if (now - w.sentMs < this.ms) break;
@@ -56,6 +61,6 @@ export class Deadlines {
       w.reject(new ReplyTimeoutError(`No reply from Redis within ${this.ms} ms (the connection may be frozen; a new one is opened)`));
       expired++;
     }
-    if (expired > 0) this.onExpired();
+    if (expired > 0) this.#onExpired();
   }
 }

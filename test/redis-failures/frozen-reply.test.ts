@@ -47,4 +47,11 @@ describe('a frozen connection', () => {
     await store.close();
     await proxy.close();
   }, 20_000);
+
+  it('does not cut off a WAIT that takes longer than a command may (replicas not confirming)', async () => {
+    const lone = await startRedis();
+    const store = new RedisStore({ url: lone.url, queue: 'wait-long', shards: 1, trustCallerClock: true, commandTimeoutMs: 300, replicas: 1, replicaTimeoutMs: 1200 });
+    await expect(store.insert([task('a', T0)])).rejects.toMatchObject({ code: 'E_BACKEND_NOT_REPLICATED', message: expect.stringContaining('within 1200 ms, got 0') });
+    await store.close();
+  }, 20_000);
 });

@@ -36,6 +36,23 @@ describe('Deadlines', () => {
     expect(expiredChecks).toBe(1);
   });
 
+  it('gives a command that waits by design (WAIT) its extra time', async () => {
+    let now = 0;
+    const d = new Deadlines(100, () => now, () => undefined);
+    const waiting = d.bound(() => new Promise(() => undefined), 400);
+    const plain = d.bound(() => new Promise(() => undefined));
+    now = 100;
+    d.check();
+    await expect(plain).rejects.toThrow('within 100 ms');
+    expect(d.pending).toBe(1);
+    now = 499;
+    d.check();
+    expect(d.pending).toBe(1);
+    now = 500;
+    d.check();
+    await expect(waiting).rejects.toThrow('within 500 ms');
+  });
+
   it('passes a reply\'s own error on, and its timeout reads as no reply: an unknown outcome for a write', async () => {
     const d = new Deadlines(100, () => 0, () => undefined);
     await expect(d.bound(() => Promise.reject(new Error('ERR boom')))).rejects.toThrow('ERR boom');

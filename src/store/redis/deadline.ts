@@ -3,7 +3,8 @@
  * `timeout` is dropped once the command is on the socket), so on a frozen connection (a peer
  * that went silent without closing: a NAT or load balancer that forgot the flow, a paused
  * Redis) a sent command would wait forever, and with it the delay() that sent it. Deadlines
- * rejects every command still without a reply `ms` after it was sent with ReplyTimeoutError
+ * rejects every command still without a reply `ms` after it was sent (a WAIT: plus its own
+ * timeout) with ReplyTimeoutError
  * (no reply: a write may have run, errors.ts), and tells its owner, which opens a new
  * connection (link.ts). One timer per link checks them, not one per command: a command only
  * costs an entry in a map.
@@ -15,7 +16,8 @@ export class ReplyTimeoutError extends Error {
 }
 
 interface Waiting {
-  sentMs: number;
+  dueMs: number;
+  boundMs: number;
   reject: (error: Error) => void;
 }
 
@@ -35,11 +37,15 @@ export class Deadlines {
     this.#onExpired = onExpired;
   }
 
-  /** The reply of `send()`, or ReplyTimeoutError once `ms` have passed without it. */
-  bound<T>(send: () => Promise<T>): Promise<T> {
+  /**
+   * The reply of `send()`, or ReplyTimeoutError once `ms` (plus `extraMs`, for a command that
+   * waits by design, as WAIT does) have passed without it.
+   */
+  bound<T>(send: () => Promise<T>, extraMs = 0): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const id = this.#next++;
-      this.#waiting.set(id, { sentMs: this.#now(), reject });
+      const boundMs = this.ms + extraMs;
+      this.#waiting.set(id, { dueMs: this.#now() + boundMs, boundMs, reject });
       send().then(
         (value) => this.#waiting.delete(id) && resolve(value),
         (error: unknown) => this.#waiting.delete(id) && reject(error),
@@ -51,14 +57,14 @@ export class Deadlines {
     return this.#waiting.size;
   }
 
-  /** Rejects what waited `ms` or more (a Map iterates in insertion order: oldest first). */
+  /** Rejects what waited its bound or more (all are looked at: bounds differ; a few dozen wait at most). */
   check(): void {
     const now = this.#now();
     let expired = 0;
     for (const [id, w] of this.#waiting) {
-      if (now - w.sentMs < this.ms) break;
+      if (now < w.dueMs) continue;
       this.#waiting.delete(id);
-      w.reject(new ReplyTimeoutError(`No reply from Redis within ${this.ms} ms (the connection may be frozen; a new one is opened)`));
+      w.reject(new ReplyTimeoutError(`No reply from Redis within ${w.boundMs} ms (the connection may be frozen; a new one is opened)`));
       expired++;
     }
     if (expired > 0) this.#onExpired();

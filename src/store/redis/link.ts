@@ -16,8 +16,8 @@ export type Arg = string | number;
 export interface RedisLink {
   /** Runs `script` on the node holding `key` (FCALL; the library loaded first when the node lacks it). */
   script(script: LuaScript, key: string, args: readonly Arg[]): Promise<unknown>;
-  /** One command on the node holding `key` (undefined: any node). */
-  command(key: string | undefined, args: readonly Arg[]): Promise<unknown>;
+  /** One command on the node holding `key` (undefined: any node); `extraMs` more to wait for its reply. */
+  command(key: string | undefined, args: readonly Arg[], extraMs?: number): Promise<unknown>;
   /** Runs a command on every master; replies in master order. */
   onMasters(args: readonly Arg[]): Promise<{ node: string; reply: unknown }[]>;
   /** Sharded pub/sub (SSUBSCRIBE) on its own connection; resolves a function that ends it. */
@@ -142,11 +142,11 @@ export function wrapClient(client: UserClient, owned: boolean, replyTimeoutMs = 
   const deadlines = new Deadlines(replyTimeoutMs, () => performance.now(), renew);
   const watchdog = setInterval(() => deadlines.check(), Math.min(1000, Math.max(25, replyTimeoutMs / 4)));
   watchdog.unref();
-  const run = (key: string | undefined, args: readonly string[]) =>
+  const run = (key: string | undefined, args: readonly string[], extraMs = 0) =>
     deadlines.bound(() => {
       const c = current;
       return isCluster(c) ? c.sendCommand(key, false, args) : c.sendCommand(args);
-    });
+    }, extraMs);
   const strings = (args: readonly Arg[]) => args.map(String);
   return {
     cluster: isCluster(client),
@@ -164,8 +164,8 @@ export function wrapClient(client: UserClient, owned: boolean, replyTimeoutMs = 
         return run(key, call);
       }
     },
-    command(key, args) {
-      return run(key, strings(args));
+    command(key, args, extraMs) {
+      return run(key, strings(args), extraMs);
     },
     async onMasters(args) {
       if (!isCluster(client)) {

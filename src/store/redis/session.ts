@@ -139,7 +139,8 @@ export class Session {
   async #replicate(key: string): Promise<void> {
     const { replicas, replicaTimeoutMs } = this.#o;
     if (replicas === 0) return;
-    const acked = Number(await this.#link.command(key, ['WAIT', replicas, replicaTimeoutMs]));
+    // WAIT blocks up to its timeout by design: its reply's deadline is that much longer.
+    const acked = Number(await this.#link.command(key, ['WAIT', replicas, replicaTimeoutMs], replicaTimeoutMs));
     if (acked < replicas) {
       throw new DelaydError(
         'E_BACKEND_NOT_REPLICATED',

@@ -42,14 +42,15 @@ export class Session {
 
   static async open(link: RedisLink, o: SessionOptions): Promise<Session> {
     try {
-      const durability = o.checkDurability ? await readDurability(link) : [];
+      // One round trip at open, not two: the two reads go together.
+      const [durability, others] = o.checkDurability ? await Promise.all([readDurability(link), readOtherLibraries(link)]) : [[], []];
       checkDurability(durability);
       for (const n of durability) {
         o.log?.(n.mode === 'memory' || n.mode === 'unknown' ? 'warn' : 'info', `Redis ${n.node}: ${MEANING[n.mode]}`, {
           node: n.node, durability: n.mode, maxmemoryPolicy: n.maxmemoryPolicy,
         });
       }
-      for (const { node, names } of o.checkDurability ? await readOtherLibraries(link) : []) {
+      for (const { node, names } of others) {
         const what = `the functions of ${names.length} other delayd version(s), about 240 KB each, kept until deleted`;
         o.log?.('info', `Redis ${node}: holds ${what}; once no delayd of that version runs, delete each with FUNCTION DELETE <name> (${names.join(', ')})`, {
           node, libraries: names,

@@ -48,6 +48,31 @@ describe('a frozen connection', () => {
     await proxy.close();
   }, 20_000);
 
+  it('a write that waited offline past its deadline is not sent after the reconnect', async () => {
+    // node-redis's own per-command timeout is off (link.ts): the deadline must also keep a
+    // command queued while the server was away from running later, unknown to its caller.
+    const redis = await startRedis({ appendonly: true, appendfsync: 'always' });
+    const store = new RedisStore({ url: redis.url, queue: 'offline-cancel', shards: 1, trustCallerClock: true, commandTimeoutMs: 300 });
+    const [a] = await store.insert([task('a', T0)]);
+    await redis.kill9();
+    const t0 = Date.now();
+    await expect(store.cancel(a!.id, T0)).rejects.toMatchObject({ code: 'E_BACKEND_UNKNOWN_OUTCOME' });
+    expect(Date.now() - t0).toBeLessThan(3000);
+    await redis.restart();
+    // A read sent after the reconnect follows anything still queued before it on the connection.
+    let row: Awaited<ReturnType<RedisStore['get']>>;
+    for (;;) {
+      try {
+        row = await store.get(a!.id);
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50)); // reconnecting: wait for the condition, bounded by the test's timeout
+      }
+    }
+    expect(row).toMatchObject({ id: a!.id, state: 'scheduled' });
+    await store.close();
+  }, 20_000);
+
   it('does not cut off a WAIT that takes longer than a command may (replicas not confirming)', async () => {
     const lone = await startRedis();
     const store = new RedisStore({ url: lone.url, queue: 'wait-long', shards: 1, trustCallerClock: true, commandTimeoutMs: 300, replicas: 1, replicaTimeoutMs: 1200 });

@@ -86,17 +86,22 @@ export async function connectTarget(target: RedisTarget, options: LinkOptions): 
   const reconnectStrategy = (retries: number, cause: Error) => (connected ? Math.min(50 * 2 ** retries, 1000) : cause);
   const socket = { connectTimeout: options.connectTimeoutMs, reconnectStrategy, tls: target.tls || undefined };
   const auth = { username: target.username, password: target.password };
-  const commandOptions = { timeout: options.commandTimeoutMs };
   let client: UserClient;
   if (target.kind === 'single') {
     const node = target.nodes[0]!;
     client = redis.createClient({
-      ...auth, RESP: 2, database: target.database, commandOptions,
+      // node-redis's own `timeout` off (0; its default is 5 s): Deadlines bounds every reply
+      // from the moment it is asked for (its offline wait too), and a single client it gives
+      // up on is replaced, which rejects what was still queued. node-redis's costs an
+      // AbortSignal.timeout, a timer and listeners per command (about 2 KB a command).
+      ...auth, RESP: 2, database: target.database, commandOptions: { timeout: 0 },
       socket: { ...socket, host: node.host, port: node.port } as never,
     }) as unknown as NodeRedisClient;
   } else {
     client = redis.createCluster({
-      RESP: 2, commandOptions,
+      // A cluster's node clients are not replaced (wrapClient): node-redis's own timeout keeps
+      // a command that waited offline past its deadline from being sent after all.
+      RESP: 2, commandOptions: { timeout: options.commandTimeoutMs },
       rootNodes: target.nodes.map((n) => ({ socket: { host: n.host, port: n.port } as never })),
       defaults: { ...auth, socket: socket as never },
     } as never) as unknown as NodeRedisCluster;

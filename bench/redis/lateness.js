@@ -5,8 +5,11 @@
  * "early" means early by Redis TIME. delayd: a started scheduler, the tasks written by a second
  * one; BullMQ: a running Worker, the jobs written by addBulk with delay = eta - now, judged
  * against BullMQ's own due time (job.timestamp + delay, this host's clock: the same host as
- * Redis, within the sampled offset).
+ * Redis, within the sampled offset). Each run's consumer is a child process of its own, the
+ * producer this one (consumerRun).
  */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { progress } from '../lib.js';
 import { adminClient, args64, bullQueue, bullWorker, delaydApp, latencyStats, serverOffset, until, vsBull, redisMain } from './lib.js';
 import { startRedis } from './server.js';
@@ -24,9 +27,9 @@ export async function measure(o) {
     for (let run = 0; run < o.runs; run++) {
       const offset = await serverOffset(admin);
       await admin.flushAll();
-      if (measures(o, 'delayd')) add(d, await delaydLateness(server.url, etas(o.lateness, run), offset, o));
+      if (measures(o, 'delayd')) add(d, await consumerRun('delayd', server.url, etas(o.lateness, run), offset, o));
       await admin.flushAll();
-      if (measures(o, 'bullmq')) add(b, await bullLateness(server.url, etas(o.lateness, run), offset, o));
+      if (measures(o, 'bullmq')) add(b, await consumerRun('bullmq', server.url, etas(o.lateness, run), offset, o));
       progress(`lateness run ${run + 1}: delayd ${last(d)}; BullMQ ${last(b)}`);
     }
   } finally {
@@ -83,42 +86,72 @@ function add(into, lateMs) {
   into.early.push(lateMs.filter((x) => x < 0).length);
 }
 
-async function delaydLateness(url, offsets, offset, o) {
-  const late = [];
-  const { app } = delaydApp(url, o, async function () {
-    late.push(Date.now() + offset - this.eta.getTime());
+/**
+ * One run of one system: its consumer in a child process of its own (as a daemon runs apart
+ * from its producers), this process the producer. So the consumer's heap holds only its own
+ * work: neither the producer's writes nor an earlier run's garbage (each side's, before, ran in
+ * this one process, and their collections landed in the next run's window).
+ */
+function consumerRun(system, url, offsets, offset, o) {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), [], {
+      env: { ...process.env, BENCH_LATENESS_CONSUMER: JSON.stringify({ system, url, offset, concurrency: o.concurrency }) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`the ${system} consumer exited (${code}) before reporting`)));
+    child.on('message', (m) => {
+      if (m.ready) produce(system, url, offsets, offset).then(() => child.send({ expect: offsets.length }), reject);
+      if (m.late) resolve(m.late);
+    });
   });
-  await app.start();
-  const producer = delaydApp(url, o);
-  const t0 = Date.now() + offset;
-  for (let from = 0; from < offsets.length; from += 1000) {
-    await producer.noop.delayMany(offsets.slice(from, from + 1000).map((off, k) => ({ args: args64(from + k), when: { eta: t0 + off } })));
-  }
-  await until('every task to start', () => late.length >= offsets.length, FROM_MS + SPAN_MS + 20_000, 20);
-  await producer.app.close();
-  await app.close();
-  return late;
 }
 
-async function bullLateness(url, offsets, offset, o) {
-  const late = [];
-  const worker = await bullWorker(url, async (job) => {
-    // BullMQ's own due time: the job's timestamp (set by the producer's clock, this host's)
-    // plus its delay; the offset puts both on Redis's clock.
-    late.push(Date.now() - (job.timestamp + job.opts.delay));
-  }, o.concurrency);
-  worker.run();
-  await worker.worker.waitUntilReady();
-  const { queue, close } = await bullQueue(url);
+async function produce(system, url, offsets, offset) {
   const t0 = Date.now() + offset;
+  if (system === 'delayd') {
+    const producer = delaydApp(url);
+    for (let from = 0; from < offsets.length; from += 1000) {
+      await producer.noop.delayMany(offsets.slice(from, from + 1000).map((off, k) => ({ args: args64(from + k), when: { eta: t0 + off } })));
+    }
+    await producer.app.close();
+    return;
+  }
+  const { queue, close } = await bullQueue(url);
   for (let from = 0; from < offsets.length; from += 1000) {
     const now = Date.now() + offset;
     await queue.addBulk(offsets.slice(from, from + 1000).map((off, k) => ({ name: 'noop', data: args64(from + k), opts: { delay: t0 + off - now } })));
   }
-  await until('every job to start', () => late.length >= offsets.length, FROM_MS + SPAN_MS + 20_000, 20);
-  await worker.close();
   await close();
-  return late;
 }
 
-await redisMain(import.meta.url, measure);
+/** The child: a running consumer; tells the parent it is ready, reports the lateness of `expect` starts. */
+async function consume({ system, url, offset, concurrency }) {
+  const late = [];
+  let stop;
+  if (system === 'delayd') {
+    const { app } = delaydApp(url, { concurrency }, async function () {
+      late.push(Date.now() + offset - this.eta.getTime());
+    });
+    await app.start();
+    stop = () => app.close();
+  } else {
+    const worker = await bullWorker(url, async (job) => {
+      // BullMQ's own due time: the job's timestamp (set by the producer's clock, this host's)
+      // plus its delay.
+      late.push(Date.now() - (job.timestamp + job.opts.delay));
+    }, concurrency);
+    worker.run();
+    await worker.worker.waitUntilReady();
+    stop = () => worker.close();
+  }
+  process.on('message', async ({ expect }) => {
+    await until('every task to start', () => late.length >= expect, FROM_MS + SPAN_MS + 20_000, 20);
+    await stop();
+    process.send({ late }, () => process.exit(0));
+  });
+  process.send({ ready: true });
+}
+
+if (process.env.BENCH_LATENESS_CONSUMER) await consume(JSON.parse(process.env.BENCH_LATENESS_CONSUMER));
+else await redisMain(import.meta.url, measure);

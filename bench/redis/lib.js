@@ -5,7 +5,6 @@
  * same server, and the rows with BullMQ as the baseline (ratio = delayd / BullMQ).
  */
 import { createClient } from 'redis';
-import { Queue, Worker, createNodeRedisClient } from 'bullmq';
 import { Scheduler } from '../../dist/index.js';
 import { pathToFileURL } from 'node:url';
 import { percentile, progress, resultRow, silentLogger, sleep, tableLines } from '../lib.js';
@@ -29,6 +28,9 @@ export async function adminClient(url) {
 
 /** A connected node-redis client wrapped for BullMQ. */
 async function bullConnection(url) {
+  // Loaded when first used: a process measuring delayd alone (lateness.js's consumer) does not
+  // carry BullMQ's modules in its heap (4.5 MB, a longer mark-compact).
+  const { createNodeRedisClient } = await import('bullmq');
   const raw = createClient({ url });
   raw.on('error', () => {});
   await raw.connect();
@@ -37,6 +39,7 @@ async function bullConnection(url) {
 
 export async function bullQueue(url, name = QUEUE) {
   const { raw, connection } = await bullConnection(url);
+  const { Queue } = await import('bullmq');
   const queue = new Queue(name, { connection });
   await queue.waitUntilReady();
   return {
@@ -51,6 +54,7 @@ export async function bullQueue(url, name = QUEUE) {
 /** A BullMQ Worker at `concurrency`, running `fn` for each job. */
 export async function bullWorker(url, fn, concurrency = 50, name = QUEUE) {
   const { raw, connection } = await bullConnection(url);
+  const { Worker } = await import('bullmq');
   const worker = new Worker(name, fn, { connection, concurrency, autorun: false });
   return {
     worker,

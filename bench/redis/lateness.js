@@ -8,10 +8,8 @@
  * Redis, within the sampled offset). Each run's consumer is a child process of its own, the
  * producer this one (consumerRun).
  */
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { progress } from '../lib.js';
-import { adminClient, args64, bullQueue, bullWorker, delaydApp, latencyStats, serverOffset, until, vsBull, redisMain } from './lib.js';
+import { adminClient, args64, bullQueue, bullWorker, delaydApp, inChild, latencyStats, serverOffset, until, vsBull, redisMain } from './lib.js';
 import { startRedis } from './server.js';
 import { measures } from './options.js';
 
@@ -86,25 +84,9 @@ function add(into, lateMs) {
   into.early.push(lateMs.filter((x) => x < 0).length);
 }
 
-/**
- * One run of one system: its consumer in a child process of its own (as a daemon runs apart
- * from its producers), this process the producer. So the consumer's heap holds only its own
- * work: neither the producer's writes nor an earlier run's garbage (each side's, before, ran in
- * this one process, and their collections landed in the next run's window).
- */
+/** One run of one system: its consumer in a child process (inChild), this one the producer. */
 function consumerRun(system, url, offsets, offset, o) {
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), [], {
-      env: { ...process.env, BENCH_LATENESS_CONSUMER: JSON.stringify({ system, url, offset, concurrency: o.concurrency }) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`the ${system} consumer exited (${code}) before reporting`)));
-    child.on('message', (m) => {
-      if (m.ready) produce(system, url, offsets, offset).then(() => child.send({ expect: offsets.length }), reject);
-      if (m.late) resolve(m.late);
-    });
-  });
+  return inChild(import.meta.url, 'consume', { system, url, offset, n: offsets.length, concurrency: o.concurrency }, () => produce(system, url, offsets, offset));
 }
 
 async function produce(system, url, offsets, offset) {
@@ -125,8 +107,8 @@ async function produce(system, url, offsets, offset) {
   await close();
 }
 
-/** The child: a running consumer; tells the parent it is ready, reports the lateness of `expect` starts. */
-async function consume({ system, url, offset, concurrency }) {
+/** In the child: a running consumer; once the tasks are written, the lateness of each of the n starts. */
+async function consume({ system, url, offset, n, concurrency }, ready) {
   const late = [];
   let stop;
   if (system === 'delayd') {
@@ -145,13 +127,10 @@ async function consume({ system, url, offset, concurrency }) {
     await worker.worker.waitUntilReady();
     stop = () => worker.close();
   }
-  process.on('message', async ({ expect }) => {
-    await until('every task to start', () => late.length >= expect, FROM_MS + SPAN_MS + 20_000, 20);
-    await stop();
-    process.send({ late }, () => process.exit(0));
-  });
-  process.send({ ready: true });
+  await ready();
+  await until('every task to start', () => late.length >= n, FROM_MS + SPAN_MS + 20_000, 20);
+  await stop();
+  return late;
 }
 
-if (process.env.BENCH_LATENESS_CONSUMER) await consume(JSON.parse(process.env.BENCH_LATENESS_CONSUMER));
-else await redisMain(import.meta.url, measure);
+await redisMain(import.meta.url, measure, { consume });

@@ -6,7 +6,8 @@
  */
 import { createClient } from 'redis';
 import { Scheduler } from '../../dist/index.js';
-import { pathToFileURL } from 'node:url';
+import { fork } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { percentile, progress, resultRow, silentLogger, sleep, tableLines } from '../lib.js';
 
 /** Task args whose JSON is exactly 64 bytes; `i` keeps them distinct. */
@@ -182,10 +183,12 @@ export { sleep };
 
 /**
  * Runs a part's `measure(options)` when its file is executed directly, like ../lib.js main()
- * but with the Redis bench's options: from run.js (BENCH_OPTIONS) or this process's flags.
+ * but with the Redis bench's options: from run.js (BENCH_OPTIONS) or this process's flags. In a
+ * child started by inChild(), runs the named function of `children` instead.
  */
-export async function redisMain(moduleUrl, measure) {
+export async function redisMain(moduleUrl, measure, children = {}) {
   if (moduleUrl !== pathToFileURL(process.argv[1]).href) return;
+  if (process.env.BENCH_CHILD_CALL) return childCall(children, JSON.parse(process.env.BENCH_CHILD_CALL));
   const { parseRedisFlags, redisOptions } = await import('./options.js');
   const o = process.env.BENCH_OPTIONS ? redisOptions(JSON.parse(process.env.BENCH_OPTIONS)) : parseRedisFlags(process.argv.slice(2));
   const rows = await measure(o);
@@ -193,6 +196,43 @@ export async function redisMain(moduleUrl, measure) {
   else console.log(tableLines(rows).join('\n'));
   // BullMQ's and node-redis's timers must not keep a finished part alive.
   process.exit(0);
+}
+
+/**
+ * `children[name](args, ready)` of the part at `moduleUrl` in a child process of its own: its
+ * result. A consumer measured there runs as a daemon does, apart from its producers: its heap
+ * holds neither this process's writes nor an earlier run's garbage, whose collections would
+ * otherwise land in its window. The child may call `ready()` once it is set up: `onReady()`
+ * runs here (the producing, say), then the child goes on.
+ */
+export function inChild(moduleUrl, name, args, onReady = async () => {}) {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(moduleUrl), [], {
+      env: { ...process.env, BENCH_CHILD_CALL: JSON.stringify({ name, args }) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`the child running ${name} exited (${code}) before reporting`)));
+    child.on('message', (m) => {
+      if (m.ready) onReady().then(() => child.send({ go: true }), reject);
+      if ('result' in m) resolve(m.result);
+      if (m.error) reject(new Error(`${name} in a child: ${m.error}`));
+    });
+  });
+}
+
+async function childCall(children, { name, args }) {
+  const ready = () =>
+    new Promise((resolve) => {
+      process.once('message', resolve);
+      process.send({ ready: true });
+    });
+  try {
+    const result = await children[name](args, ready);
+    process.send({ result }, () => process.exit(0));
+  } catch (error) {
+    process.send({ error: error?.stack ?? String(error) }, () => process.exit(1));
+  }
 }
 
 /**

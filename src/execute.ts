@@ -98,7 +98,7 @@ export class Executor {
         if (!logger.isLevelEnabled('info') && this.#o.events.listenerCount('succeeded') === 0) return journal.push(outcome);
         return journal.push(outcome, (applied) => {
           if (!applied) return this.#refused(fields, 'succeeded');
-          logger.info({ ...fields, durationMs: result.durationMs }, 'succeeded');
+          if (logger.isLevelEnabled('info')) logger.info({ ...fields, durationMs: result.durationMs }, 'succeeded');
           this.#emit('succeeded', { ...fields, durationMs: result.durationMs, result: result.result });
         });
       }

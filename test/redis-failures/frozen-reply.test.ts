@@ -73,6 +73,33 @@ describe('a frozen connection', () => {
     await store.close();
   }, 20_000);
 
+  it('a nudge subscriber on a zombie socket is found by its PING and replaced: nudges are heard again', async () => {
+    const redis = await startRedis();
+    const proxy = await new TcpProxy(redis.port).listen();
+    const daemon = new RedisStore({ url: proxy.url, queue: 'zombie-nudge', shards: 1, commandTimeoutMs: 300 });
+    const producer = new RedisStore({ url: redis.url, queue: 'zombie-nudge', shards: 1 });
+    const now = await daemon.now();
+    await daemon.claim({ owner: 'D', uptoSecond: Math.floor(now / 1000), limit: 10, names: ['a'] });
+    const heard: number[] = [];
+    const stop = await daemon.onNudge((dueMs) => heard.push(dueMs));
+    await producer.insert([{ ...task('a', now - 9), createdMs: now }]);
+    for (let i = 0; i < 100 && heard.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(heard).toEqual([now - 9]); // heard through the proxy before it silences anything
+    proxy.zombie();
+    // Written behind the cursor every 100 ms until one is heard: the old subscriber never hears
+    // again; its replacement (PING every second, unanswered within 300 ms) does.
+    const t0 = Date.now();
+    for (let k = 1; heard.length === 1 && Date.now() - t0 < 8000; k++) {
+      await producer.insert([{ ...task('a', now - 9 + k), createdMs: now }]);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(heard.length).toBeGreaterThan(1);
+    expect(Date.now() - t0).toBeLessThan(4000);
+    await stop();
+    await Promise.all([daemon.close(), producer.close()]);
+    await proxy.close();
+  }, 20_000);
+
   it('does not cut off a WAIT that takes longer than a command may (replicas not confirming)', async () => {
     const lone = await startRedis();
     const store = new RedisStore({ url: lone.url, queue: 'wait-long', shards: 1, trustCallerClock: true, commandTimeoutMs: 300, replicas: 1, replicaTimeoutMs: 1200 });

@@ -7,6 +7,7 @@
 import { DelaydError } from '../../errors.js';
 import { Deadlines } from './deadline.js';
 import { isLoadedAlready, isMissingFunction, library, LuaScript } from './functions.js';
+import { watchedSubscriber } from './subscriber.js';
 import type { RedisTarget } from './url.js';
 
 export { LuaScript };
@@ -191,17 +192,8 @@ export function wrapClient(client: UserClient, owned: boolean, replyTimeoutMs = 
           await Promise.all(channels.map((c) => client.sUnsubscribe([c], listener)));
         };
       }
-      const sub = client.duplicate();
-      sub.on('error', () => undefined);
-      await sub.connect();
-      await sub.sSubscribe([...channels], listener);
-      return async () => {
-        try {
-          await sub.close();
-        } catch {
-          sub.destroy();
-        }
-      };
+      // Not a cluster, so neither is any client `current` becomes (renew duplicates it).
+      return watchedSubscriber(() => (current as NodeRedisClient).duplicate(), channels, listener, replyTimeoutMs);
     },
     async close() {
       clearInterval(watchdog);

@@ -1,6 +1,6 @@
 /**
  * The nudge subscriber of a single-server link (link.ts), on a connection of its own and
- * PINGed every `replyTimeoutMs` (at least each second). A subscriber waits for no reply, so
+ * PINGed every `replyTimeoutMs` (once a second at most). A subscriber waits for no reply, so
  * on a connection gone silent without closing (deadline.ts) it would hear nothing for good and
  * every nudge would be lost: a countdown of 0 waiting for the next tick instead of running
  * within milliseconds. A PING unanswered within the deadline puts a fresh subscriber in its

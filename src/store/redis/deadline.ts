@@ -64,7 +64,7 @@ export class Deadlines {
     for (const [id, w] of this.#waiting) {
       if (now < w.dueMs) continue;
       this.#waiting.delete(id);
-      w.reject(new ReplyTimeoutError(`No reply from Redis within ${w.boundMs} ms (the connection may be frozen; a new one is opened)`));
+      w.reject(new ReplyTimeoutError(`No reply from Redis within ${w.boundMs} ms (the connection may be frozen)`));
       expired++;
     }
     if (expired > 0) this.#onExpired();

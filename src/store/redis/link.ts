@@ -42,6 +42,7 @@ interface NodeRedisClient {
 
 interface NodeRedisCluster {
   isOpen: boolean;
+  duplicate(): NodeRedisCluster;
   sSubscribe(channels: string[], listener: (message: string) => void): Promise<void>;
   sUnsubscribe(channels: string[], listener: (message: string) => void): Promise<void>;
   connect(): Promise<unknown>;
@@ -60,6 +61,11 @@ export interface LinkOptions {
   connectTimeoutMs: number;
   /** Bound on one command's reply (deadline.ts). @default 5000 */
   commandTimeoutMs: number;
+}
+
+/** One channel a call: each lives in its own hash slot (SSUBSCRIBE of several is CROSSSLOT). */
+async function clusterSubscribe(cluster: NodeRedisCluster, channels: readonly string[], listener: (message: string) => void): Promise<void> {
+  await Promise.all(channels.map((c) => cluster.sSubscribe([c], listener)));
 }
 
 function isCluster(client: UserClient): client is NodeRedisCluster {
@@ -129,21 +135,46 @@ export async function connectTarget(target: RedisTarget, options: LinkOptions): 
 
 /**
  * An adapter over a client (connected or not), closed by close() only if `owned`. Every reply
- * is bounded by `replyTimeoutMs` (deadline.ts); when one does not come, a single client we own
- * is replaced by a fresh connection (its pending commands rejected, as on a reset). A cluster
- * or a user's own client is kept: its commands are rejected, and it reconnects by its own rules.
+ * is bounded by `replyTimeoutMs` (deadline.ts); when one does not come, a client we own is
+ * replaced by a fresh one (its pending commands rejected, as on a reset), at most once per
+ * `replyTimeoutMs`. A cluster's fresh client finds the slots anew: a master frozen rather than
+ * killed keeps its connections open and silent, so node-redis alone never learns of the
+ * failover and sends its shards' commands there until it wakes. A user's own client is kept:
+ * its commands are rejected, and it reconnects by its own rules.
  */
 export function wrapClient(client: UserClient, owned: boolean, replyTimeoutMs = 5000): RedisLink {
   let current = client;
+  /** A cluster's nudge subscriptions, made again on a fresh cluster client. */
+  const clusterSubs = new Set<{ channels: readonly string[]; listener: (message: string) => void }>();
+  let lastRenewMs = Number.NEGATIVE_INFINITY;
+  let renewing = false;
+  let closed = false;
   const renew = (): void => {
-    if (!owned || isCluster(current)) return;
+    if (!owned || renewing || performance.now() - lastRenewMs < replyTimeoutMs) return;
+    lastRenewMs = performance.now();
     const old = current;
     const fresh = old.duplicate();
     fresh.on('error', () => undefined);
-    current = fresh;
-    // Commands sent meanwhile wait in its offline queue, each under its deadline.
-    fresh.connect().catch(() => undefined);
-    old.destroy();
+    if (!isCluster(fresh)) {
+      current = fresh;
+      // Commands sent meanwhile wait in its offline queue, each under its deadline.
+      fresh.connect().catch(() => undefined);
+      old.destroy();
+      return;
+    }
+    // A cluster client takes commands only once connected: the old one serves until then.
+    renewing = true;
+    fresh.connect().then(
+      () => {
+        // Closed meanwhile: the fresh one must not outlive the link (its sockets keep Node up).
+        if (closed) return fresh.destroy();
+        current = fresh;
+        old.destroy();
+        // Not awaited: one to a node still silent would never answer, and hold up the next renew.
+        for (const sub of clusterSubs) clusterSubscribe(fresh, sub.channels, sub.listener).catch(() => undefined);
+      },
+      () => fresh.destroy(),
+    ).finally(() => (renewing = false));
   };
   const deadlines = new Deadlines(replyTimeoutMs, () => performance.now(), renew);
   const watchdog = setInterval(() => deadlines.check(), Math.min(1000, Math.max(25, replyTimeoutMs / 4)));
@@ -174,28 +205,33 @@ export function wrapClient(client: UserClient, owned: boolean, replyTimeoutMs = 
       return run(key, strings(args), extraMs);
     },
     async onMasters(args) {
-      if (!isCluster(client)) {
-        return [{ node: `${client.options?.socket?.host ?? '?'}:${client.options?.socket?.port ?? '?'}`, reply: await run(undefined, strings(args)) }];
+      const c = current;
+      if (!isCluster(c)) {
+        return [{ node: `${c.options?.socket?.host ?? '?'}:${c.options?.socket?.port ?? '?'}`, reply: await run(undefined, strings(args)) }];
       }
       return Promise.all(
-        client.masters.map(async (m) => {
-          const node = await client.nodeClient(m);
+        c.masters.map(async (m) => {
+          const node = await c.nodeClient(m);
           return { node: `${m.host}:${m.port}`, reply: await deadlines.bound(() => node.sendCommand(strings(args))) };
         }),
       );
     },
     async subscribe(channels, listener) {
-      if (isCluster(client)) {
-        // One channel a call: each lives in its own hash slot (SSUBSCRIBE of several is CROSSSLOT).
-        await Promise.all(channels.map((c) => client.sSubscribe([c], listener)));
+      if (isCluster(current)) {
+        await clusterSubscribe(current, channels, listener);
+        const sub = { channels, listener };
+        clusterSubs.add(sub);
         return async () => {
-          await Promise.all(channels.map((c) => client.sUnsubscribe([c], listener)));
+          clusterSubs.delete(sub);
+          const c = current as NodeRedisCluster;
+          await Promise.all(channels.map((ch) => c.sUnsubscribe([ch], listener)));
         };
       }
       // Not a cluster, so neither is any client `current` becomes (renew duplicates it).
       return watchedSubscriber(() => (current as NodeRedisClient).duplicate(), channels, listener, replyTimeoutMs);
     },
     async close() {
+      closed = true;
       clearInterval(watchdog);
       if (!owned) return;
       try {

@@ -13,8 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_SHARDS } from '../../src/store/redis/keys.js';
 import { scenarios } from '../helpers.js';
 import { killedAtEnd, until } from '../procs/issue10.js';
-import { rawCommand, startCluster, stopAllRedis } from '../redis/servers.js';
-import { ackedVsPresent, countByState, keepWriting, producer, redisDaemon, runsIn, tasks } from './lib.js';
+import { startCluster, stopAllRedis } from '../redis/servers.js';
+import { ackedVsPresent, countByState, keepWriting, producer, redisDaemon, runsIn, shardsOn, tasks } from './lib.js';
 
 const { defer } = scenarios();
 const started = killedAtEnd(defer);
@@ -22,12 +22,6 @@ afterAll(stopAllRedis);
 
 /** Each task falls due this long after it is written: those written just before the kill fall due after it. */
 const DUE_IN_S = 2;
-
-/** The shard numbers whose keys live on the node at `port` (a test server: KEYS is fine). */
-async function shardsOn(port: number): Promise<Set<number>> {
-  const reply = await rawCommand(port, ['KEYS', '*}:seq'], 5000);
-  return new Set([...reply.matchAll(/\{dq:[^}]*:(\d+)\}:seq/g)].map((m) => Number(m[1])));
-}
 
 describe('failover of a cluster master under load', () => {
   it.each([

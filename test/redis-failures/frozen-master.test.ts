@@ -9,13 +9,9 @@ import { RedisStore } from '../../src/store/redis/index.js';
 import { shardOfId, shardOfKey } from '../../src/store/redis/keys.js';
 import { rawCommand, startCluster, stopAllRedis } from '../redis/servers.js';
 import { task, T0 } from '../contract/fixtures.js';
+import { shardsOn } from './lib.js';
 
 afterAll(stopAllRedis, 30_000);
-
-async function shardsOn(port: number): Promise<Set<number>> {
-  const reply = await rawCommand(port, ['KEYS', '*}:seq'], 5000);
-  return new Set([...reply.matchAll(/\{dq:[^}]*:(\d+)\}:seq/g)].map((m) => Number(m[1])));
-}
 
 describe('a frozen cluster master', () => {
   it('after the failover, its shards are served by the new master while the old one is still frozen; nudges from them are heard', async () => {

@@ -13,6 +13,7 @@ import { createLogger } from '../../src/logger.js';
 import { openStore } from '../../src/store/open.js';
 import type { TaskRow } from '../../src/store/types.js';
 import { CLI, Daemon } from '../fixtures/cli.js';
+import { rawCommand } from '../redis/servers.js';
 
 export const HANDLERS = fileURLToPath(new URL('./handlers.mjs', import.meta.url));
 const FAKETIME_LIB = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
@@ -149,4 +150,10 @@ export function ackedVsPresent(acked: Map<string, unknown>, rows: readonly TaskR
   const keys = rows.map((r) => r.key ?? '');
   const present = new Set(keys);
   return { lost: [...acked.keys()].filter((k) => !present.has(k)), duplicated: keys.length - present.size };
+}
+
+/** The shard numbers whose keys live on the node at `port` (a test server: KEYS is fine). */
+export async function shardsOn(port: number): Promise<Set<number>> {
+  const reply = await rawCommand(port, ['KEYS', '*}:seq'], 5000);
+  return new Set([...reply.matchAll(/\{dq:[^}]*:(\d+)\}:seq/g)].map((m) => Number(m[1])));
 }

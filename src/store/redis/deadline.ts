@@ -70,3 +70,20 @@ export class Deadlines {
     if (expired > 0) this.#onExpired();
   }
 }
+
+/** `promise`, or a rejection once `ms` have passed without it (`what`: named in the error). */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new ReplyTimeoutError(`No answer to ${what} within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

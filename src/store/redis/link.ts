@@ -5,7 +5,7 @@
  * a user may also hand in a node-redis client or cluster of their own (TLS, Sentinel, ACLs).
  */
 import { DelaydError } from '../../errors.js';
-import { Deadlines } from './deadline.js';
+import { Deadlines, within } from './deadline.js';
 import { isLoadedAlready, isMissingFunction, library, LuaScript } from './functions.js';
 import { watchedSubscriber } from './subscriber.js';
 import type { RedisTarget } from './url.js';
@@ -106,8 +106,9 @@ export async function connectTarget(target: RedisTarget, options: LinkOptions): 
     }) as unknown as NodeRedisClient;
   } else {
     client = redis.createCluster({
-      // A cluster's node clients are not replaced (wrapClient): node-redis's own timeout keeps
-      // a command that waited offline past its deadline from being sent after all.
+      // node-redis's own timeout kept here: a silent cluster is replaced only once a fresh one
+      // has connected (wrapClient), and until then a command that waited unsent for a node past
+      // its deadline must not be sent after all.
       RESP: 2, commandOptions: { timeout: options.commandTimeoutMs },
       rootNodes: target.nodes.map((n) => ({ socket: { host: n.host, port: n.port } as never })),
       defaults: { ...auth, socket: socket as never },
@@ -162,9 +163,10 @@ export function wrapClient(client: UserClient, owned: boolean, replyTimeoutMs = 
       old.destroy();
       return;
     }
-    // A cluster client takes commands only once connected: the old one serves until then.
+    // A cluster client takes commands only once connected: the old one serves until then. Its
+    // connect is bounded: one begun before a failover may wait on the frozen master for good.
     renewing = true;
-    fresh.connect().then(
+    within(fresh.connect(), Math.max(2000, 2 * replyTimeoutMs), 'a new cluster connection').then(
       () => {
         // Closed meanwhile: the fresh one must not outlive the link (its sockets keep Node up).
         if (closed) return fresh.destroy();

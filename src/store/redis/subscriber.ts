@@ -6,6 +6,7 @@
  * within milliseconds. A PING unanswered within the deadline puts a fresh subscriber in its
  * place; nudges sent meanwhile are covered by the ticks.
  */
+import { within } from './deadline.js';
 
 /** The part of a node-redis client a subscriber uses. */
 export interface SubscriberClient {
@@ -26,7 +27,8 @@ export async function watchedSubscriber(
     sub.on('error', () => undefined);
     try {
       await sub.connect();
-      await sub.sSubscribe([...channels], listener);
+      // Bounded: on a path that is silent again it would never answer, and no check would follow.
+      await within(sub.sSubscribe([...channels], listener), replyTimeoutMs, 'SSUBSCRIBE');
       return sub;
     } catch (error) {
       sub.destroy();
@@ -68,17 +70,8 @@ export async function watchedSubscriber(
 
 /** Whether a PING on `client` is answered within `ms` (an error reply counts: the link works). */
 function answers(client: SubscriberClient, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    client.sendCommand(['PING']).then(
-      () => {
-        clearTimeout(timer);
-        resolve(true);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        resolve(error instanceof Error && /Reply|SimpleError/.test(error.constructor.name));
-      },
-    );
-  });
+  return within(client.sendCommand(['PING']), ms, 'PING').then(
+    () => true,
+    (error: unknown) => error instanceof Error && /^(ErrorReply|SimpleError|BlobError)$/.test(error.constructor.name),
+  );
 }

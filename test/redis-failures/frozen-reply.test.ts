@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../src/store/redis/index.js';
 import { startRedis, stopAllRedis } from '../redis/servers.js';
 import { task, T0 } from '../contract/fixtures.js';
+import { until } from '../procs/issue10.js';
 import { TcpProxy } from './proxy.js';
 
 afterAll(stopAllRedis, 30_000);
@@ -61,14 +62,7 @@ describe('a frozen connection', () => {
     await redis.restart();
     // A read sent after the reconnect follows anything still queued before it on the connection.
     let row: Awaited<ReturnType<RedisStore['get']>>;
-    for (;;) {
-      try {
-        row = await store.get(a!.id);
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50)); // reconnecting: wait for the condition, bounded by the test's timeout
-      }
-    }
+    await until('a read after the restart', () => store.get(a!.id).then((r) => ((row = r), true), () => false), 10_000);
     expect(row).toMatchObject({ id: a!.id, state: 'scheduled' });
     await store.close();
   }, 20_000);

@@ -1,6 +1,6 @@
 /** Deadlines (deadline.ts) on an injected clock: what expires, what does not, and what a late reply does. */
-import { describe, expect, it } from 'vitest';
-import { Deadlines, ReplyTimeoutError } from '../../src/store/redis/deadline.js';
+import { describe, expect, it, vi } from 'vitest';
+import { Deadlines, ReplyTimeoutError, within } from '../../src/store/redis/deadline.js';
 import { isNoReply, toDelaydError } from '../../src/store/redis/errors.js';
 
 function deferred<T>() {
@@ -60,5 +60,26 @@ describe('Deadlines', () => {
     expect(isNoReply(timeout)).toBe(true);
     expect(toDelaydError(timeout, 'here', true).code).toBe('E_BACKEND_UNKNOWN_OUTCOME');
     expect(toDelaydError(timeout, 'here', false).code).toBe('E_BACKEND_UNAVAILABLE');
+  });
+});
+
+describe('within', () => {
+  it('passes a value or an error that comes in time, and rejects as no reply once the bound passes', async () => {
+    vi.useFakeTimers();
+    try {
+      await expect(within(Promise.resolve('pong'), 100, 'PING')).resolves.toBe('pong');
+      await expect(within(Promise.reject(new Error('ERR no')), 100, 'PING')).rejects.toThrow('ERR no');
+      const never = within(new Promise(() => undefined), 100, 'SSUBSCRIBE');
+      const seen = never.catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(99);
+      expect(vi.getTimerCount()).toBe(1);
+      await vi.advanceTimersByTimeAsync(1);
+      const error = await seen;
+      expect(error).toBeInstanceOf(ReplyTimeoutError);
+      expect(String(error)).toContain('No answer to SSUBSCRIBE within 100 ms');
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
